@@ -1,0 +1,52 @@
+# teachkit: two commands for a fresh machine.
+#   make lessons   create .venv, install teachkit with Voila, serve the lessons on port 8866
+#   make test      create .venv, install with test extras, run the whole test suite
+# Other targets: bench (speed tables), release (nbgrader release of the course), clean.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PORT   ?= 8866
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: lessons test bench release screenshots clean help
+
+help:
+	@echo "make lessons   serve the lessons with Voila on http://localhost:$(PORT)/"
+	@echo "make test      run the whole test suite (unit, notebooks, browser, nbgrader)"
+	@echo "make bench     print the speed tables of tests/benchmarks/"
+	@echo "make release   nbgrader: generate the student version of every assignment"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+# One stamp per set of extras: reinstall only when pyproject.toml changes.
+$(VENV)/.stamp-lessons: pyproject.toml | $(BIN)/python
+	$(PIP) install -e ".[lessons]"
+	@touch $@
+
+$(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
+	$(PIP) install -e ".[test,lessons,grading]"
+	@touch $@ $(VENV)/.stamp-lessons
+
+lessons: $(VENV)/.stamp-lessons
+	@echo ""
+	@echo "  teachkit lessons: open http://localhost:$(PORT)/ in your browser (Ctrl-C to stop)"
+	@echo ""
+	$(BIN)/teachkit lessons --port $(PORT) --source lessons
+
+test: $(VENV)/.stamp-test
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.stamp-test
+	@for f in tests/benchmarks/bench_*.py; do \
+	  echo "== $$f"; $(BIN)/python $$f || exit 1; echo; \
+	done
+
+release: $(VENV)/.stamp-test
+	cd lessons/exercises && for a in $$(ls source); do \
+	  ../../$(BIN)/nbgrader generate_assignment "$$a" --force --create || exit 1; done
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache
