@@ -8,6 +8,9 @@ VENV   ?= .venv
 PORT   ?= 8866
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+# On Python 3.11 (Binder's) install with Binder's exact pins as constraints, so the
+# tests run on the very stack students get; other Pythons resolve freely.
+PINS   = $(shell $(BIN)/python -c 'import sys; print("-c binder/requirements.txt" if sys.version_info[:2] == (3, 11) else "")')
 
 .PHONY: lessons test bench release screenshots clean help
 
@@ -22,12 +25,12 @@ $(BIN)/python:
 	$(PIP) install --upgrade pip
 
 # One stamp per set of extras: reinstall only when pyproject.toml changes.
-$(VENV)/.stamp-lessons: pyproject.toml | $(BIN)/python
-	$(PIP) install -e ".[lessons]"
+$(VENV)/.stamp-lessons: pyproject.toml binder/requirements.txt | $(BIN)/python
+	$(PIP) install $(PINS) -e ".[lessons]"
 	@touch $@
 
-$(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
-	$(PIP) install -e ".[test,lessons,grading]"
+$(VENV)/.stamp-test: pyproject.toml binder/requirements.txt | $(BIN)/python
+	$(PIP) install $(PINS) -e ".[test,lessons,grading]"
 	@touch $@ $(VENV)/.stamp-lessons
 
 lessons: $(VENV)/.stamp-lessons
