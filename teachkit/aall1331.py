@@ -21,6 +21,8 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, Mapping
 
+import numpy as np
+
 #: The two randomized arms, always in this order (blinatumomab = experimental).
 ARMS = ("blinatumomab", "chemotherapy")
 
@@ -76,15 +78,33 @@ def _build(node, prefix=""):
     return out
 
 
+#: Data files whose facts make up :data:`FACTS` (sections of later files are
+#: added after those of earlier ones; section names must not repeat).
+_FACT_FILES = ("data/aall1331.json", "data/aall1331_tables.json")
+
+
 def _load():
-    text = resources.files("teachkit").joinpath("data/aall1331.json").read_text(encoding="utf-8")
-    raw = json.loads(text)
+    raw: dict = {}
+    for name in _FACT_FILES:
+        text = resources.files("teachkit").joinpath(name).read_text(encoding="utf-8")
+        part = json.loads(text)
+        clash = sorted(k for k in part if not k.startswith("_") and k in raw)
+        if clash:  # pragma: no cover - guards the data files
+            raise RuntimeError(f"{name} repeats sections {clash}")
+        errata = list(raw.get("_errata", {}).get("value", [])) + list(part.get("_errata", {}).get("value", []))
+        raw.update({k: v for k, v in part.items() if not k.startswith("_")})
+        raw["_errata"] = {"value": errata}
     return raw, MappingProxyType(_build(raw))
 
 
 _RAW, FACTS = _load()
 #: Nested read-only mapping section -> name -> :class:`Fact`
-#: (sections: ``design``, ``interim``, ``flow``, ``results``, ...).
+#: (sections: ``design``, ``interim``, ``flow``, ``results``, ``table1``,
+#: ``table2``, ``table3``, ``follow_up``, ``mrd_transitions``, ``other``,
+#: ``salvage``).
+
+#: Cells the paper prints inconsistently, kept as printed (each names the fact).
+ERRATA = _freeze(_RAW["_errata"]["value"])
 
 
 def fact(path: str) -> Fact:
@@ -120,3 +140,202 @@ def iter_fact_names():
     """Yield the dotted names of all facts."""
     for f in iter_facts():
         yield f.name
+
+
+# ==========================================================================
+# Published tables as tidy data
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    """A table of the paper as tidy columns (dict of equal-length numpy arrays).
+
+    ``columns`` maps a column name to a read-only numpy array; one row per
+    published cell group.  ``table()`` prints it, ``to_frame()`` gives a
+    pandas DataFrame, ``rows()`` yields one read-only mapping per row.
+    """
+
+    title: str
+    source: str
+    columns: Mapping[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values())))
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self.columns:
+            raise KeyError(f"no column {name!r}; columns are {list(self.columns)}")
+        return self.columns[name]
+
+    def rows(self):
+        names = list(self.columns)
+        for i in range(len(self)):
+            yield MappingProxyType({n: self.columns[n][i] for n in names})
+
+    def where(self, **equal) -> "PublishedTable":
+        """The rows whose columns equal the given values, e.g. ``where(cycle=1)``."""
+        keep = np.ones(len(self), dtype=bool)
+        for name, value in equal.items():
+            keep &= self[name] == value
+        return PublishedTable(self.title, self.source, _readonly_columns(
+            {n: c[keep] for n, c in self.columns.items()}))
+
+    def table(self) -> str:
+        names = [n for n in self.columns if n not in ("source", "key")]
+        cells = [[_fmt(self.columns[n][i]) for n in names] for i in range(len(self))]
+        width = [max(len(n), *(len(r[j]) for r in cells)) if cells else len(n) for j, n in enumerate(names)]
+        text = [self.columns[n].dtype == object for n in names]
+
+        def line(vals):
+            return "  ".join(v.ljust(w) if t else v.rjust(w) for v, w, t in zip(vals, width, text)).rstrip()
+
+        out = [self.title, line(names)] + [line(r) for r in cells] + [f"Source: {self.source}. {CITATION}"]
+        return "\n".join(out)
+
+    def __repr__(self) -> str:
+        return f"PublishedTable({self.title!r}, {len(self)} rows, columns={list(self.columns)})"
+
+    def _repr_html_(self) -> str:
+        import html
+        names = [n for n in self.columns if n not in ("source", "key")]
+        head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(self.columns[n][i]))}</td>" for n in names)
+                       + "</tr>" for i in range(len(self)))
+        return (f"<table><caption>{html.escape(self.title)}</caption><thead><tr>{head}</tr></thead>"
+                f"<tbody>{body}</tbody></table><p><small>Source: {html.escape(self.source)}. "
+                f"{html.escape(CITATION)}</small></p>")
+
+    def to_frame(self):
+        """A pandas DataFrame (pandas must be installed)."""
+        import pandas as pd
+        return pd.DataFrame({n: np.asarray(c) for n, c in self.columns.items()})
+
+
+def _fmt(value) -> str:
+    if isinstance(value, (float, np.floating)):
+        return "" if np.isnan(value) else f"{value:g}"
+    return "" if value is None else str(value)
+
+
+def _readonly_columns(cols):
+    out = {}
+    for name, values in cols.items():
+        arr = np.asarray(values)
+        if arr.dtype.kind in "US":
+            arr = arr.astype(object)
+        arr.flags.writeable = False
+        out[name] = arr
+    return MappingProxyType(out)
+
+
+def _num(x):
+    return np.nan if x is None else x
+
+
+def table1() -> PublishedTable:
+    """Table 1, baseline characteristics by arm, one row per category.
+
+    Columns: variable, level, blinatumomab, chemotherapy (counts),
+    percent_* (as printed, NaN where the paper prints none), denominator_*,
+    parent (the category a sub-row breaks down, "" for top-level rows), key, source.
+
+    >>> t = table1()
+    >>> r = t.where(key="site_of_relapse.marrow_18_36")
+    >>> int(r["blinatumomab"][0]), float(r["percent_chemotherapy"][0])
+    (41, 39.8)
+    """
+    cols = {k: [] for k in ("variable", "level", "blinatumomab", "chemotherapy", "percent_blinatumomab",
+                            "percent_chemotherapy", "denominator_blinatumomab",
+                            "denominator_chemotherapy", "parent", "key", "source")}
+    for section, items in FACTS["table1"].items():
+        if isinstance(items, Fact):
+            continue
+        for key, f in items.items():
+            if "label" not in f.extra:
+                continue
+            pct = f.extra.get("percent", {})
+            cols["variable"].append(f.extra["variable"])
+            cols["level"].append(f.extra["label"])
+            for a in ARMS:
+                cols[a].append(f.value[a])
+                cols[f"percent_{a}"].append(_num(pct.get(a)))
+                cols[f"denominator_{a}"].append(f.extra["denominator"][a])
+            cols["parent"].append(f.extra.get("parent", ""))
+            cols["key"].append(f"{section}.{key}")
+            cols["source"].append(f.source)
+    return PublishedTable("Table 1. Baseline characteristics by arm", "Table 1", _readonly_columns(cols))
+
+
+def table2() -> PublishedTable:
+    """Table 2, first events, MRD negativity and transplant, with the published comparisons.
+
+    Differences are blinatumomab minus chemotherapy in percentage points (95% CI);
+    odds ratios (95% CI) and 2-sided P values only where published (none for
+    the competing first events).  ``p_relation`` is "<" for "P < .001".
+
+    >>> t = table2()
+    >>> [int(x) for x in t["blinatumomab"][:3]], [int(x) for x in t["chemotherapy"][:3]]
+    ([1, 35, 12], [9, 32, 18])
+    """
+    cols = {k: [] for k in ("group", "end_point", "blinatumomab", "chemotherapy", "percent_blinatumomab",
+                            "percent_chemotherapy", "difference", "difference_ci_lower",
+                            "difference_ci_upper", "odds_ratio", "odds_ratio_ci_lower",
+                            "odds_ratio_ci_upper", "p_value", "p_relation", "key", "source")}
+    for key, f in FACTS["table2"].items():
+        if not isinstance(f, Fact) or "label" not in f.extra:
+            continue
+        e = f.extra
+        cols["group"].append(e["group"])
+        cols["end_point"].append(e["label"])
+        for a in ARMS:
+            cols[a].append(f.value[a])
+            cols[f"percent_{a}"].append(e["percent"][a])
+        d = e["difference_percent"]
+        cols["difference"].append(d["estimate"])
+        cols["difference_ci_lower"].append(d["ci_lower"])
+        cols["difference_ci_upper"].append(d["ci_upper"])
+        o = e.get("odds_ratio", {})
+        cols["odds_ratio"].append(_num(o.get("estimate")))
+        cols["odds_ratio_ci_lower"].append(_num(o.get("ci_lower")))
+        cols["odds_ratio_ci_upper"].append(_num(o.get("ci_upper")))
+        p = e.get("p_value", {})
+        cols["p_value"].append(_num(p.get("value")))
+        cols["p_relation"].append(p.get("relation", ""))
+        cols["key"].append(f"table2.{key}")
+        cols["source"].append(f.source)
+    return PublishedTable("Table 2. Outcomes by arm (n = 105 / 103)", "Table 2", _readonly_columns(cols))
+
+
+def table3() -> PublishedTable:
+    """Table 3, adverse events by cycle, arm and grade, in long (tidy) form.
+
+    One row per (cycle, adverse event, arm) with the as-treated denominator n
+    (cycle 1: 102 / 97, cycle 2: 88 / 62), counts and printed percentages for
+    any grade and grade >= 3.  Blinatumomab-related events have no
+    chemotherapy rows (not applicable).
+
+    >>> t = table3().where(cycle=1, event="Sepsis")
+    >>> list(t["arm"]), [int(x) for x in t["grade_3_plus"]], [int(x) for x in t["n"]]
+    (['blinatumomab', 'chemotherapy'], [1, 13], [102, 97])
+    """
+    cols = {k: [] for k in ("cycle", "event", "category", "special_interest", "arm", "n", "any_grade",
+                            "any_grade_percent", "grade_3_plus", "grade_3_plus_percent", "key", "source")}
+    denominators = FACTS["table3"]["denominator"].value
+    for cycle in (1, 2):
+        for key, f in FACTS["table3"][f"cycle_{cycle}"].items():
+            for a in ARMS:
+                if f.value[a] is None:
+                    continue
+                cols["cycle"].append(cycle)
+                cols["event"].append(f.extra["label"])
+                cols["category"].append(f.extra["category"])
+                cols["special_interest"].append(bool(f.extra.get("special_interest", False)))
+                cols["arm"].append(a)
+                cols["n"].append(denominators[f"cycle_{cycle}"][a])
+                for g in ("any_grade", "grade_3_plus"):
+                    cols[g].append(f.value[a][g])
+                    cols[f"{g}_percent"].append(f.extra["percent"][a][g])
+                cols["key"].append(f"table3.cycle_{cycle}.{key}")
+                cols["source"].append(f.source)
+    return PublishedTable("Table 3. Adverse events by randomized cycle (as treated)", "Table 3",
+                          _readonly_columns(cols))
