@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import matplotlib
@@ -16,3 +17,174 @@ DATA = Path(__file__).resolve().parent / "data"
 collect_ignore = ["benchmarks"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+# ---------------------------------------------------------------------------
+# A real Voila server and a real headless Chromium, for the lesson tests.
+# ---------------------------------------------------------------------------
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+
+import pytest  # noqa: E402
+
+LESSONS = ROOT / "lessons"
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+CHROMIUM_HELP = (
+    "Debian's Chromium is needed for the browser tests: `sudo apt-get install chromium` "
+    "(Playwright drives /usr/bin/chromium; its own browser download is not used)"
+)
+# Flags for a headless Chromium on a machine with no outside network (see README).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def chromium_executable():
+    for path in CHROMIUM_CANDIDATES:
+        if Path(path).is_file() and os.access(path, os.X_OK):
+            return path
+    return shutil.which("chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class VoilaServer:
+    """A Voila process serving ``lessons/`` (with lessons/voila.json) on a free port."""
+
+    def __init__(self, root: Path, command=None, preheat: bool = False):
+        from teachkit.cli import voila_command
+
+        self.root = root
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"teachkit-voila-{self.port}.log"
+        # By default exactly what `teachkit lessons` runs (see teachkit.cli).
+        cmd = command(self.port) if command else voila_command(root, self.port, preheat=preheat)
+        self.started = time.perf_counter()
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(cmd, cwd=root, stdout=self._log, stderr=subprocess.STDOUT)
+        self._wait_until_up()
+
+    def _wait_until_up(self, timeout: float = 60.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"voila exited with {self.proc.returncode}: {self.log()}")
+            try:
+                with urllib.request.urlopen(self.url + "/", timeout=2) as r:
+                    if r.status == 200:
+                        self.ready = time.perf_counter()
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"voila did not answer within {timeout} s: {self.log()}")
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text()[-4000:]
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._log.close()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    path = chromium_executable()
+    if path is None:
+        if IN_CI:
+            pytest.fail("CI=true but Chromium is missing. " + CHROMIUM_HELP)
+        pytest.skip(CHROMIUM_HELP)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def voila_server(chromium):
+    server = VoilaServer(LESSONS)
+    yield server
+    server.stop()
+
+
+class PageWatch:
+    """Collects what a learner must never see: page errors and console errors."""
+
+    def __init__(self, page):
+        self.page = page
+        self.errors: list[str] = []
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        page.on("console", self._console)
+
+    def _console(self, msg):
+        if msg.type == "error":
+            self.errors.append(f"console.error: {msg.text}")
+
+
+# Voila's "lab" template links Font Awesome's stylesheet from a CDN (the icons are also
+# bundled in Voila's own JavaScript). Learners on Binder reach the CDN; this machine has
+# no outside network, so the tests answer that one request with an empty stylesheet.
+# Any other request leaving the machine is a lesson error: lessons must work offline.
+KNOWN_CDN = ("https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@",)
+
+
+def _route_outside(route, watch):
+    url = route.request.url
+    if url.startswith(KNOWN_CDN):
+        route.fulfill(status=200, content_type="text/css", body="/* offline test */")
+    else:
+        watch.errors.append(f"request outside the machine: {url}")
+        route.abort()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.watch = PageWatch(pg)
+    pg.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost)"), lambda r: _route_outside(r, pg.watch))
+    yield pg
+    context.close()
+
+
+#: Timings measured by tests (name -> seconds), printed at the end of the run.
+TIMINGS: dict[str, float] = {}
+
+
+@pytest.fixture
+def timings():
+    return TIMINGS
+
+
+def pytest_terminal_summary(terminalreporter):
+    if TIMINGS:
+        terminalreporter.section("teachkit timings (measured by the tests)")
+        for name, seconds in TIMINGS.items():
+            terminalreporter.write_line(f"{name:<60} {seconds:8.2f} s")

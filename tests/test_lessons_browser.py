@@ -1,0 +1,135 @@
+"""Every lesson as a learner meets it: a real Voila server, a real headless Chromium.
+
+Each test opens one lesson, waits until its widgets are live, moves the lesson's
+main control, and checks that the page changed, that no code is visible, and that
+no error (Python traceback, stderr output, JavaScript error) reached the page.
+A screenshot of each lesson is saved under pytest's tmp dir, and also into
+``$TEACHKIT_SCREENSHOT_DIR`` when that is set (that is how docs/img/ is made).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+# For each lesson: how to move its main control, and which element must change.
+#   (action, selector, value, watched selector)
+CONTROLS = {
+    "00-the-trial": ("click", "button:has-text('2-year overall survival')", None, "img.widget-image"),
+}
+
+ERROR_PATTERNS = re.compile(r"Traceback|Error:|Exception:|NameError|ModuleNotFoundError")
+
+
+def lesson_names():
+    root = Path(__file__).resolve().parents[1] / "lessons"
+    return sorted(p.stem for p in root.glob("[0-9][0-9]-*.ipynb"))
+
+
+def test_every_lesson_has_a_control_to_move():
+    missing = [name for name in lesson_names() if name not in CONTROLS]
+    assert not missing, f"add the main control of {missing} to CONTROLS"
+
+
+def wait_interactive(page, timeout_ms=90_000):
+    """Wait until Voila has rendered the lesson and its widgets are live."""
+    page.wait_for_selector(".jupyter-widgets", state="visible", timeout=timeout_ms)
+    # Voila shows its spinner until the kernel is connected and the widgets rendered.
+    page.wait_for_function(
+        "() => !document.querySelector('#loading') || "
+        "getComputedStyle(document.querySelector('#loading')).display === 'none'",
+        timeout=timeout_ms,
+    )
+
+
+def snapshot(page, selector):
+    element = page.query_selector(selector)
+    assert element is not None, f"{selector} not found on the page"
+    return element.get_attribute("src") or element.inner_text()
+
+
+def save_screenshot(page, name, tmp_path):
+    path = tmp_path / f"lesson-{name[:2]}.png"
+    page.screenshot(path=str(path), full_page=True)
+    target = os.environ.get("TEACHKIT_SCREENSHOT_DIR")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(target) / path.name), full_page=False)
+    return path
+
+
+@pytest.mark.parametrize("name", lesson_names())
+def test_lesson_in_browser(name, voila_server, page, tmp_path, timings):
+    action, selector, value, watched = CONTROLS[name]
+    t0 = time.perf_counter()
+    page.goto(f"{voila_server.url}/voila/render/{name}.ipynb", timeout=120_000)
+    wait_interactive(page)
+    interactive_s = time.perf_counter() - t0
+    timings[f"{name}: request -> interactive"] = interactive_s
+    timings[f"{name}: Voila start -> interactive"] = time.perf_counter() - voila_server.started
+
+    before = snapshot(page, watched)
+    control = page.locator(selector).first
+    if action == "click":
+        control.click()
+    elif action == "fill":
+        control.fill(str(value))
+        control.press("Enter")
+    else:  # a slider moved with the keyboard, as a keyboard user would
+        control.focus()
+        for _ in range(int(value)):
+            control.press("ArrowRight")
+    page.wait_for_function(
+        "([sel, before]) => { const e = document.querySelector(sel);"
+        " return e && (e.getAttribute('src') || e.innerText) !== before; }",
+        arg=[watched, before],
+        timeout=30_000,
+    )
+    after = snapshot(page, watched)
+    assert after != before, f"moving {selector} did not change {watched}"
+
+    shot = save_screenshot(page, name, tmp_path)
+    assert shot.stat().st_size > 10_000
+
+    # No code, no error, for the learner.
+    assert page.locator(".jp-InputArea-editor:visible, .cm-editor:visible, .CodeMirror:visible").count() == 0
+    assert page.locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+    text = page.inner_text("body")
+    assert not ERROR_PATTERNS.search(text), ERROR_PATTERNS.search(text).group(0)
+    assert page.watch.errors == [], "\n".join(page.watch.errors)
+
+
+def test_make_lessons_serves_lesson_00(browser, tmp_path, timings):
+    """`make lessons` runs `teachkit lessons`: start it for real (pre-heated kernels) and
+    time Voila's start to lesson 00 being interactive in Chromium."""
+    import sys
+
+    from conftest import LESSONS, PageWatch, VoilaServer, _route_outside
+
+    script = Path(sys.executable).with_name("teachkit")
+    server = VoilaServer(LESSONS, command=lambda port: [str(script), "lessons", "--port", str(port),
+                                                       "--source", str(LESSONS)])
+    try:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        watch = PageWatch(page)
+        page.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost)"), lambda r: _route_outside(r, watch))
+        page.goto(f"{server.url}/voila/render/00-the-trial.ipynb", timeout=120_000)
+        wait_interactive(page)
+        timings["teachkit lessons (preheated): Voila start -> lesson 00 interactive"] = (
+            time.perf_counter() - server.started)
+        assert page.locator(".cm-editor:visible, .jp-InputArea-editor:visible").count() == 0
+        assert not ERROR_PATTERNS.search(page.inner_text("body"))
+        assert watch.errors == [], "\n".join(watch.errors)
+        # The tree page lists the lessons (classic tree, as on Binder).
+        page.goto(f"{server.url}/voila/tree", timeout=60_000)
+        assert page.locator("a:has-text('00-the-trial.ipynb')").count() == 1
+        context.close()
+    finally:
+        server.stop()
