@@ -1,0 +1,108 @@
+# Extra group-sequential and survival-planning references for teachkit's tests.
+# Run from this folder:  Rscript sequential_rpact_extra.R > sequential_rpact_extra.json
+# Needs R with rpact (Debian: apt-get install r-cran-rpact). No other package:
+# the JSON is written by hand-rolled helpers below.
+suppressMessages(library(rpact))
+
+num <- function(x) {
+  if (length(x) == 0) return("[]")
+  s <- ifelse(is.infinite(x), ifelse(x > 0, "\"Infinity\"", "\"-Infinity\""),
+              ifelse(is.na(x), "null", sprintf("%.15g", x)))
+  if (length(x) == 1) s else paste0("[", paste(s, collapse = ", "), "]")
+}
+obj <- function(...) {
+  v <- list(...)
+  paste0("{", paste(sprintf("\"%s\": %s", names(v), unlist(v)), collapse = ", "), "}")
+}
+str1 <- function(x) sprintf("\"%s\"", x)
+
+design_case <- function(design, beta) {
+  ch <- getDesignCharacteristics(design)
+  obj(type = str1(design$typeOfDesign), info = num(design$informationRates),
+      gammaA = num(design$gammaA), beta = num(beta),
+      futility = num(design$futilityBounds),
+      binding = str1(design$bindingFutility),
+      crit = num(design$criticalValues), stage_levels = num(design$stageLevels),
+      alpha_spent = num(design$alphaSpent), shift = num(ch$shift),
+      inflation = num(ch$inflationFactor), power = num(ch$power),
+      futility_probabilities = num(ch$futilityProbabilities),
+      asn1 = num(ch$averageSampleNumber1), asn0 = num(ch$averageSampleNumber0))
+}
+
+uneven10 <- c(0.05, 0.1, 0.2, 0.3, 0.45, 0.5, 0.6, 0.75, 0.9, 1)
+# futility bounds of the trial: drift(131 events, HR 0.58) * sqrt(t) - qnorm(1 - 0.024)
+drift131 <- -log(0.58) * sqrt(131 / 4)
+fut <- drift131 * sqrt(c(1, 2) / 3) - qnorm(1 - 0.024)
+
+cases <- list(
+  asHSD_3_equal_gamma_m4 = design_case(getDesignGroupSequential(
+    kMax = 3, typeOfDesign = "asHSD", gammaA = -4, alpha = 0.025, beta = 0.15), 0.15),
+  asHSD_5_equal_gamma_1 = design_case(getDesignGroupSequential(
+    kMax = 5, typeOfDesign = "asHSD", gammaA = 1, alpha = 0.025, beta = 0.2), 0.2),
+  asKD_4_equal_rho_3 = design_case(getDesignGroupSequential(
+    kMax = 4, typeOfDesign = "asKD", gammaA = 3, alpha = 0.025, beta = 0.1), 0.1),
+  asOF_10_uneven = design_case(getDesignGroupSequential(
+    informationRates = uneven10, typeOfDesign = "asOF", alpha = 0.025, beta = 0.15), 0.15),
+  asP_10_uneven = design_case(getDesignGroupSequential(
+    informationRates = uneven10, typeOfDesign = "asP", alpha = 0.025, beta = 0.2), 0.2),
+  P_5_equal = design_case(getDesignGroupSequential(
+    kMax = 5, typeOfDesign = "P", alpha = 0.025, beta = 0.2), 0.2),
+  OF_4_uneven = design_case(getDesignGroupSequential(
+    informationRates = c(0.2, 0.5, 0.7, 1), typeOfDesign = "OF", alpha = 0.025, beta = 0.15), 0.15),
+  asOF_3_equal_futility_nonbinding = design_case(getDesignGroupSequential(
+    kMax = 3, typeOfDesign = "asOF", alpha = 0.025, beta = 0.15,
+    futilityBounds = fut, bindingFutility = FALSE), 0.15),
+  asOF_3_equal_futility_binding = design_case(getDesignGroupSequential(
+    kMax = 3, typeOfDesign = "asOF", alpha = 0.025, beta = 0.15,
+    futilityBounds = fut, bindingFutility = TRUE), 0.15)
+)
+
+# Survival planning (time unit: years)
+lambda2 <- -log(0.45) / 2
+fixed <- getDesignGroupSequential(kMax = 1, alpha = 0.025, beta = 0.15)
+gs3 <- getDesignGroupSequential(kMax = 3, typeOfDesign = "asOF", alpha = 0.025, beta = 0.15)
+ss_fixed <- getSampleSizeSurvival(fixed, hazardRatio = 0.58, lambda2 = lambda2)
+ss_freedman <- getSampleSizeSurvival(fixed, hazardRatio = 0.58, lambda2 = lambda2,
+                                     typeOfComputation = "Freedman")
+ss_21 <- getSampleSizeSurvival(fixed, hazardRatio = 0.58, lambda2 = lambda2,
+                               allocationRatioPlanned = 2)
+ss_gs <- getSampleSizeSurvival(gs3, hazardRatio = 0.58, lambda2 = lambda2,
+                               accrualTime = c(0, 4.5), maxNumberOfSubjects = 220)
+times <- c(1, 2, 3, 4, 4.5, 5, 5.5, 6, 8)
+ep <- getEventProbabilities(times, accrualTime = c(0, 4.5), maxNumberOfSubjects = 220,
+                            lambda2 = lambda2, hazardRatio = 0.58)
+# piecewise exponential: the control hazard up to 2 years, a tenth of it afterwards
+ep_pw <- getEventProbabilities(times, accrualTime = c(0, 4.5), maxNumberOfSubjects = 220,
+                               piecewiseSurvivalTime = c(0, 2),
+                               lambda2 = c(lambda2, lambda2 / 10), hazardRatio = 0.58)
+ep_drop <- getEventProbabilities(times, accrualTime = c(0, 4.5), maxNumberOfSubjects = 220,
+                                 lambda2 = lambda2, hazardRatio = 0.58,
+                                 dropoutRate1 = 0.05, dropoutRate2 = 0.05, dropoutTime = 1)
+
+survival <- obj(
+  lambda2 = num(lambda2),
+  events_fixed_schoenfeld = num(ss_fixed$maxNumberOfEvents),
+  events_fixed_freedman = num(ss_freedman$maxNumberOfEvents),
+  events_fixed_allocation_2to1 = num(ss_21$maxNumberOfEvents),
+  gs3_events = num(ss_gs$maxNumberOfEvents),
+  gs3_follow_up_time = num(ss_gs$followUpTime),
+  gs3_analysis_times = num(ss_gs$analysisTime[, 1]),
+  gs3_events_per_stage = num(ss_gs$eventsPerStage[, 1]),
+  gs3_expected_events_h1 = num(ss_gs$expectedEventsH1),
+  times = num(times),
+  expected_events = num(ep$overallEventProbabilities * 220),
+  expected_events_piecewise = num(ep_pw$overallEventProbabilities * 220),
+  expected_events_dropout = num(ep_drop$overallEventProbabilities * 220)
+)
+
+about <- paste0("Computed by tests/data/sequential_rpact_extra.R with R ", getRversion(),
+                " and rpact ", packageVersion("rpact"),
+                ". One-sided alpha 0.025. Design cases: getDesignGroupSequential + ",
+                "getDesignCharacteristics (crit = Z boundaries, alpha_spent cumulative, ",
+                "shift = drift^2 for power 1-beta, power cumulative, asn = expected ",
+                "information relative to the fixed design). survival: getSampleSizeSurvival ",
+                "and getEventProbabilities, time unit years, control hazard -log(0.45)/2, HR 0.58, ",
+                "220 patients accrued uniformly over 4.5 years; dropout case: 5% per year in each arm.")
+cat("{\n", sprintf("\"_about\": \"%s\",\n", about),
+    paste(sprintf("\"%s\": %s", names(cases), unlist(cases)), collapse = ",\n"),
+    ",\n\"survival\": ", survival, "\n}\n", sep = "")
