@@ -25,6 +25,7 @@ mat <- function(m) {  # row-major list of rows
   m <- as.matrix(m)
   paste0("[", paste(apply(m, 1, function(r) num_vec(r)), collapse = ", "), "]")
 }
+str_vec <- function(x) paste0("[", paste0('"', x, '"', collapse = ", "), "]")
 num_vec <- function(x) paste0("[", paste(ifelse(is.na(x), "null", sprintf("%.17g", x)), collapse = ", "), "]")
 obj <- function(...) {
   kv <- list(...)
@@ -34,7 +35,7 @@ obj <- function(...) {
 fit_json <- function(fit) {
   s <- summary(fit)
   obj(coef = num_vec(coef(fit)),
-      names = str_(names(coef(fit))),
+      names = str_vec(names(coef(fit))),
       se = num_vec(sqrt(diag(fit$var))),
       var = mat(fit$var),
       hr = num_vec(exp(coef(fit))),
@@ -56,13 +57,13 @@ fit_json <- function(fit) {
 zph_json <- function(fit) {
   parts <- lapply(c("km", "identity", "rank"), function(tr) {
     z <- cox.zph(fit, transform = tr)
-    obj(rows = str_(rownames(z$table)),
+    obj(rows = str_vec(rownames(z$table)),
         chisq = num_vec(z$table[, "chisq"]),
         df = num_vec(z$table[, "df"]),
         p = num_vec(z$table[, "p"]),
         x = num_vec(z$x), time = num_vec(z$time),
         y = mat(z$y),
-        strata = if (is.null(z$strata)) "null" else str_(as.character(z$strata)),
+        strata = if (is.null(z$strata)) "null" else str_vec(as.character(z$strata)),
         var = mat(z$var))
   })
   names(parts) <- c("km", "identity", "rank")
