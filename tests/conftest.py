@@ -107,14 +107,19 @@ class VoilaServer:
         self._log.close()
 
 
-@pytest.fixture(scope="session")
-def chromium():
+def require_chromium(in_ci: bool = IN_CI) -> str:
+    """Chromium's path; without it, fail under CI=true and skip (saying how to get it) otherwise."""
     path = chromium_executable()
     if path is None:
-        if IN_CI:
+        if in_ci:
             pytest.fail("CI=true but Chromium is missing. " + CHROMIUM_HELP)
         pytest.skip(CHROMIUM_HELP)
     return path
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    return require_chromium()
 
 
 @pytest.fixture(scope="session")
@@ -164,14 +169,51 @@ def _route_outside(route, watch):
         route.abort()
 
 
-@pytest.fixture
-def page(browser):
+def open_watched_page(browser):
+    """A fresh browser context and page whose errors are collected in ``page.watch``."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = context.new_page()
     pg.watch = PageWatch(pg)
     pg.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost)"), lambda r: _route_outside(r, pg.watch))
+    return pg
+
+
+@pytest.fixture
+def page(browser):
+    pg = open_watched_page(browser)
     yield pg
-    context.close()
+    pg.context.close()
+
+
+@pytest.fixture
+def start_voila(chromium):
+    """Start extra Voila servers in a test (``start_voila(command=..., preheat=...)``);
+    they are stopped when the test ends."""
+    servers = []
+
+    def start(**kwargs):
+        server = VoilaServer(LESSONS, **kwargs)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def watched_page(browser):
+    """Open more watched pages in a test; their contexts are closed when it ends."""
+    pages = []
+
+    def new():
+        pg = open_watched_page(browser)
+        pages.append(pg)
+        return pg
+
+    yield new
+    for pg in pages:
+        pg.context.close()
 
 
 #: Timings measured by tests (name -> seconds), printed at the end of the run.

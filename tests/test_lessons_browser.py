@@ -105,31 +105,23 @@ def test_lesson_in_browser(name, voila_server, page, tmp_path, timings):
     assert page.watch.errors == [], "\n".join(page.watch.errors)
 
 
-def test_make_lessons_serves_lesson_00(browser, tmp_path, timings):
+def test_make_lessons_serves_lesson_00(start_voila, watched_page, timings):
     """`make lessons` runs `teachkit lessons`: start it for real (pre-heated kernels) and
     time Voila's start to lesson 00 being interactive in Chromium."""
     import sys
 
-    from conftest import LESSONS, PageWatch, VoilaServer, _route_outside
-
     script = Path(sys.executable).with_name("teachkit")
-    server = VoilaServer(LESSONS, command=lambda port: [str(script), "lessons", "--port", str(port),
-                                                       "--source", str(LESSONS)])
-    try:
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        watch = PageWatch(page)
-        page.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost)"), lambda r: _route_outside(r, watch))
-        page.goto(f"{server.url}/voila/render/00-the-trial.ipynb", timeout=120_000)
-        wait_interactive(page)
-        timings["teachkit lessons (preheated): Voila start -> lesson 00 interactive"] = (
-            time.perf_counter() - server.started)
-        assert page.locator(".cm-editor:visible, .jp-InputArea-editor:visible").count() == 0
-        assert not ERROR_PATTERNS.search(page.inner_text("body"))
-        assert watch.errors == [], "\n".join(watch.errors)
-        # The tree page lists the lessons (classic tree, as on Binder).
-        page.goto(f"{server.url}/voila/tree", timeout=60_000)
-        assert page.locator("a:has-text('00-the-trial.ipynb')").count() == 1
-        context.close()
-    finally:
-        server.stop()
+    lessons = Path(__file__).resolve().parents[1] / "lessons"
+    server = start_voila(command=lambda port: [str(script), "lessons", "--port", str(port),
+                                               "--source", str(lessons)])
+    page = watched_page()
+    page.goto(f"{server.url}/voila/render/00-the-trial.ipynb", timeout=120_000)
+    wait_interactive(page)
+    timings["teachkit lessons (preheated): Voila start -> lesson 00 interactive"] = (
+        time.perf_counter() - server.started)
+    assert page.locator(".cm-editor:visible, .jp-InputArea-editor:visible").count() == 0
+    assert not ERROR_PATTERNS.search(page.inner_text("body"))
+    assert page.watch.errors == [], "\n".join(page.watch.errors)
+    # The tree page lists the lessons (classic tree, as on Binder).
+    page.goto(f"{server.url}/voila/tree", timeout=60_000)
+    assert page.locator("a:has-text('00-the-trial.ipynb')").count() == 1
