@@ -207,6 +207,14 @@ class _Design:
     x_event_sum: np.ndarray    # sum of the events' centred covariates
 
 
+def _changes(a: np.ndarray) -> np.ndarray:
+    """True where a sorted array starts a new run of equal values."""
+    out = np.empty(a.size, dtype=bool)
+    out[0] = True
+    np.not_equal(a[1:], a[:-1], out=out[1:])
+    return out
+
+
 def _design(time, event, X, strata_codes, ties) -> _Design:
     order = np.lexsort((time, strata_codes))          # stable: by stratum, then time
     t, e, s = time[order], event[order], strata_codes[order]
@@ -215,19 +223,19 @@ def _design(time, event, X, strata_codes, ties) -> _Design:
     n, p = Xc.shape
     Z = np.hstack([np.ones((n, 1)), Xc, (Xc[:, :, None] * Xc[:, None, :]).reshape(n, p * p)])
 
-    new_stratum = np.r_[True, s[1:] != s[:-1]]
+    new_stratum = _changes(s)
     stratum_start = np.flatnonzero(new_stratum)
-    stratum_size = np.diff(np.r_[stratum_start, n])
-    new_time = new_stratum | np.r_[True, t[1:] != t[:-1]]
+    stratum_size = np.diff(np.append(stratum_start, n))
+    new_time = new_stratum | _changes(t)
     group = np.cumsum(new_time) - 1                    # distinct (stratum, time) of each row
     group_start = np.flatnonzero(new_time)
 
     event_rows = np.flatnonzero(e)
     event_group = group[event_rows]
-    new_tie = np.r_[True, event_group[1:] != event_group[:-1]]
+    new_tie = _changes(event_group)
     tie_first = np.flatnonzero(new_tie)
     tie_of_event = np.cumsum(new_tie) - 1
-    n_tied = np.diff(np.r_[tie_first, event_rows.size])
+    n_tied = np.diff(np.append(tie_first, event_rows.size))
     if ties == "efron":
         k = np.arange(event_rows.size) - tie_first[tie_of_event]
         efron_fraction = k / n_tied[tie_of_event]
@@ -243,7 +251,7 @@ def _reverse_cumsum(w: np.ndarray, stratum_start: np.ndarray) -> np.ndarray:
     if stratum_start.size == 1:
         return np.cumsum(w[::-1], axis=0)[::-1]
     out = np.empty_like(w)
-    bounds = np.r_[stratum_start, w.shape[0]]
+    bounds = np.append(stratum_start, w.shape[0])
     for a, b in zip(bounds[:-1], bounds[1:]):
         out[a:b] = np.cumsum(w[a:b][::-1], axis=0)[::-1]
     return out
@@ -301,7 +309,9 @@ def _newton_raphson(d: _Design, names, eps: float, iter_max: int):
     p = d.X.shape[1]
     beta = np.zeros(p)
     loglik0, score0, info0 = _loglik_score_information(beta, d)
-    if not np.all(np.linalg.eigvalsh(info0) > 1e-10 * max(1.0, np.abs(np.diag(info0)).max())):
+    diag = np.diag(info0)
+    scaled = info0 / np.sqrt(np.outer(diag, diag)) if np.all(diag > 0) else None
+    if scaled is None or np.linalg.eigvalsh(scaled).min() <= 1e-10:   # scale-free, like R's toler.chol
         raise ValueError(
             "covariates: the information matrix at beta = 0 is singular; a covariate is constant within "
             "every risk set (or the covariates are collinear), so the model is not identifiable")
@@ -312,7 +322,7 @@ def _newton_raphson(d: _Design, names, eps: float, iter_max: int):
     for iteration in range(1, iter_max + 1):
         loglik, score, info = _loglik_score_information(newbeta, d)
         finite = np.isfinite(loglik) and np.isfinite(score).all() and np.isfinite(info).all()
-        if finite and (loglik == best or abs(1.0 - best / loglik) <= eps):
+        if finite and (loglik == best or abs(1.0 - float(best) / float(loglik)) <= eps):
             return newbeta, loglik0, loglik, score, info, score_test, iteration
         if not finite or loglik < best:
             halving += 1
@@ -546,7 +556,7 @@ def cox_ph(time, event, covariates, strata=None, ties="efron", *, conf_level=0.9
     if levels != (None,):
         # a covariate constant within every stratum is absorbed by the baseline hazards
         order = np.lexsort((codes,))
-        starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0])
+        starts = np.flatnonzero(_changes(codes[order]))
         Xs = X[order]
         spread = np.maximum.reduceat(Xs, starts, axis=0) - np.minimum.reduceat(Xs, starts, axis=0)
         for j, name in enumerate(names):
@@ -570,11 +580,13 @@ def cox_ph(time, event, covariates, strata=None, ties="efron", *, conf_level=0.9
     zcrit = special.ndtri(0.5 + conf_level / 2)
     z = beta / se
     p = beta.size
+    with np.errstate(over="ignore"):      # a CI limit beyond 1e308 is honestly +inf
+        hazard_ratio, ci_lower, ci_upper = (np.exp(beta), np.exp(beta - zcrit * se),
+                                            np.exp(beta + zcrit * se))
     wald = float(beta @ np.linalg.solve(var, beta))
     lr = float(2 * (loglik - loglik0))
     result = CoxResult(
-        names=names, coef=beta, se=se, hazard_ratio=np.exp(beta),
-        ci_lower=np.exp(beta - zcrit * se), ci_upper=np.exp(beta + zcrit * se),
+        names=names, coef=beta, se=se, hazard_ratio=hazard_ratio, ci_lower=ci_lower, ci_upper=ci_upper,
         z=z, p_value=2 * special.ndtr(-np.abs(z)), conf_level=float(conf_level),
         var=var, information=info, loglik_null=float(loglik0), loglik=float(loglik),
         lr_chi2=lr, wald_chi2=wald, score_chi2=score_test, df=p,
