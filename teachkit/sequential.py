@@ -173,8 +173,9 @@ def obrien_fleming_spending(t, alpha=0.025):
     """
     t = _spending_t(t)
     alpha = _probability("alpha", alpha)
+    # 2 - 2 Phi(x) written as 2 Phi(-x): no cancellation when x is large (t small)
     with np.errstate(divide="ignore"):
-        return 2.0 - 2.0 * ndtr(-ndtri(alpha / 2.0) / np.sqrt(t))
+        return 2.0 * ndtr(ndtri(alpha / 2.0) / np.sqrt(t))
 
 
 def pocock_spending(t, alpha=0.025):

@@ -95,6 +95,18 @@ survival <- obj(
   expected_events_dropout = num(ep_drop$overallEventProbabilities * 220)
 )
 
+# Conditional power at the AALL1331 interim (80 of 131 events, one-sided P = .06), two-look
+# design (80/131, 1); rpact's log-rank sign: negative when HR < 1.
+d_int <- getDesignGroupSequential(informationRates = c(80 / 131, 1), typeOfDesign = "asOF", alpha = 0.025)
+z_int <- qnorm(1 - 0.06)
+sr <- getStageResults(d_int, dataInput = getDataset(overallEvents = 80, overallLogRanks = -z_int,
+                                                     overallAllocationRatios = 1),
+                      directionUpper = FALSE)
+cp_design <- getConditionalPower(sr, nPlanned = 51, thetaH1 = 0.58)$conditionalPower[2]
+cp_trend <- getConditionalPower(sr, nPlanned = 51, thetaH1 = exp(-2 * z_int / sqrt(80)))$conditionalPower[2]
+interim <- obj(z = num(z_int), crit = num(d_int$criticalValues),
+               conditional_power_hr058 = num(cp_design), conditional_power_trend = num(cp_trend))
+
 about <- paste0("Computed by tests/data/sequential_rpact_extra.R with R ", getRversion(),
                 " and rpact ", packageVersion("rpact"),
                 ". One-sided alpha 0.025. Design cases: getDesignGroupSequential + ",
@@ -102,7 +114,9 @@ about <- paste0("Computed by tests/data/sequential_rpact_extra.R with R ", getRv
                 "shift = drift^2 for power 1-beta, power cumulative, asn = expected ",
                 "information relative to the fixed design). survival: getSampleSizeSurvival ",
                 "and getEventProbabilities, time unit years, control hazard -log(0.45)/2, HR 0.58, ",
-                "220 patients accrued uniformly over 4.5 years; dropout case: 5% per year in each arm.")
+                "220 patients accrued uniformly over 4.5 years; dropout case: 5% per year in each arm. ",
+                "interim: getConditionalPower at 80/131 events, P = .06, design (80/131, 1), ",
+                "thetaH1 = HR 0.58 (design) or the observed HR exp(-2 z / sqrt(80)) (trend).")
 cat("{\n", sprintf("\"_about\": \"%s\",\n", about),
     paste(sprintf("\"%s\": %s", names(cases), unlist(cases)), collapse = ",\n"),
-    ",\n\"survival\": ", survival, "\n}\n", sep = "")
+    ",\n\"survival\": ", survival, ",\n\"interim\": ", interim, "\n}\n", sep = "")
