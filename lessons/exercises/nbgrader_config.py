@@ -1,0 +1,52 @@
+"""nbgrader configuration of the teachkit course (nbgrader >= 0.9).
+
+Run every nbgrader command from this folder (``cd lessons/exercises``):
+the course root below is computed from this file's own location, so the
+course works wherever the repository is cloned.  See README.md here for the
+instructor guide.
+"""
+
+from pathlib import Path
+
+c = get_config()  # noqa: F821  (injected by nbgrader / traitlets)
+
+COURSE_ROOT = Path(__file__).resolve().parent
+
+# --- the course ---------------------------------------------------------------
+c.CourseDirectory.root = str(COURSE_ROOT)
+c.CourseDirectory.course_id = "teachkit-survival"
+# The gradebook is one sqlite file in the course root (not committed).
+c.CourseDirectory.db_url = f"sqlite:///{COURSE_ROOT / 'gradebook.db'}"
+# Assignments enter the gradebook when they are generated with
+# `nbgrader generate_assignment <name> --create` (nbgrader >= 0.6 has no
+# config list of assignments; `nbgrader db assignment add <name>` also works).
+# Students are created on the fly by `nbgrader autograde --create` or imported
+# with `nbgrader db student import students.csv`.
+
+# --- the student version --------------------------------------------------------
+c.ClearSolutions.code_stub = {
+    "python": "# YOUR CODE HERE\nraise NotImplementedError()",
+}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
+c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
+c.ClearHiddenTests.begin_test_delimeter = "BEGIN HIDDEN TESTS"
+c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"
+# Data files and helper modules next to a notebook are released too, but never
+# the gradebook or checkpoints.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+
+# --- autograding --------------------------------------------------------------------
+# Each cell may run for 30 s; a cell that runs longer (a student's infinite
+# loop) is interrupted, recorded as an error (that cell scores zero) and the
+# rest of the notebook is still executed and graded.
+c.Execute.timeout = 30
+c.Execute.interrupt_on_timeout = True
+c.Execute.raise_on_iopub_timeout = True
+c.Execute.kernel_name = "python3"
+# Students who delete a test cell get it back: nbgrader re-inserts it from the
+# gradebook before grading.
+c.OverwriteCells.add_missing_cells = True
+# Keep a runaway print loop from producing a 100 MB feedback file.
+c.LimitOutput.max_lines = 200
+c.LimitOutput.max_traceback = 50

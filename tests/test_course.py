@@ -1,0 +1,364 @@
+"""End-to-end test of the nbgrader course in ``lessons/exercises``.
+
+Runs the real nbgrader command line (the one installed next to this Python)
+on a temporary copy of the course: generate the student version of every
+assignment, check that it leaks no solution and no hidden test, fake the
+submissions of several students, autograde, generate feedback, export, and
+read the scores back through :class:`nbgrader.api.Gradebook`.
+
+The expected score of every graded cell is derived from the ``points`` in the
+source notebooks and from what each fake student did (which cells we broke),
+never from a previous run.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+COURSE = ROOT / "lessons" / "exercises"
+NBGRADER = Path(sys.executable).parent / "nbgrader"
+ASSIGNMENTS = sorted(p.name for p in (COURSE / "source").iterdir() if p.is_dir())
+REQUIRED = ["km-by-hand", "logrank-and-hr", "risk-groups", "planning-events", "interim-decision"]
+
+BEGIN_SOL, END_SOL = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HID, END_HID = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+CODE_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]
+TEXT_STUB = ["YOUR ANSWER HERE"]
+
+pytestmark = pytest.mark.skipif(not NBGRADER.exists(), reason="nbgrader is not installed next to this Python")
+
+
+# nbgrader runs `alembic` (its gradebook migrations) from PATH, also inside
+# nbgrader.api.Gradebook: make the tools installed next to this Python visible.
+PATH = os.pathsep.join([str(NBGRADER.parent), os.environ.get("PATH", "")])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _tools_on_path():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PATH", PATH)
+        yield
+
+
+# --------------------------------------------------------------------------- helpers
+
+def nbgrader(course: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    proc = subprocess.run([str(NBGRADER), *args], cwd=course, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "PATH": PATH})
+    assert proc.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+def source_notebooks(assignment: str, root: Path = COURSE):
+    return sorted((root / "source" / assignment).glob("*.ipynb"))
+
+
+def nbg(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def strip_markers(text: str, begin: str, end: str, stub: list[str] | None) -> str:
+    """What nbgrader makes of a cell: each region replaced by the stub (indented) or dropped."""
+    out, inside = [], False
+    for line in text.split("\n"):
+        if begin in line:
+            inside = True
+            if stub is not None:
+                indent = re.match(r"\s*", line).group(0)
+                out += [indent + s for s in stub]
+        elif end in line:
+            inside = False
+        elif not inside:
+            out.append(line)
+    assert not inside, "unterminated region"
+    return "\n".join(out)
+
+
+def regions(text: str, begin: str, end: str) -> list[str]:
+    """The lines inside the marked regions."""
+    lines, inside = [], False
+    for line in text.split("\n"):
+        if begin in line:
+            inside = True
+        elif end in line:
+            inside = False
+        elif inside:
+            lines.append(line)
+    return lines
+
+
+def solution_text(text: str) -> str:
+    """A cell as a student who knows the answer would write it: the markers removed."""
+    return "\n".join(line for line in text.split("\n")
+                     if BEGIN_SOL not in line and END_SOL not in line)
+
+
+def points(assignment: str) -> tuple[dict, dict]:
+    """(auto, manual) points by (notebook, grade_id), read from the source notebooks."""
+    auto, manual = {}, {}
+    for path in source_notebooks(assignment):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = nbg(cell)
+            if meta.get("grade"):
+                key = (path.stem, meta["grade_id"])
+                (manual if meta.get("solution") else auto)[key] = float(meta["points"])
+    return auto, manual
+
+
+# --------------------------------------------------------------------------- fake students
+
+def solved(release_nb, source_nb):
+    """The release notebook with every solution cell answered from the source."""
+    answers = {nbg(c)["grade_id"]: c.source for c in source_nb.cells if nbg(c).get("solution")}
+    nb = nbformat.from_dict(release_nb)
+    for cell in nb.cells:
+        if nbg(cell).get("solution"):
+            cell.source = solution_text(answers[nbg(cell)["grade_id"]])
+    return nb
+
+
+def replace_cell(nb, grade_id, new_source):
+    for cell in nb.cells:
+        if nbg(cell).get("grade_id") == grade_id:
+            cell.source = new_source
+            return nb
+    raise KeyError(grade_id)
+
+
+def hardcoded(nb):
+    """km_table that types in the 6-MP table: passes the visible test, fails the hidden one."""
+    return replace_cell(nb, "km-table", '''
+import numpy as np
+def km_table(time, event):
+    t = np.array([6., 7., 10., 13., 16., 22., 23.])
+    n = np.array([21, 17, 15, 12, 11, 7, 6])
+    d = np.array([3, 1, 1, 1, 1, 1, 1])
+    return t, n, d, np.cumprod(1 - d / n)
+t, n, d, s = km_table(time, event)
+''')
+
+
+def raises(nb):
+    """The median cell crashes before defining its function."""
+    return replace_cell(nb, "median", 'raise RuntimeError("I do not know how to do this")\n'
+                                      'def median_survival(t, s):\n    return 0.0')
+
+
+def loops(nb):
+    """The Greenwood cell never ends: the autograder must interrupt it."""
+    return replace_cell(nb, "greenwood", "while True:\n    pass\n")
+
+
+def deleted(nb):
+    """The student deleted a visible test cell: nbgrader puts it back."""
+    nb.cells = [c for c in nb.cells if nbg(c).get("grade_id") != "km-table-visible"]
+    return nb
+
+
+# (assignment, student) -> (how to make the notebook, grade_ids expected to score zero,
+#                           manual answers given?)
+SCENARIOS = {}
+for _a in ASSIGNMENTS:
+    SCENARIOS[(_a, "solution")] = (None, set(), True)
+    SCENARIOS[(_a, "untouched")] = ("untouched", "all", False)
+SCENARIOS[("km-by-hand", "hardcoded")] = (hardcoded, {"km-table-hidden"}, True)
+SCENARIOS[("km-by-hand", "raises")] = (raises, {"median-visible", "median-hidden"}, True)
+SCENARIOS[("km-by-hand", "loops")] = (loops, {"greenwood-visible", "greenwood-hidden"}, True)
+SCENARIOS[("km-by-hand", "deleted")] = (deleted, set(), True)
+
+
+# --------------------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A copy of the course with every assignment generated and every fake student graded."""
+    root = tmp_path_factory.mktemp("course") / "exercises"
+    shutil.copytree(COURSE, root, ignore=shutil.ignore_patterns(
+        "gradebook.db", "release", "submitted", "autograded", "feedback", ".ipynb_checkpoints",
+        "__pycache__", "*.csv"))
+    for a in ASSIGNMENTS:
+        nbgrader(root, "generate_assignment", a, "--create", "--force")
+    for (a, student), (make, _, _) in SCENARIOS.items():
+        for src in source_notebooks(a, root):
+            release = nbformat.read(root / "release" / a / src.name, as_version=4)
+            if make == "untouched":
+                nb = release
+            else:
+                nb = solved(release, nbformat.read(src, as_version=4))
+                if make is not None:
+                    nb = make(nb)
+            out = root / "submitted" / student / a / src.name
+            out.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, out)
+            (out.parent / "timestamp.txt").write_text("2026-11-20 12:00:00.000000 UTC\n")
+    for a in ASSIGNMENTS:
+        nbgrader(root, "autograde", a, "--create", "--force")
+        nbgrader(root, "generate_feedback", a, "--force")
+    nbgrader(root, "export")
+    return root
+
+
+# --------------------------------------------------------------------------- tests
+
+def test_course_has_the_five_assignments():
+    assert set(REQUIRED) <= set(ASSIGNMENTS)
+    for a in ASSIGNMENTS:
+        assert source_notebooks(a), f"{a} has no notebook"
+
+
+def test_config_root_is_absolute_and_settings_are_loaded():
+    from traitlets.config.loader import PyFileConfigLoader
+
+    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(COURSE)).load_config()
+    assert Path(cfg.CourseDirectory.root) == COURSE.resolve()
+    assert Path(cfg.CourseDirectory.root).is_absolute()
+    assert cfg.CourseDirectory.db_url == f"sqlite:///{COURSE.resolve() / 'gradebook.db'}"
+    assert cfg.ClearSolutions.code_stub["python"] == "\n".join(CODE_STUB)
+    assert 0 < cfg.Execute.timeout <= 60
+    assert cfg.Execute.interrupt_on_timeout is True
+    assert cfg.OverwriteCells.add_missing_cells is True
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_source_metadata_is_sound(assignment):
+    auto, manual = points(assignment)
+    assert auto and manual, "each assignment has autograded tests and a written answer"
+    for path in source_notebooks(assignment):
+        nb = nbformat.read(path, as_version=4)
+        ids = [nbg(c)["grade_id"] for c in nb.cells if nbg(c)]
+        assert len(ids) == len(set(ids)), "grade ids must be unique"
+        n_hidden = sum(BEGIN_HID in c.source for c in nb.cells)
+        assert n_hidden >= 2, "hidden tests check the same quantities on other data"
+        for cell in nb.cells:
+            meta = nbg(cell)
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, "commit outputs stripped"
+            if meta.get("grade") and not meta.get("solution"):
+                assert meta.get("locked"), f"test cell {meta['grade_id']} must be read-only"
+                assert BEGIN_SOL not in cell.source
+            if meta.get("solution"):
+                assert BEGIN_SOL in cell.source, f"{meta['grade_id']}: solution cell without region"
+        # nbgrader re-inserts a deleted test cell after the previous graded or solution cell;
+        # make sure that previous cell exists for every test cell.
+        previous = None
+        for cell in nb.cells:
+            meta = nbg(cell)
+            if meta.get("grade") and not meta.get("solution"):
+                assert previous in ("grade", "solution"), f"{meta['grade_id']} follows a {previous} cell"
+            if meta.get("grade") or meta.get("solution"):
+                previous = "grade" if meta.get("grade") and not meta.get("solution") else "solution"
+            elif meta.get("locked"):
+                previous = "locked"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_has_no_solution_and_no_hidden_test(course, assignment):
+    for src in source_notebooks(assignment, course):
+        rel_path = course / "release" / assignment / src.name
+        source, release = nbformat.read(src, as_version=4), nbformat.read(rel_path, as_version=4)
+        assert len(source.cells) == len(release.cells)
+        text = rel_path.read_text()
+        for marker in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS"):
+            assert marker not in text
+        secret = []
+        for s_cell, r_cell in zip(source.cells, release.cells):
+            stub = CODE_STUB if s_cell.cell_type == "code" else TEXT_STUB
+            expected = strip_markers(strip_markers(s_cell.source, BEGIN_SOL, END_SOL, stub),
+                                     BEGIN_HID, END_HID, None)
+            assert r_cell.source == expected, f"release cell differs:\n{r_cell.source}"
+            secret += regions(s_cell.source, BEGIN_SOL, END_SOL)
+            secret += regions(s_cell.source, BEGIN_HID, END_HID)
+        public = "\n".join(strip_markers(strip_markers(c.source, BEGIN_SOL, END_SOL, []),
+                                         BEGIN_HID, END_HID, None) for c in source.cells)
+        released = "\n".join(c.source for c in release.cells)
+        leaked = [line for line in secret
+                  if len(line.strip()) > 12 and line.strip() not in public and line.strip() in released]
+        assert not leaked, f"solution or hidden test lines in the release: {leaked}"
+
+
+def expected_scores(assignment, student):
+    make, zero, answered = SCENARIOS[(assignment, student)]
+    auto, manual = points(assignment)
+    expected = {}
+    for key, pts in auto.items():
+        expected[key] = 0.0 if (zero == "all" or key[1] in zero) else pts
+    for key in manual:
+        expected[key] = 0.0  # written answers wait for the instructor (or score 0 untouched)
+    return expected, {key: answered for key in manual}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment,student", sorted(SCENARIOS))
+def test_gradebook_scores(course, assignment, student):
+    from nbgrader.api import Gradebook
+
+    expected, needs_manual = expected_scores(assignment, student)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        got = {}
+        for key in expected:
+            grade = gb.find_grade(key[1], key[0], assignment, student)
+            got[key] = grade.score
+            if key in needs_manual:
+                assert grade.needs_manual_grade is needs_manual[key], key
+        assert got == expected
+        submission = gb.find_submission(assignment, student)
+        assert submission.score == sum(expected.values())
+        assert submission.max_score == sum(sum(p.values()) for p in points(assignment))
+        if student == "solution":
+            # the instructor grades the written answers: the solution reaches full marks
+            _, manual = points(assignment)
+            grades = [gb.find_grade(g, nb_id, assignment, student) for (nb_id, g) in manual]
+            for grade, pts in zip(grades, manual.values()):
+                grade.manual_score = pts
+            gb.db.commit()
+            assert gb.find_submission(assignment, student).score == submission.max_score
+            assert not gb.find_submission(assignment, student).needs_manual_grade
+            for grade in grades:  # leave the gradebook as autograde left it
+                grade.manual_score = None
+            gb.db.commit()
+
+
+@pytest.mark.slow
+def test_infinite_loop_was_interrupted_and_the_rest_graded(course):
+    nb = nbformat.read(course / "autograded" / "loops" / "km-by-hand" / "km-by-hand.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if nbg(c).get("grade_id") == "greenwood")
+    assert any(o.output_type == "error" for o in cell.outputs), "the loop should end in an error"
+    later = next(c for c in nb.cells if nbg(c).get("grade_id") == "s20-test")
+    assert not any(o.output_type == "error" for o in later.outputs)
+
+
+@pytest.mark.slow
+def test_deleted_test_cell_was_restored(course):
+    path = course / "autograded" / "deleted" / "km-by-hand" / "km-by-hand.ipynb"
+    ids = [nbg(c).get("grade_id") for c in nbformat.read(path, as_version=4).cells]
+    assert ids.count("km-table-visible") == 1
+    assert ids.index("km-table-visible") == ids.index("km-table") + 1
+
+
+@pytest.mark.slow
+def test_feedback_and_export(course):
+    _, manual = points("km-by-hand")
+    for (a, student) in SCENARIOS:
+        for src in source_notebooks(a, course):
+            html = (course / "feedback" / student / a / f"{src.stem}.html").read_text()
+            assert "Score:" in html or "score" in html.lower()
+            assert "BEGIN HIDDEN TESTS" not in html
+    with open(course / "grades.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    by_key = {(r["assignment"], r["student_id"]): r for r in rows}
+    for (a, student) in SCENARIOS:
+        expected, _ = expected_scores(a, student)
+        row = by_key[(a, student)]
+        assert float(row["raw_score"]) == sum(expected.values())
+        assert float(row["max_score"]) == sum(sum(p.values()) for p in points(a))
