@@ -90,7 +90,7 @@ def test_matches_shared_r_reference(ref, key, ties):
 
 COVARIATES = {
     "freireich": ["mp"], "aml": ["nonmaint"], "sim": ["trt", "age"],
-    "sim_strata_trt": ["trt"], "sim_strata_partial": ["trt_ab", "age"],
+    "sim_strata_trt": ["trt"], "sim_strata_partial": ["trt_ab", "age"], "halving": ["x"],
 }
 
 
@@ -478,3 +478,25 @@ def test_conf_level():
     z = 1.6448536269514722        # qnorm(0.95)
     np.testing.assert_allclose(fit.ci_lower, np.exp(fit.coef - z * fit.se), rtol=1e-12)
     assert "lower 90%" in fit.table()
+
+
+def test_halving_case_really_needs_step_halving():
+    # cox_r.json's "halving" data: the plain Newton step from beta = 0 lowers the log
+    # partial likelihood, so the fit (which matches R above, iteration count included)
+    # must have halved it.  Checked with the closed-form Breslow log-likelihood.
+    d = R_DATA["halving"]
+    time, event, x = (np.asarray(d[k], dtype=float) for k in ("time", "status", "x"))
+    fit = cox_ph(time, event, x, ties="breslow")
+
+    def loglik(b):
+        return sum(b * x[i] - np.log(np.exp(b * x[time >= time[i]]).sum()) for i in np.flatnonzero(event))
+
+    assert loglik(0.0) == pytest.approx(fit.loglik_null, rel=1e-12)
+    assert loglik(fit.coef[0]) == pytest.approx(fit.loglik, rel=1e-12)
+    x_event = x[event == 1]
+    u0 = sum(x[i] - x[time >= time[i]].mean() for i in np.flatnonzero(event))
+    i0 = sum(x[time >= time[i]].var() for i in np.flatnonzero(event))
+    first_step = u0 / i0
+    assert x_event.size == fit.n_events
+    assert loglik(first_step) < loglik(0.0)
+    assert fit.n_iter == R["cases"]["halving_breslow"]["fit"]["iter"]

@@ -100,6 +100,14 @@ sim <- data.frame(time = pmax(1, ceiling(pmin(tev, tcens))),
 # scaled residuals of that stratum's events NA for this covariate
 sim$trt_ab <- ifelse(sim$stratum == "c", 0, sim$trt)
 
+# a skewed covariate for which the first Newton step from beta = 0 overshoots and
+# lowers the log-likelihood, so coxph has to step-halve (found by searching seeds)
+halving <- data.frame(
+  time = c(1, 1, 2, 1, 2, 9, 1, 2, 1, 1, 2, 1, 2, 3, 1, 1, 1, 1, 4, 1, 1, 1, 1, 1, 1, 1, 2),
+  status = c(1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1),
+  x = c(0.02, 1.87, 0.43, 0.51, 0.72, 0.05, 0.71, 0.27, 146.13, 1.4, 0.59, 0.66, 0.37, 0.21,
+        0.56, 2.06, 0.7, 4.21, 0.74, 1.04, 10.16, 2.27, 0.47, 0.76, 2.25, 18.22, 0.67))
+
 data_json <- obj(
   freireich = obj(time = num_vec(frei$time), status = num_vec(frei$event),
                   mp = num_vec(frei$mp)),
@@ -107,7 +115,9 @@ data_json <- obj(
             nonmaint = num_vec(aml2$nonmaint)),
   sim = obj(time = num_vec(sim$time), status = num_vec(sim$status),
             trt = num_vec(sim$trt), age = num_vec(sim$age), trt_ab = num_vec(sim$trt_ab),
-            stratum = str_(sim$stratum)))
+            stratum = str_(sim$stratum)),
+  halving = obj(time = num_vec(halving$time), status = num_vec(halving$status),
+                x = num_vec(halving$x)))
 
 cases <- list(
   freireich_efron = case(Surv(time, event) ~ mp, frei, "efron",
@@ -129,7 +139,11 @@ cases <- list(
   sim_strata_trt_efron = case(Surv(time, status) ~ trt + strata(stratum), sim, "efron",
                               "simulated, treatment only, stratified"),
   sim_strata_partial_efron = case(Surv(time, status) ~ trt_ab + age + strata(stratum), sim,
-                                  "efron", "simulated, stratified, trt_ab constant in stratum c")
+                                  "efron", "simulated, stratified, trt_ab constant in stratum c"),
+  halving_efron = case(Surv(time, status) ~ x, halving, "efron",
+                       "skewed covariate: the first Newton step is halved"),
+  halving_breslow = case(Surv(time, status) ~ x, halving, "breslow",
+                         "skewed covariate: the first Newton step is halved")
 )
 
 cat(obj(
