@@ -15,6 +15,7 @@ import csv
 import dataclasses
 import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,8 +31,7 @@ from teachkit.cox import (
     proportional_hazards_test,
 )
 
-from .conftest import DATA
-
+DATA = Path(__file__).resolve().parent / "data"
 R = json.loads((DATA / "cox_r.json").read_text())
 R_DATA = R["data"]
 SHARED_FREIREICH = json.loads((DATA / "cox_survival_r_freireich.json").read_text())
