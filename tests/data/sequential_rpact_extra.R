@@ -107,6 +107,23 @@ cp_trend <- getConditionalPower(sr, nPlanned = 51, thetaH1 = exp(-2 * z_int / sq
 interim <- obj(z = num(z_int), crit = num(d_int$criticalValues),
                conditional_power_hr058 = num(cp_design), conditional_power_trend = num(cp_trend))
 
+# Power with 131 events and the futility rule obeyed (rpact's power includes futility stops)
+power131 <- function(info, type) {
+  scale <- if (type == "Schoenfeld") -log(0.58) / 2 else (1 - 0.58) / (1 + 0.58)
+  bounds <- scale * sqrt(131) * sqrt(info[-length(info)]) - qnorm(1 - 0.024)
+  with_rule <- getDesignGroupSequential(informationRates = info, typeOfDesign = "asOF",
+                                        alpha = 0.025, futilityBounds = bounds)
+  no_rule <- getDesignGroupSequential(informationRates = info, typeOfDesign = "asOF", alpha = 0.025)
+  c(getPowerSurvival(with_rule, maxNumberOfEvents = 131, maxNumberOfSubjects = 220, accrualTime = c(0, 4.5), hazardRatio = 0.58, lambda2 = lambda2,
+                     typeOfComputation = type, directionUpper = FALSE)$overallReject,
+    getPowerSurvival(no_rule, maxNumberOfEvents = 131, maxNumberOfSubjects = 220, accrualTime = c(0, 4.5), hazardRatio = 0.58, lambda2 = lambda2,
+                     typeOfComputation = type, directionUpper = FALSE)$overallReject)
+}
+power_131 <- obj(schoenfeld_equal = num(power131(c(1, 2, 3) / 3, "Schoenfeld")),
+                 schoenfeld_half = num(power131(c(0.5, 0.75, 1), "Schoenfeld")),
+                 freedman_equal = num(power131(c(1, 2, 3) / 3, "Freedman")),
+                 freedman_half = num(power131(c(0.5, 0.75, 1), "Freedman")))
+
 about <- paste0("Computed by tests/data/sequential_rpact_extra.R with R ", getRversion(),
                 " and rpact ", packageVersion("rpact"),
                 ". One-sided alpha 0.025. Design cases: getDesignGroupSequential + ",
@@ -116,7 +133,10 @@ about <- paste0("Computed by tests/data/sequential_rpact_extra.R with R ", getRv
                 "and getEventProbabilities, time unit years, control hazard -log(0.45)/2, HR 0.58, ",
                 "220 patients accrued uniformly over 4.5 years; dropout case: 5% per year in each arm. ",
                 "interim: getConditionalPower at 80/131 events, P = .06, design (80/131, 1), ",
-                "thetaH1 = HR 0.58 (design) or the observed HR exp(-2 z / sqrt(80)) (trend).")
+                "thetaH1 = HR 0.58 (design) or the observed HR exp(-2 z / sqrt(80)) (trend). ",
+                "power_131: getPowerSurvival overallReject with 131 events, HR 0.58, O'Brien-Fleming-type looks ",
+                "(equal = 1/3, 2/3, 1; half = 1/2, 3/4, 1), [futility at .024 obeyed, no futility rule], ",
+                "Schoenfeld or Freedman drift.")
 cat("{\n", sprintf("\"_about\": \"%s\",\n", about),
     paste(sprintf("\"%s\": %s", names(cases), unlist(cases)), collapse = ",\n"),
-    ",\n\"survival\": ", survival, ",\n\"interim\": ", interim, "\n}\n", sep = "")
+    ",\n\"survival\": ", survival, ",\n\"interim\": ", interim, ",\n\"power_131\": ", power_131, "\n}\n", sep = "")

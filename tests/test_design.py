@@ -1,0 +1,231 @@
+"""teachkit.design against R rpact, closed forms and the AALL1331 design."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from scipy import integrate, stats
+
+from teachkit import design as ds
+from teachkit import sequential as sq
+
+DATA = Path(__file__).resolve().parent / "data"
+RPACT = json.loads((DATA / "group_sequential_rpact.json").read_text())
+EXTRA = json.loads((DATA / "sequential_rpact_extra.json").read_text())
+SURV = EXTRA["survival"]
+LAMBDA = -math.log(0.45) / 2          # control hazard: 2-year DFS 45% (Methods, Statistical Analysis)
+
+
+# ---------------------------------------------------------------- events ----
+
+def test_schoenfeld_fixed_121_03():
+    e = ds.events_required(0.58, alpha=0.025, power=0.85)
+    assert e.events == pytest.approx(RPACT["events_fixed_hr058"], abs=1e-6)
+    assert round(e.events, 2) == 121.03
+    assert e.events_rounded == 122
+    za, zb = stats.norm.isf(0.025), stats.norm.ppf(0.85)
+    assert e.events == pytest.approx((za + zb) ** 2 / (0.25 * math.log(0.58) ** 2), rel=1e-12)
+    assert float(e) == e.events
+
+
+def test_group_sequential_122_53():
+    d = sq.group_sequential_design([1 / 3, 2 / 3, 1])
+    e = ds.events_required(0.58, design=d)
+    assert e.events == pytest.approx(RPACT["events_gs3_asOF_hr058"], abs=1e-4)
+    assert e.inflation_factor == pytest.approx(RPACT["asOF_3_equal"]["inflation"], abs=1e-6)
+    assert "122.53" in e.table()
+
+
+def test_freedman_and_allocation_match_rpact():
+    assert ds.events_required(0.58, method="freedman").events == pytest.approx(
+        SURV["events_fixed_freedman"], abs=1e-6)
+    # rpact allocationRatioPlanned = 2 -> two thirds on the experimental arm
+    assert ds.events_required(0.58, allocation=2 / 3).events == pytest.approx(
+        SURV["events_fixed_allocation_2to1"], abs=1e-6)
+
+
+def test_events_with_futility_is_a_fixed_point():
+    d = sq.group_sequential_design([1 / 3, 2 / 3, 1])
+    e = ds.events_required(0.58, design=d, futility_alpha=0.024)
+    theta = sq.drift_from_hazard_ratio(0.58, e.events)
+    with_rule = sq.group_sequential_design([1 / 3, 2 / 3, 1], futility_alpha=0.024, futility_drift=theta)
+    assert with_rule.power(theta) == pytest.approx(0.85, abs=1e-8)
+    assert 122.53 < e.events < 131
+
+
+def test_why_131_events():
+    """Brown et al. 2021: 131 events planned (Results) for HR 0.58, 85% power, one-sided .025,
+    2 interim analyses with O'Brien-Fleming spending and futility at .024 (Methods)."""
+    ex = ds.explain_planned_events(131, 0.58, 0.025, 0.85, 0.024)
+    rows = {r[0]: r for r in ex.rows}
+    # standard calculations, checked against rpact
+    assert rows["Schoenfeld, fixed design"][1] == pytest.approx(RPACT["events_fixed_hr058"], abs=1e-6)
+    assert rows["Schoenfeld, looks 0.333/0.667/1"][1] == pytest.approx(RPACT["events_gs3_asOF_hr058"], abs=1e-4)
+    assert rows["Freedman, fixed design"][1] == pytest.approx(SURV["events_fixed_freedman"], abs=1e-6)
+    # power that 131 events give, against rpact getPowerSurvival (futility obeyed / no rule)
+    p = EXTRA["power_131"]
+    for key, label in (("schoenfeld_equal", "Schoenfeld, looks 0.333/0.667/1"),
+                       ("schoenfeld_half", "Schoenfeld, looks 0.5/0.75/1"),
+                       ("freedman_equal", "Freedman, looks 0.333/0.667/1"),
+                       ("freedman_half", "Freedman, looks 0.5/0.75/1")):
+        assert rows[label + ", futility .024"][2] == pytest.approx(p[key][0], abs=1e-4)
+        assert rows[label][2] == pytest.approx(p[key][1], abs=1e-4)
+    # the closest combination: Freedman's variance, looks at 1/2 and 3/4, futility at .024 obeyed
+    best = ex.rows[0]
+    assert best[0] == "Freedman, looks 0.5/0.75/1, futility .024"
+    assert abs(best[1] - 131) < 1.0
+    theta = (1 - 0.58) / (1 + 0.58) * math.sqrt(best[1])
+    check = sq.group_sequential_design([0.5, 0.75, 1], futility_alpha=0.024, futility_drift=theta)
+    assert check.power(theta) == pytest.approx(0.85, abs=1e-8)
+    # Schoenfeld with the planned design (equal looks + futility) needs 126.25, not 131
+    assert rows["Schoenfeld, looks 0.333/0.667/1, futility .024"][1] == pytest.approx(126.25, abs=0.01)
+    # ...and 220 patients over 4.5 years with one more year of follow-up produce ~131
+    assert ds.expected_events(5.5, 220, 4.5, LAMBDA, 0.58) == pytest.approx(131.5, abs=0.1)
+    assert "calculation" in ex.table() and ex.to_frame().shape == (len(ex.rows), 3)
+
+
+# ------------------------------------------------- survival and accrual ----
+
+def test_expected_events_match_rpact_exponential():
+    got = ds.expected_events(SURV["times"], 220, 4.5, LAMBDA, 0.58)
+    np.testing.assert_allclose(got, SURV["expected_events"], rtol=1e-9)
+
+
+def test_expected_events_match_rpact_piecewise():
+    got = ds.expected_events(SURV["times"], 220, 4.5, [LAMBDA, LAMBDA / 10], 0.58, breakpoints=[2.0])
+    # rpact integrates piecewise survival numerically (differences up to 4e-7 relative);
+    # teachkit's closed form agrees with scipy quad to 1e-12 (checked below)
+    np.testing.assert_allclose(got, SURV["expected_events_piecewise"], rtol=1e-6)
+    for c, value in zip(SURV["times"][2:5], got[2:5]):
+        def arm_mix(u):
+            return 0.5 * (float(ds.event_probability(u, [LAMBDA, LAMBDA / 10], 0.58, breakpoints=[2.0]))
+                          + float(ds.event_probability(u, [LAMBDA, LAMBDA / 10], 1.0, breakpoints=[2.0])))
+        quad, _ = integrate.quad(lambda e: arm_mix(c - e), 0, min(c, 4.5), points=[c - 2],
+                                 epsabs=1e-13, epsrel=1e-13, limit=200)
+        assert value == pytest.approx(220 / 4.5 * quad, rel=1e-11)
+
+
+def test_expected_events_match_rpact_dropout():
+    eta = -math.log(1 - 0.05)      # rpact dropoutRate 5% by dropoutTime 1
+    got = ds.expected_events(SURV["times"], 220, 4.5, LAMBDA, 0.58, dropout_hazard=eta)
+    np.testing.assert_allclose(got, SURV["expected_events_dropout"], rtol=1e-7)
+
+
+def test_analysis_times_match_rpact():
+    got = ds.analysis_times(SURV["gs3_events_per_stage"], 220, 4.5, LAMBDA, 0.58)
+    np.testing.assert_allclose(got, SURV["gs3_analysis_times"], rtol=1e-7)
+    assert got[-1] - 4.5 == pytest.approx(SURV["gs3_follow_up_time"], rel=1e-6)
+    assert isinstance(ds.analysis_times(50.0, 220, 4.5, LAMBDA, 0.58), float)
+
+
+def test_patients_required_closed_form_and_rpact():
+    a, f = 4.5, SURV["gs3_follow_up_time"]
+    # rpact: 220 patients and 0.674 years of follow-up give 122.53 events
+    assert ds.patients_required(SURV["gs3_events"], a, f, LAMBDA, 0.58) == pytest.approx(220, rel=1e-7)
+
+    def p_event(lam):               # closed form, exponential, uniform accrual
+        return 1 - (math.exp(-lam * f) - math.exp(-lam * (a + f))) / (lam * a)
+
+    expected = 100 / (0.5 * p_event(LAMBDA) + 0.5 * p_event(0.58 * LAMBDA))
+    assert ds.patients_required(100, a, f, LAMBDA, 0.58) == pytest.approx(expected, rel=1e-12)
+    e = ds.events_required(0.58)
+    assert ds.patients_required(e, a, f, LAMBDA, 0.58) == pytest.approx(
+        ds.patients_required(e.events, a, f, LAMBDA, 0.58))
+
+
+def test_event_probability_closed_forms():
+    u = np.array([0.0, 0.5, 2.0, 7.0])
+    np.testing.assert_allclose(ds.event_probability(u, LAMBDA), 1 - np.exp(-LAMBDA * u), rtol=1e-12, atol=1e-15)
+    assert ds.event_probability(2.0, LAMBDA) == pytest.approx(0.55, abs=1e-12)     # 2-year DFS 45%
+    assert ds.event_probability(2.0, LAMBDA, 0.58) == pytest.approx(1 - 0.45 ** 0.58, abs=1e-12)
+    eta = 0.1
+    np.testing.assert_allclose(ds.event_probability(u, LAMBDA, dropout_hazard=eta),
+                               LAMBDA / (LAMBDA + eta) * (1 - np.exp(-(LAMBDA + eta) * u)), rtol=1e-12, atol=1e-15)
+    # piecewise: numerical integration of the density
+    haz, bp = [0.4, 0.05, 0.0], [2.0, 4.0]
+
+    def density(s):
+        lam = 0.4 if s < 2 else (0.05 if s < 4 else 0.0)
+        cum = 0.4 * min(s, 2) + 0.05 * max(min(s, 4) - 2, 0)
+        return lam * math.exp(-cum - eta * s)
+
+    for x in (1.0, 3.0, 6.0):
+        val, _ = integrate.quad(density, 0, x, points=[2.0, 4.0], limit=200)
+        assert ds.event_probability(x, haz, breakpoints=bp, dropout_hazard=eta) == pytest.approx(val, abs=1e-10)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(0.05, 1.0), st.floats(0.3, 1.5), st.floats(1.0, 6.0),
+       st.lists(st.floats(0.1, 12.0), min_size=2, max_size=6))
+def test_expected_events_properties(lam, hr, accrual, times):
+    times = np.sort(np.array(times))
+    one = ds.expected_events(times, 100, accrual, lam, hr)
+    # splitting a constant hazard at arbitrary breakpoints changes nothing
+    split = ds.expected_events(times, 100, accrual, [lam, lam, lam], hr, breakpoints=[0.7, 2.5])
+    np.testing.assert_allclose(split, one, rtol=1e-10, atol=1e-12)
+    assert np.all(np.diff(one) >= -1e-12)
+    assert np.all(one <= 100 + 1e-9)
+    # brute force: average of F over uniform entry times
+    c = times[-1]
+    entries = np.linspace(0, min(c, accrual), 20001)
+    f = 0.5 * (1 - np.exp(-hr * lam * (c - entries))) + 0.5 * (1 - np.exp(-lam * (c - entries)))
+    brute = 100 / accrual * np.trapezoid(f, entries)
+    assert one[-1] == pytest.approx(brute, rel=1e-6)
+
+
+def test_trial_looks_in_calendar_time():
+    """220 patients over 4.5 years (Methods; enrolment Jan 2015 - mid 2019) give the 131 events
+    about a year after accrual ends; the look at 80 events is expected ~3.9 years in."""
+    t = ds.analysis_times([80, 131], 220, 4.5, LAMBDA, 0.58)
+    assert ds.expected_events(t, 220, 4.5, LAMBDA, 0.58) == pytest.approx([80, 131], abs=1e-6)
+    assert 3.5 < t[0] < 4.5 and 5.3 < t[1] < 5.6
+
+
+# ------------------------------------------------------------ bad input -----
+
+def test_bad_input_names_the_argument():
+    with pytest.raises(ValueError, match="hazard_ratio"):
+        ds.events_required(1.0)
+    with pytest.raises(ValueError, match="hazard_ratio"):
+        ds.events_required(-0.5)
+    with pytest.raises(ValueError, match="alpha"):
+        ds.events_required(0.58, alpha=1.5)
+    with pytest.raises(ValueError, match="power"):
+        ds.events_required(0.58, power=0.0)
+    with pytest.raises(ValueError, match="power"):
+        ds.events_required(0.58, power=0.01)
+    with pytest.raises(ValueError, match="allocation"):
+        ds.events_required(0.58, allocation=1.0)
+    with pytest.raises(ValueError, match="method"):
+        ds.events_required(0.58, method="lakatos")
+    with pytest.raises(TypeError, match="design"):
+        ds.events_required(0.58, design=[1 / 3, 2 / 3, 1])
+    with pytest.raises(ValueError, match="alpha"):
+        ds.events_required(0.58, alpha=0.05, design=sq.group_sequential_design([0.5, 1]))
+    with pytest.raises(ValueError, match="futility_alpha"):
+        ds.events_required(0.58, futility_alpha=0.024)
+    with pytest.raises(TypeError, match="hazard_ratio"):
+        ds.events_required("0.58")
+    with pytest.raises(ValueError, match="breakpoints"):
+        ds.expected_events(5, 220, 4.5, [0.4, 0.1], 0.58)
+    with pytest.raises(ValueError, match="breakpoints"):
+        ds.expected_events(5, 220, 4.5, [0.4, 0.1, 0.1], 0.58, breakpoints=[3, 2])
+    with pytest.raises(ValueError, match="control_hazard"):
+        ds.expected_events(5, 220, 4.5, -0.4, 0.58)
+    with pytest.raises(ValueError, match="accrual_time"):
+        ds.expected_events(5, 220, 0, 0.4, 0.58)
+    with pytest.raises(ValueError, match="calendar_time"):
+        ds.expected_events(-1, 220, 4.5, 0.4, 0.58)
+    with pytest.raises(ValueError, match="patients"):
+        ds.expected_events(5, -220, 4.5, 0.4, 0.58)
+    with pytest.raises(ValueError, match="can never be reached"):
+        ds.analysis_times(300, 220, 4.5, 0.4, 0.58)
+    with pytest.raises(ValueError, match="survival"):
+        ds.hazard_from_survival(1.2, 2)
+    with pytest.raises(ValueError, match="follow_up"):
+        ds.patients_required(131, 4.5, -1, 0.4, 0.58)
