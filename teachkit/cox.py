@@ -119,7 +119,7 @@ def _check_covariates(covariates, n: int, names):
         arrays, default = columns, found
     elif hasattr(covariates, "columns") and hasattr(covariates, "to_numpy"):  # pandas DataFrame
         default = [str(c) for c in covariates.columns]
-        arrays = [np.asarray(covariates[c]) for c in covariates.columns]
+        arrays = [np.asarray(covariates.iloc[:, j]) for j in range(covariates.shape[1])]
         if not arrays:
             raise ValueError("covariates has no columns")
     else:
@@ -149,6 +149,8 @@ def _check_covariates(covariates, n: int, names):
             raise ValueError(f"names must be distinct, got {names}")
     else:
         names = default
+        if len(set(names)) != len(names):
+            raise ValueError(f"covariates: column names must be distinct, got {names}")
     for j, name in enumerate(names):
         if np.isnan(X[:, j]).any():
             raise ValueError(f"covariates: column {name!r} contains NaN")
@@ -203,7 +205,7 @@ class _Design:
     tie_first: np.ndarray      # first position (in event_rows) of each distinct (stratum, event time)
     tie_of_event: np.ndarray   # which distinct (stratum, event time) each event belongs to
     tie_risk_start: np.ndarray  # first sorted row at risk at each distinct event time
-    efron_fraction: np.ndarray  # (k - 1) / d for the k-th of d tied events; 0 for Breslow
+    efron_fraction: np.ndarray  # k / d for the tied events k = 0..d-1 at a time (Efron); 0 for Breslow
     x_event_sum: np.ndarray    # sum of the events' centred covariates
 
 

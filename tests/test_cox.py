@@ -510,3 +510,16 @@ def test_halving_case_really_needs_step_halving():
     assert efron(fit.coef[0])[1] == pytest.approx(0.0, abs=1e-6)
     assert efron(0.0 + u0 / i0)[0] < ll0              # the full Newton step goes downhill
     assert fit.n_iter == R["cases"]["halving_efron"]["fit"]["iter"]
+
+
+def test_pandas_inputs():
+    pd = pytest.importorskip("pandas")
+    d = R_DATA["sim"]
+    frame = pd.DataFrame({"time": d["time"], "status": d["status"], "trt": d["trt"], "age": d["age"],
+                          "stratum": pd.Categorical(d["stratum"])})
+    fit = cox_ph(frame["time"], frame["status"], frame[["trt", "age"]], strata=frame["stratum"])
+    np.testing.assert_allclose(fit.coef, R["cases"]["sim_strata_efron"]["fit"]["coef"], **TOL)
+    assert fit.strata_levels == ("a", "b", "c")
+    duplicated = pd.DataFrame(np.column_stack([d["trt"], d["age"]]), columns=["a", "a"])
+    with pytest.raises(ValueError, match=r"^covariates: column names must be distinct"):
+        cox_ph(d["time"], d["status"], duplicated)
