@@ -110,7 +110,8 @@ def _check_labels(values, n, name):
     if arr.dtype.kind == "f" and np.isnan(arr).any():
         raise ValueError(f"{name} contains NaN; every observation needs a {name} label")
     if arr.dtype == object:
-        missing = [v is None or (isinstance(v, float) and np.isnan(v)) for v in arr]
+        missing = [v is None or (isinstance(v, float) and np.isnan(v))
+                   or type(v).__name__ == "NAType" for v in arr]  # pandas.NA
         if any(missing):
             raise ValueError(f"{name} contains missing values (None/NaN) at position "
                              f"{missing.index(True)}")

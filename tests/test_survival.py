@@ -445,6 +445,18 @@ def test_bad_time_event(time, event, match):
         logrank_test(time, event, ["a", "b", "a", "b"][: len(event)] if len(event) else [])
 
 
+def test_pandas_input():
+    pd = pytest.importorskip("pandas")
+    d = tk.datasets.freireich().to_frame()
+    d["group"] = d["group"].astype("category")
+    lr = logrank_test(d["time"], d["event"], d["group"], treatment="6-MP")
+    assert lr.chi2 == pytest.approx(R_FREIREICH["logrank"]["chisq"], abs=TOL)
+    km = kaplan_meier(d["time"], d["event"].astype(bool))
+    assert km.survival_at(pd.Series([8.0]))[0] == pytest.approx(km.survival_at(8.0))
+    with pytest.raises(ValueError, match="group contains missing values"):
+        logrank_test(d["time"], d["event"], pd.Series(["a", "b"] * 20 + [pd.NA, "a"]))
+
+
 def test_bad_types():
     with pytest.raises(TypeError, match="time must be numeric"):
         kaplan_meier(["1", "2"], [1, 0])
