@@ -482,7 +482,8 @@ class GroupSequentialDesign:
         target = ndtri(power)
 
         def gap(theta):
-            return float(ndtri(self.power(theta, futility))) - target
+            achieved = min(max(self.power(theta, futility), 1e-300), 1.0 - 1e-16)
+            return float(ndtri(achieved)) - target
 
         x0 = float(-ndtri(self.alpha) + target)
         x1 = 1.05 * x0
@@ -539,8 +540,12 @@ class GroupSequentialDesign:
         if self.spending.startswith("classical"):
             raise ValueError("observed fractions can only be used with an alpha-spending design, "
                              f"not spending={self.spending!r}")
-        obs = np.atleast_1d(np.asarray(observed_fractions, dtype=float))
-        if obs.size and obs[-1] >= 1.0:
+        obs = np.atleast_1d(_real("observed_fractions", observed_fractions, allow_array=True))
+        if obs.ndim != 1 or obs.size == 0 or np.any(obs <= 0) or np.any(obs > 1) \
+                or np.any(np.diff(obs) <= 0):
+            raise ValueError("observed_fractions must be a non-empty, strictly increasing sequence "
+                             f"in (0, 1], got {obs.tolist()}")
+        if obs[-1] >= 1.0:
             looks = obs
         else:
             tail = self.information_fractions[self.information_fractions > (obs[-1] if obs.size else 0.0) + 1e-9]

@@ -169,6 +169,19 @@ def test_alpha_spent_sums_to_alpha(interims, spending, alpha):
     assert np.all(np.diff(d.alpha_spent) >= 0)
 
 
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.floats(0.05, 0.95), min_size=0, max_size=6, unique=True),
+       st.sampled_from(["obrien-fleming", "pocock", "classical-pocock"]),
+       st.floats(0.6, 0.99), st.booleans())
+def test_drift_for_power_inverts_power(interims, spending, power, futility):
+    t = sorted(set(round(x, 2) for x in interims)) + [1.0]
+    kwargs = dict(futility_alpha=0.05, futility_drift=3.0) if futility and len(t) > 1 else {}
+    d = sq.group_sequential_design(t, spending=spending, **kwargs)
+    theta = d.drift_for_power(power)
+    assert d.power(theta) == pytest.approx(power, abs=1e-9)
+    assert d.inflation_factor(power) >= 1 - 1e-6 or d.has_futility
+
+
 @pytest.mark.parametrize("spending", ["classical-obrien-fleming", "classical-pocock"])
 def test_classical_designs_spend_alpha(spending):
     d = sq.group_sequential_design([0.2, 0.45, 0.7, 1.0], spending=spending)
@@ -371,3 +384,6 @@ def test_bad_arguments_name_themselves():
         sq.conditional_power(True, 0.5, 1.96)
     with pytest.raises(ValueError, match="observed"):
         sq.group_sequential_design([0.5, 1.0], spending="classical-pocock").at_observed([0.6])
+    for bad in ([0.7, 0.6], [0.0], [1.2], []):
+        with pytest.raises(ValueError, match="observed_fractions"):
+            d.at_observed(bad)
