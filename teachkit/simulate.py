@@ -311,6 +311,17 @@ class TrialSimulation:
         ``group_sequential_design(...).rejection_probabilities``."""
         return -math.log(self.hazard_ratio) * math.sqrt(self.settings["events"] / 4.0)
 
+    @property
+    def drift_observed(self) -> float:
+        """Drift of the simulated log-rank Z at the final look: ``-log(HR) sqrt(mean V_K)``.
+
+        Under an alternative the at-risk sets drift away from 1:1, so the
+        log-rank information ``V = sum p (1 - p)`` falls short of ``D / 4``
+        (about 5% at HR 0.58) and the Z has a little less drift than
+        Schoenfeld's :attr:`drift`.
+        """
+        return -math.log(self.hazard_ratio) * math.sqrt(float(self.variance[:, -1].mean()))
+
     # ---- summaries
 
     @property
