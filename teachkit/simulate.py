@@ -821,6 +821,9 @@ def simulate_trials(n_trials, n_patients=220, *, hazard_ratio=0.58, control_surv
         n_looks = look_events.size
     if study_end is not None:
         study_end = _check_real(study_end, "study_end", low=0.0, low_open=True)
+        if look_times is not None and look_times[-1] > study_end:
+            raise ValueError(f"look_times must not be after study_end={study_end:g}, "
+                             f"got {look_times.tolist()}")
     if design is not None:
         z_eff = _check_design(design, n_looks)
     strata_names, strata_probs = _check_strata(strata)

@@ -491,6 +491,7 @@ def test_patient_data_needs_kept_patients(sim_h1, small):
     ({"stratified": "yes"}, TypeError, "stratified"),
     ({"keep_patients": 1}, TypeError, "keep_patients"),
     ({"study_end": 0.0}, ValueError, "study_end"),
+    ({"study_end": 4.0, "look_times": (2.0, 5.0)}, ValueError, "look_times"),
 ])
 def test_bad_input(kwargs, exc, name):
     args = {"n_trials": 5, **kwargs}
