@@ -273,14 +273,17 @@ def _risk_set_moments(beta: np.ndarray, d: _Design):
         eta = eta - eta.max()
     else:
         eta = eta - np.repeat(np.maximum.reduceat(eta, d.stratum_start), d.stratum_size)
-    w = np.exp(eta)[:, None] * d.Z
-    at_risk = _reverse_cumsum(w, d.stratum_start)[d.tie_risk_start]      # per distinct event time
-    tied = np.add.reduceat(w[d.event_rows], d.tie_first, axis=0)          # the tied events' own part
-    S = at_risk[d.tie_of_event] - d.efron_fraction[:, None] * tied[d.tie_of_event]
-    S0 = S[:, 0]
-    xbar = S[:, 1:1 + p] / S0[:, None]
-    S2_over_S0 = S[:, 1 + p:] / S0[:, None]
-    loglik = eta[d.event_rows].sum() - np.log(S0).sum()
+    # With a diverging coefficient (monotone likelihood) a whole risk set can underflow
+    # to 0; the non-finite result is then handled by the caller (step halving, as in R).
+    with np.errstate(under="ignore", divide="ignore", invalid="ignore"):
+        w = np.exp(eta)[:, None] * d.Z
+        at_risk = _reverse_cumsum(w, d.stratum_start)[d.tie_risk_start]      # per distinct event time
+        tied = np.add.reduceat(w[d.event_rows], d.tie_first, axis=0)          # the tied events' own part
+        S = at_risk[d.tie_of_event] - d.efron_fraction[:, None] * tied[d.tie_of_event]
+        S0 = S[:, 0]
+        xbar = S[:, 1:1 + p] / S0[:, None]
+        S2_over_S0 = S[:, 1 + p:] / S0[:, None]
+        loglik = eta[d.event_rows].sum() - np.log(S0).sum()
     return loglik, xbar, S2_over_S0
 
 
@@ -352,9 +355,12 @@ def _monotone_message(flagged, beta, names):
         b = beta[names.index(name)]
         direction = "+infinity" if b > 0 else "-infinity"
         parts.append(f"{name!r} (coef drifting towards {direction}, now {b:.3g})")
-    return ("monotone likelihood: the partial likelihood keeps increasing as the coefficient of "
-            + ", ".join(parts)
-            + " grows without bound, so its maximum likelihood estimate does not exist. "
+    one = len(parts) == 1
+    return ("monotone likelihood: the partial likelihood keeps increasing as the coefficient"
+            + ("" if one else "s") + " of " + ", ".join(parts)
+            + (" grows" if one else " grow") + " without bound, so "
+            + ("its maximum likelihood estimate does" if one else "their maximum likelihood estimates do")
+            + " not exist. "
             "This happens when the covariate separates the events, e.g. every event (within each "
             "stratum) occurs in one group. Report the log-rank test instead, or use a penalized "
             "(Firth) Cox model (Heinze & Schemper, 2002).")
@@ -568,7 +574,12 @@ def cox_ph(time, event, covariates, strata=None, ties="efron", *, conf_level=0.9
 
     d = _design(t, e, X, codes, ties)
     beta, loglik0, loglik, score, info, score_test, n_iter = _newton_raphson(d, list(names), eps, iter_max)
-    var = np.linalg.inv(info)
+    try:
+        var = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        sd = d.X.std(axis=0)
+        flagged = [nm for nm, b, sdj in zip(names, beta, sd) if abs(b) * sdj > 5] or list(names)
+        raise MonotoneLikelihoodError(_monotone_message(flagged, beta, list(names))) from None
     var = (var + var.T) / 2
     # R's check for an infinite coefficient after "convergence": the one-step
     # Newton change |U' var| still large compared with |coef| (toler.inf = sqrt(eps)).
@@ -685,6 +696,23 @@ def _transform_time(time, event, transform):
     return 1.0 - np.r_[1.0, surv][before]
 
 
+def _solve_zph(imat, u, name, transform):
+    """solve(imat, u) as R's solve() would: refuse an (almost) singular system."""
+    try:
+        inverse = np.linalg.inv(imat)
+    except np.linalg.LinAlgError:
+        inverse = None
+    if inverse is not None:
+        rcond = 1.0 / (np.abs(imat).sum(axis=0).max() * np.abs(inverse).sum(axis=0).max())
+    if inverse is None or not np.isfinite(inverse).all() or rcond < np.finfo(float).eps:
+        raise ValueError(
+            f"fit: the proportional-hazards test ({name}, transform={transform!r}) is not defined for "
+            "this fit: its information matrix is singular, typically because the transformed time "
+            "g(t) takes a single value over the event times whose risk sets carry information "
+            "(R's cox.zph stops with 'system is exactly singular' here too)")
+    return np.linalg.solve(imat, u)
+
+
 def proportional_hazards_test(fit: CoxResult, transform="km") -> PHTestResult:
     r"""Test proportional hazards with scaled Schoenfeld residuals (Grambsch & Therneau, 1994).
 
@@ -708,7 +736,11 @@ def proportional_hazards_test(fit: CoxResult, transform="km") -> PHTestResult:
     estimates beta(t).
 
     Matches R: ``cox.zph(fit, transform = "km")`` (survival >= 3.0), table and
-    ``$x``, ``$y``, ``$time``, ``$var`` to 1e-6.
+    ``$x``, ``$y``, ``$time``, ``$var`` to 1e-6 - with one deliberate difference:
+    when a stratum has events but no covariate varies within it (say a stratum
+    of one patient), R 3.5-3 misaligns the rows of ``$y`` of every later stratum
+    (it assumes such a stratum has no events); teachkit gives that stratum's
+    rows NaN and scales the others as intended.  The test statistics agree.
 
     References: Grambsch PM & Therneau TM, Biometrika 1994; Therneau TM &
     Grambsch PM, Modeling Survival Data, 2000, ch. 6.
@@ -748,8 +780,8 @@ def proportional_hazards_test(fit: CoxResult, transform="km") -> PHTestResult:
     chi2 = np.empty(p)
     for j in range(p):
         keep = np.r_[np.arange(p), p + j]
-        chi2[j] = u[keep] @ np.linalg.solve(imat[np.ix_(keep, keep)], u[keep])
-    global_chi2 = float(u @ np.linalg.solve(imat, u))
+        chi2[j] = u[keep] @ _solve_zph(imat[np.ix_(keep, keep)], u[keep], fit.names[j], transform)
+    global_chi2 = float(u @ _solve_zph(imat, u, "GLOBAL", transform))
     df = np.ones(p, dtype=int)
 
     # Schoenfeld residuals: Efron ties share the mean of the d thinned risk-set means

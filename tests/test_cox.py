@@ -273,6 +273,20 @@ def _fit(*args, **kwargs):
         assume(False)
 
 
+def _zph_pair(a, b):
+    """The PH tests of two equivalent fits; both defined, or both refused (then skip)."""
+    results = []
+    for fit in (a, b):
+        try:
+            results.append(proportional_hazards_test(fit))
+        except ValueError as exc:
+            assert "information matrix is singular" in str(exc)
+            results.append(None)
+    assert (results[0] is None) == (results[1] is None)
+    assume(results[0] is not None)
+    return results
+
+
 PROPERTY_SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -297,7 +311,7 @@ def test_one_stratum_equals_unstratified(data, ties):
     one = _fit(time, event, x, strata=np.full(time.size, "all"), ties=ties)
     for name in ("coef", "se", "loglik", "loglik_null", "lr_chi2", "wald_chi2", "score_chi2"):
         np.testing.assert_allclose(getattr(one, name), getattr(fit, name), rtol=1e-12, atol=1e-12)
-    z1, z0 = proportional_hazards_test(one), proportional_hazards_test(fit)
+    z1, z0 = _zph_pair(one, fit)
     np.testing.assert_allclose(z1.chi2, z0.chi2, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(z1.scaled_residuals, z0.scaled_residuals, rtol=1e-10)
 
@@ -318,7 +332,7 @@ def test_invariant_to_row_order(data, ties, stratified, seed):
     np.testing.assert_allclose(shuffled.coef, fit.coef, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(shuffled.var, fit.var, rtol=1e-7, atol=1e-12)
     np.testing.assert_allclose(shuffled.loglik, fit.loglik, rtol=1e-10)
-    z0, z1 = proportional_hazards_test(fit), proportional_hazards_test(shuffled)
+    z0, z1 = _zph_pair(fit, shuffled)
     np.testing.assert_allclose(z1.chi2, z0.chi2, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(z1.global_chi2, z0.global_chi2, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(z1.transformed_time, z0.transformed_time)
@@ -523,3 +537,77 @@ def test_pandas_inputs():
     duplicated = pd.DataFrame(np.column_stack([d["trt"], d["age"]]), columns=["a", "a"])
     with pytest.raises(ValueError, match=r"^covariates: column names must be distinct"):
         cox_ph(d["time"], d["status"], duplicated)
+
+
+def test_ph_test_refuses_a_singular_system_like_r():
+    # Found by hypothesis: all events but one tied at t = 1, and the last event alone in
+    # its risk set, so g(t) is constant over the informative events.  R:
+    # cox.zph(coxph(Surv(t, e) ~ x1 + x2)) -> "Lapack routine dgesv: system is exactly singular".
+    time = np.array([1, 2, 1, 2, 1, 2, 2, 1, 1, 1, 3, 1], dtype=float)
+    event = np.array([1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0])
+    x1 = np.array([-0.01363545, 0.12235879, 0.21269863, 1.76629216, 1.18144873, 0.20094499,
+                   -1.28786147, 1.05779076, -0.17323105, 0.46947481, 1.24327612, -2.11487449])
+    x2 = np.array([1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1], dtype=float)
+    fit = cox_ph(time, event, {"x1": x1, "x2": x2})
+    for transform in ("km", "identity", "rank"):
+        with pytest.raises(ValueError, match=r"^fit: the proportional-hazards test \(x1, transform="):
+            proportional_hazards_test(fit, transform=transform)
+
+
+RANDOM = R["random"]
+
+
+@pytest.mark.parametrize("i", range(len(RANDOM)))
+def test_random_small_data_sets_match_r(i):
+    # cox_r.R's 40 small random data sets: heavy ties, strata, some near-separation.
+    case = RANDOM[i]
+    args = (case["time"], case["status"], {"x1": case["x1"], "x2": case["x2"]})
+    kwargs = dict(strata=case["s"] if case["stratified"] else None, ties=case["ties"])
+    if "error" in case:         # R warned that a coefficient may be infinite / did not converge
+        with pytest.raises(ConvergenceError):
+            cox_ph(*args, **kwargs)
+        return
+    fit = cox_ph(*args, **kwargs)
+    ref = case["fit"]
+    for field, ours in {"coef": fit.coef, "se": fit.se, "lo": fit.ci_lower, "hi": fit.ci_upper,
+                        "loglik": [fit.loglik_null, fit.loglik], "lr": fit.lr_chi2,
+                        "wald": fit.wald_chi2, "score": fit.score_chi2}.items():
+        np.testing.assert_allclose(ours, ref[field], rtol=1e-6, atol=1e-9, err_msg=field)
+    assert fit.n_iter == ref["iter"]
+    for transform, zref in case["zph"].items():
+        if "error" in zref:
+            with pytest.raises(ValueError, match="information matrix is singular"):
+                proportional_hazards_test(fit, transform=transform)
+            continue
+        zph = proportional_hazards_test(fit, transform=transform)
+        np.testing.assert_allclose(np.r_[zph.chi2, zph.global_chi2], zref["chisq"], rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(np.r_[zph.p_value, zph.global_p_value], zref["p"], rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(zph.transformed_time, zref["x"], rtol=1e-6, atol=1e-9)
+        if "y" in zref:
+            y = np.array(zref["y"], dtype=float).reshape(zph.scaled_residuals.shape)
+            rows = _rows_r_scales_correctly(case, zph)
+            np.testing.assert_allclose(zph.scaled_residuals[rows], y[rows], rtol=1e-6, atol=1e-9)
+
+
+def _rows_r_scales_correctly(case, zph):
+    """Rows of cox.zph's $y that R computes as intended.
+
+    R (survival 3.5-3, cox.zph) finds the residual rows of stratum i with
+    rep(1:nstrata, apply(used, 1, max)), i.e. it assumes a stratum has events exactly
+    when some covariate varies in it.  A stratum with events but no varying covariate
+    (e.g. a single subject) shifts every later stratum's rows: R then rescales the wrong
+    rows.  teachkit leaves that stratum's rows NaN (no information) and scales the
+    others correctly; the test statistics are not affected.  Compare only the rows
+    before the first such stratum, and check ours are NaN in it.
+    """
+    keep = np.ones(zph.event_times.size, dtype=bool)
+    if zph.strata is None:
+        return keep
+    labels = np.asarray(case["s"])
+    degenerate = sorted(
+        level for level in set(zph.strata)
+        if all(np.ptp(np.asarray(case[x], dtype=float)[labels == level]) == 0 for x in ("x1", "x2")))
+    if degenerate:
+        assert np.isnan(zph.scaled_residuals[np.isin(zph.strata, degenerate)]).all()
+        keep = np.asarray(zph.strata < degenerate[0])
+    return keep

@@ -146,6 +146,49 @@ cases <- list(
                          "skewed covariate: the first Newton step is halved")
 )
 
+# ---- many small random data sets: heavy ties, strata, near-separation ---------------
+# Each is fitted like the cases above.  R's warnings ("coefficient may be infinite",
+# "Ran out of iterations") are recorded as errors, as are NA coefficients and cox.zph
+# failures, so the tests can check that teachkit refuses exactly those fits.
+zph_or_error <- function(fit) {
+  parts <- lapply(c("km", "identity", "rank"), function(tr) {
+    z <- tryCatch(cox.zph(fit, transform = tr), error = function(e) conditionMessage(e))
+    if (is.character(z)) return(obj(error = str_(z)))
+    # the scaled residuals do not depend on the transform: stored once, with km
+    if (tr == "km") obj(chisq = num_vec(z$table[, "chisq"]), p = num_vec(z$table[, "p"]),
+                        y = mat(z$y), x = num_vec(z$x))
+    else obj(chisq = num_vec(z$table[, "chisq"]), p = num_vec(z$table[, "p"]), x = num_vec(z$x))
+  })
+  names(parts) <- c("km", "identity", "rank")
+  do.call(obj, parts)
+}
+set.seed(1331)
+random_cases <- vapply(1:40, function(i) {
+  n <- sample(8:60, 1)
+  n_times <- sample(2:25, 1)
+  d <- data.frame(time = sample(1:n_times, n, replace = TRUE),
+                  status = as.integer(runif(n) > runif(1, 0, 0.8)),
+                  x1 = round(rnorm(n), 3), x2 = rbinom(n, 1, 0.5),
+                  s = sample(c("a", "b", "c"), n, replace = TRUE))
+  ties <- if (i %% 3 == 0) "breslow" else "efron"
+  stratified <- i %% 2 == 1
+  f <- if (stratified) Surv(time, status) ~ x1 + x2 + strata(s) else Surv(time, status) ~ x1 + x2
+  fit <- tryCatch(withCallingHandlers(do.call("coxph", list(formula = f, data = d, ties = ties)),
+                                      warning = function(w) stop(conditionMessage(w))),
+                  error = function(e) conditionMessage(e))
+  head <- obj(time = num_vec(d$time), status = num_vec(d$status), x1 = num_vec(d$x1),
+              x2 = num_vec(d$x2), s = str_vec(d$s), ties = str_(ties),
+              stratified = if (stratified) "true" else "false")
+  if (is.character(fit)) {
+    tail <- obj(error = str_(fit))
+  } else if (any(is.na(coef(fit)))) {
+    tail <- obj(error = str_("NA coefficient (covariates not identifiable)"))
+  } else {
+    tail <- obj(fit = fit_json(fit), zph = zph_or_error(fit))
+  }
+  paste0(substr(head, 1, nchar(head) - 1), ", ", substr(tail, 2, nchar(tail)))
+}, character(1))
+
 cat(obj(
   `_about` = str_(paste0(
     "Produced by tests/data/cox_r.R with ", R.version.string, ", survival ",
@@ -155,4 +198,5 @@ cat(obj(
     "transformed times and scaled Schoenfeld residuals, with the data each fit used.")),
   survival_version = str_(as.character(packageVersion("survival"))),
   data = data_json,
-  cases = do.call(obj, cases)), "\n")
+  cases = do.call(obj, cases),
+  random = paste0("[", paste(random_cases, collapse = ",\n"), "]")), "\n")
