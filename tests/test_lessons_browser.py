@@ -22,6 +22,12 @@ pytestmark = pytest.mark.browser
 #   (action, selector, value, watched selector)
 CONTROLS = {
     "00-the-trial": ("click", "button:has-text('2-year overall survival')", None, "img.widget-image"),
+    # step back through the product-limit table: type a row count into the slider's readout
+    "01-censoring-and-kaplan-meier": ("fill", ".widget-hslider:has-text('Rows of the table') .widget-readout", 3,
+                                      "img.widget-image"),
+    # move the patient's months from diagnosis past the 36-month line
+    "03-risk-and-stratification": ("slider", ".widget-hslider:has-text('Months from diagnosis') .noUi-handle", 14,
+                                   "img.widget-image"),
 }
 
 ERROR_PATTERNS = re.compile(r"Traceback|Error:|Exception:|NameError|ModuleNotFoundError")
