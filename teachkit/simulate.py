@@ -27,21 +27,25 @@ Methods, Randomization and Statistical Analysis):
    ``Z < z_futility[k]`` (optional, non-binding); otherwise continue.
    At the final look a trial that does not cross for efficacy ends as
    "futility" (H0 not rejected), the rpact convention.
-9. **Estimate.**  The hazard ratio at each look is the log-rank
-   (Peto) one-step estimate ``HR = exp(sum(O1 - E1) / sum V)`` (Berry, Kitchin &
-   Mock 1991), the estimate R ``survdiff`` output implies.
+9. **Estimate.**  The hazard ratio at each look is the log-rank (Peto)
+   one-step estimate ``HR = exp(sum(O1 - E1) / sum V)`` (Berry, Kitchin & Mock,
+   Stat Med 1991), computed from the O, E and V that R ``survdiff`` reports.
+   It equals ``exp(-Z / sqrt(V))``; the cruder ``exp(-2 Z / sqrt(D))`` replaces
+   V by its null value D/4, which under an effect overstates the information.
 
 Everything is vectorized over trials: random numbers for a chunk of trials are
 drawn as ``(chunk, n_patients)`` arrays and the stratified log-rank statistic of
 all trials of a chunk comes from one sort and a few cumulative sums.  The only
 Python loops run over chunks, looks and strata.
 
->>> sim = simulate_trials(200, seed=1)
->>> sim.z.shape
-(200, 3)
->>> sim.events[0].tolist()
+>>> sim = simulate_trials(2000, seed=1)       # the design: HR 0.58, 131 events
+>>> sim.z.shape                               # (trials, looks)
+(2000, 3)
+>>> sim.events[0].tolist()                    # looks at 1/3, 2/3 and all events
 [44, 87, 131]
->>> bool(0 <= sim.power <= 1)
+>>> bool(0.80 < sim.power < 0.90)             # planned: 85% power
+True
+>>> bool(sim.early_stop_bias().hr_of_mean_log < 0.58)   # early stops exaggerate
 True
 """
 
@@ -688,16 +692,41 @@ def _permuted_blocks(rng, stratum, n_strata, block_sizes):
     return treat
 
 
-def _event_times(rng, treatment, hazard_ratio, rate, cure_fraction):
-    """Times from ``S(t) = S0(t) ** hr`` by inversion: ``S0(T) = U ** (1 / hr)``."""
-    u = 1.0 - rng.random(treatment.shape)  # in (0, 1]
-    level = np.where(treatment, u ** (1.0 / hazard_ratio), u)  # = S0(T)
+def _event_times(rng, relative_hazard, rate, cure_fraction):
+    """Event times from ``S(t) = S0(t) ** h`` (``h`` = each patient's hazard ratio
+    relative to the control arm of the reference stratum), by inversion:
+    draw ``U`` uniform on (0, 1] and solve ``S0(T) = U ** (1 / h)``.
+
+    Exponential ``S0`` (no cure): ``T = -log(U) / (rate h)``.  Mixture cure:
+    ``T = inf`` (cured) when ``U ** (1 / h) <= pi``, else
+    ``T = -log((U ** (1 / h) - pi) / (1 - pi)) / rate``.
+    """
+    u = 1.0 - rng.random(relative_hazard.shape)  # in (0, 1]
     if cure_fraction == 0.0:
-        return -np.log(level) / rate
+        return -np.log(u) / (rate * relative_hazard)
+    level = u ** (1.0 / relative_hazard)  # = S0(T)
     cured = level <= cure_fraction
     uncured = (np.maximum(level, cure_fraction) - cure_fraction) / (1.0 - cure_fraction)
     safe = np.where(cured, 1.0, uncured)
     return np.where(cured, np.inf, -np.log(safe) / rate)
+
+
+def _check_stratum_risk(stratum_risk, names):
+    if stratum_risk is None:
+        return np.ones(len(names))
+    if isinstance(stratum_risk, Mapping):
+        unknown = set(map(str, stratum_risk)) - set(names)
+        if unknown:
+            raise ValueError(f"stratum_risk names unknown strata {sorted(unknown)}; strata are {list(names)}")
+        risk_ = np.array([float(stratum_risk.get(n, 1.0)) for n in names])
+    else:
+        risk_ = np.asarray(stratum_risk, dtype=float)
+        if risk_.shape != (len(names),):
+            raise ValueError(f"stratum_risk must have one hazard multiplier per stratum "
+                             f"({len(names)}), got shape {risk_.shape}")
+    if not np.all(np.isfinite(risk_)) or np.any(risk_ <= 0):
+        raise ValueError(f"stratum_risk multipliers must be finite and > 0, got {risk_.tolist()}")
+    return risk_
 
 
 # --------------------------------------------------------------------------
@@ -707,7 +736,8 @@ def _event_times(rng, treatment, hazard_ratio, rate, cure_fraction):
 def simulate_trials(n_trials, n_patients=220, *, hazard_ratio=0.58, control_survival=0.45,
                     landmark_years=2.0, cure_fraction=0.0, accrual_years=4.5, entry_times=None,
                     dropout_rate=0.0, events=131, information_fractions=None, look_times=None,
-                    study_end=None, design=None, futility=None, strata=None, stratified=True,
+                    study_end=None, design=None, futility=None, strata=None, stratum_risk=None,
+                    stratified=True,
                     randomization="stratified-blocks", block_sizes=(2, 4), seed=None,
                     chunk_size=4000, keep_patients=False) -> TrialSimulation:
     """Simulate ``n_trials`` group-sequential two-arm survival trials (see the module text).
@@ -754,6 +784,11 @@ def simulate_trials(n_trials, n_patients=220, *, hazard_ratio=0.58, control_surv
         ``Z < bound``.  Non-binding: it never changes the efficacy boundaries.
     strata : mapping stratum name -> proportion (sum 1), or a sequence of
         proportions; default the Table 1 mix :data:`AALL1331_STRATA`.
+    stratum_risk : hazard multiplier of each stratum (mapping name -> multiplier,
+        missing names 1, or a sequence), for prognostic strata: stratum ``s``
+        has control DFS ``S0(t) ** stratum_risk[s]``, so ``control_survival`` is
+        that of a stratum with multiplier 1.  Default: all 1 (the paper reports
+        no DFS by stratum).
     stratified : stratify the log-rank test by stratum (as the trial did).
     randomization : ``"stratified-blocks"`` (permuted blocks of ``block_sizes``
         within strata) or ``"simple"`` (a fair coin per patient).
@@ -827,6 +862,7 @@ def simulate_trials(n_trials, n_patients=220, *, hazard_ratio=0.58, control_surv
     if design is not None:
         z_eff = _check_design(design, n_looks)
     strata_names, strata_probs = _check_strata(strata)
+    stratum_hazard = _check_stratum_risk(stratum_risk, strata_names)
     if not isinstance(stratified, (bool, np.bool_)):
         raise TypeError(f"stratified must be True or False, got {type(stratified).__name__}")
     if randomization not in ("stratified-blocks", "simple"):
@@ -869,7 +905,8 @@ def simulate_trials(n_trials, n_patients=220, *, hazard_ratio=0.58, control_surv
         else:
             treat = _permuted_blocks(rng, stratum, n_strata, sizes)
         # 4. event times, 5. dropout
-        t_event = _event_times(rng, treat, hazard_ratio, rate, cure_fraction)
+        relative = np.where(treat, hazard_ratio, 1.0) * stratum_hazard[stratum]
+        t_event = _event_times(rng, relative, rate, cure_fraction)
         t_drop = (rng.exponential(1.0 / dropout_rate, (m, n_patients)) if dropout_rate > 0
                   else np.full((m, n_patients), np.inf))
         # 6. calendar time of each look
@@ -951,7 +988,8 @@ def simulate_trials(n_trials, n_patients=220, *, hazard_ratio=0.58, control_surv
         "look_events": None if look_events is None else tuple(look_events.tolist()),
         "look_times": None if look_times is None else tuple(look_times.tolist()),
         "study_end": study_end, "strata": strata_names,
-        "strata_proportions": tuple(strata_probs.tolist()), "stratified": bool(stratified),
+        "strata_proportions": tuple(strata_probs.tolist()),
+        "stratum_risk": tuple(stratum_hazard.tolist()), "stratified": bool(stratified),
         "randomization": randomization, "block_sizes": tuple(int(b) for b in sizes),
         "chunk_size": chunk_size,
     })

@@ -326,6 +326,31 @@ def test_patients_follow_the_model():
     assert within(np.mean(p["dropout_time"] > 1.0), math.exp(-0.1), total)
 
 
+def test_prognostic_strata():
+    names = list(AALL1331_STRATA)
+    multipliers = {names[0]: 0.4, names[3]: 2.5}  # intermediate good, early marrow MRD+ poor
+    sim = simulate_trials(300, stratum_risk=multipliers, seed=21, keep_patients=True)
+    p = sim.patients
+    h = np.array(sim.settings["stratum_risk"])
+    assert h[0] == 0.4 and h[3] == 2.5 and np.all(h[[1, 2, 4, 5]] == 1.0)
+    control = ~p["treatment"]
+    for s, mult in ((0, 0.4), (3, 2.5), (4, 1.0)):
+        arm = control & (p["stratum"] == s)
+        assert within(np.mean(p["event_time"][arm] > 2.0), 0.45 ** mult, int(arm.sum()))
+    exp_arm = p["treatment"] & (p["stratum"] == 3)
+    assert within(np.mean(p["event_time"][exp_arm] > 2.0), 0.45 ** (2.5 * 0.58), int(exp_arm.sum()))
+
+
+def test_stratified_test_beats_unstratified_when_strata_are_prognostic():
+    """Same trials, two analyses: ignoring strongly prognostic strata dilutes Z."""
+    kwargs = dict(n_trials=1500, stratum_risk=[0.2, 1.0, 1.0, 5.0, 1.0, 3.0], seed=99)
+    strat = simulate_trials(**kwargs)
+    plain = simulate_trials(stratified=False, **kwargs)
+    diff = strat.z[:, -1] - plain.z[:, -1]
+    assert diff.mean() > 5 * diff.std() / math.sqrt(diff.size)
+    assert strat.power > plain.power
+
+
 def test_exponential_control_arm_rate():
     sim = simulate_trials(300, seed=4, keep_patients=True)
     t = sim.patients["event_time"][~sim.patients["treatment"]]
@@ -489,6 +514,9 @@ def test_patient_data_needs_kept_patients(sim_h1, small):
     ({"futility": [0.0, 0.0]}, ValueError, "futility"),
     ({"chunk_size": 0}, ValueError, "chunk_size"),
     ({"stratified": "yes"}, TypeError, "stratified"),
+    ({"stratum_risk": {"no such stratum": 2.0}}, ValueError, "stratum_risk"),
+    ({"stratum_risk": [1.0, 2.0]}, ValueError, "stratum_risk"),
+    ({"stratum_risk": [1.0, 2.0, 1.0, 1.0, 0.0, 1.0]}, ValueError, "stratum_risk"),
     ({"keep_patients": 1}, TypeError, "keep_patients"),
     ({"study_end": 0.0}, ValueError, "study_end"),
     ({"study_end": 4.0, "look_times": (2.0, 5.0)}, ValueError, "look_times"),
