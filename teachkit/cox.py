@@ -392,8 +392,9 @@ class CoxResult:
     the hazard ratio, exp(coef -/+ z se)), ``z`` = coef / se and ``p_value``
     (two-sided Wald).  Global tests of beta = 0 on ``df`` = p degrees of freedom:
     ``lr_chi2`` = 2 (loglik - loglik_null), ``wald_chi2`` = b' I b and
-    ``score_chi2`` = U(0)' I(0)^{-1} U(0) (the log-rank test when the only
-    covariate is a group indicator), with ``lr_p_value``, ``wald_p_value``,
+    ``score_chi2`` = U(0)' I(0)^{-1} U(0) (for a single group indicator and no
+    tied event times, the log-rank statistic; with ties it differs slightly from
+    R's ``survdiff``, which uses the hypergeometric variance), with ``lr_p_value``, ``wald_p_value``,
     ``score_p_value``.  ``var`` is the inverse of ``information`` (R:
     ``fit$var``).
     """
