@@ -146,8 +146,12 @@ def stratified_logrank_rows(time, event, treatment, stratum=None, n_strata=None)
     ``event=False``; they never count as at risk.
 
     How it is vectorized: each row is sorted by (stratum, time); then the
-    number at risk at a time is "patients from here to the end of the stratum",
-    and all sums are differences of cumulative sums over the flattened rows.
+    number at risk at a time is "patients from the first one with this time to
+    the end of the stratum", a difference of positions, and the number at risk
+    in the experimental arm a difference of one cumulative sum.  The sums over
+    times become sums over events (a time with ``d`` events gives ``d`` equal
+    terms ``x - n1/n`` and ``(n1/n)(1 - n1/n)(n - d)/(n - 1)``), added up per row
+    with ``np.bincount``.
 
     Parameters
     ----------
@@ -184,6 +188,12 @@ def stratified_logrank_rows(time, event, treatment, stratum=None, n_strata=None)
             raise ValueError("stratum must be an integer array shaped like time")
         if n_strata is None:
             n_strata = int(stratum.max()) + 1 if stratum.size else 1
+        if stratum.size and (stratum.min() < 0 or stratum.max() >= n_strata):
+            raise ValueError(f"stratum codes must be in 0 .. n_strata - 1 = {n_strata - 1}")
+    if np.isnan(time).any():
+        raise ValueError("time must not contain NaN")
+    if np.any(event & (time < 0)):
+        raise ValueError("event must be False where time < 0 (patients not yet in the trial)")
 
     # one small integer code per patient: stratum * 4 + event * 2 + treatment
     code = stratum.astype(np.int32) * 4 + event * 2 + treatment
@@ -236,8 +246,8 @@ class EarlyStopBias:
     ``mean_log_hr`` is the mean Peto log-HR over trials that crossed the
     efficacy boundary at an interim look; ``bias = mean_log_hr - log(true HR)``
     (negative = more extreme than the truth); ``se`` its Monte Carlo standard
-    error.  ``mean_log_hr_all`` is the mean log-HR at the final look over all
-    trials (had every trial continued), for comparison.
+    error.  ``mean_log_hr_final_all`` is the mean log-HR at the final look over
+    all trials (had every trial continued), for comparison.
     """
 
     n_early: int

@@ -534,3 +534,9 @@ def test_kernel_bad_input():
         stratified_logrank_rows([[1.0, 2.0]], [[1]], [[1, 0]])
     with pytest.raises(ValueError, match="stratum"):
         stratified_logrank_rows([[1.0, 2.0]], [[1, 0]], [[1, 0]], [[0.5, 1.0]])
+    with pytest.raises(ValueError, match="stratum"):
+        stratified_logrank_rows([[1.0, 2.0]], [[1, 0]], [[1, 0]], [[0, 2]], n_strata=2)
+    with pytest.raises(ValueError, match="time"):
+        stratified_logrank_rows([[1.0, np.nan]], [[1, 0]], [[1, 0]])
+    with pytest.raises(ValueError, match="event"):
+        stratified_logrank_rows([[1.0, -1.0]], [[1, 1]], [[1, 0]])
