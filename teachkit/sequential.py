@@ -557,7 +557,7 @@ class GroupSequentialDesign:
                                        grid_points=self.grid_points)
 
     # ---- display ----------------------------------------------------------
-    def _rows(self, drift=None, events=None):
+    def _rows(self, drift=None, events=None, allocation=0.5):
         rows = []
         cum = None if drift is None else self.rejection_probabilities(drift)
         fut = None if drift is None or not self.has_futility else self.futility_probabilities(drift)
@@ -569,6 +569,12 @@ class GroupSequentialDesign:
                         "alpha_spent": self.alpha_spent[k]})
             if self.has_futility:
                 row["z_futility"] = self.z_futility[k]
+            if events is not None:
+                # the boundaries on the hazard-ratio scale: HR = exp(-Z / sqrt(D_k r (1 - r)))
+                scale = math.sqrt(events * self.information_fractions[k] * allocation * (1 - allocation))
+                row["hr_efficacy"] = math.exp(-self.z_efficacy[k] / scale)
+                if self.has_futility:
+                    row["hr_futility"] = math.exp(-self.z_futility[k] / scale)
             if cum is not None:
                 row["power_cumulative"] = cum[k]
                 if fut is not None:
@@ -576,18 +582,22 @@ class GroupSequentialDesign:
             rows.append(row)
         return rows
 
-    def table(self, drift=None, events=None) -> str:
+    def table(self, drift=None, events=None, allocation=0.5) -> str:
         """Look-by-look table; with ``drift`` the cumulative power (and futility
-        stopping), with ``events`` (planned maximum) the events at each look."""
-        rows = self._rows(drift, events)
+        stopping), with ``events`` (planned maximum) the events at each look and
+        the boundaries on the hazard-ratio scale, exp(-Z / sqrt(D_k r (1 - r)))
+        (rpact's ``criticalValuesEffectScale``)."""
+        events, allocation = self._check_table_args(events, allocation)
+        rows = self._rows(drift, events, allocation)
         heads = list(rows[0])
         fmt = {"look": "{:>4d}", "fraction": "{:>8.4f}", "events": "{:>7.1f}",
                "z_efficacy": "{:>10.4f}", "p_efficacy": "{:>10.5f}", "alpha_spent": "{:>11.6f}",
                "z_futility": "{:>10.4f}", "power_cumulative": "{:>16.4f}",
-               "futility_cumulative": "{:>19.4f}"}
+               "futility_cumulative": "{:>19.4f}", "hr_efficacy": "{:>11.4f}",
+               "hr_futility": "{:>11.4f}"}
         widths = {"look": 4, "fraction": 8, "events": 7, "z_efficacy": 10, "p_efficacy": 10,
                   "alpha_spent": 11, "z_futility": 10, "power_cumulative": 16,
-                  "futility_cumulative": 19}
+                  "futility_cumulative": 19, "hr_efficacy": 11, "hr_futility": 11}
         lines = [" ".join(f"{h:>{widths[h]}s}" for h in heads)]
         for row in rows:
             cells = []
@@ -600,10 +610,19 @@ class GroupSequentialDesign:
             lines.append(" ".join(cells))
         return "\n".join(lines)
 
-    def to_frame(self, drift=None, events=None):
+    @staticmethod
+    def _check_table_args(events, allocation):
+        if events is not None:
+            events = _real("events", events)
+            if events <= 0:
+                raise ValueError(f"events must be > 0, got {events}")
+        return events, _probability("allocation", allocation)
+
+    def to_frame(self, drift=None, events=None, allocation=0.5):
         """The table as a pandas DataFrame (needs pandas)."""
         import pandas as pd
-        return pd.DataFrame(self._rows(drift, events)).set_index("look")
+        events, allocation = self._check_table_args(events, allocation)
+        return pd.DataFrame(self._rows(drift, events, allocation)).set_index("look")
 
     def _label(self):
         name = self.spending

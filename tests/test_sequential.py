@@ -310,6 +310,17 @@ def test_futility_rule_power_views():
     assert d.rejection_probabilities(0.0)[-1] < 0.025
 
 
+def test_hazard_ratio_scale_boundaries_match_rpact():
+    surv = EXTRA["survival"]
+    d = sq.group_sequential_design([1 / 3, 2 / 3, 1])
+    frame = d.to_frame(events=surv["gs3_events"])
+    np.testing.assert_allclose(frame["hr_efficacy"], surv["gs3_crit_effect_scale"], atol=1e-4)
+    np.testing.assert_allclose(frame["events"], surv["gs3_events_per_stage"], rtol=1e-9)
+    assert "hr_efficacy" in d.table(events=131)
+    with pytest.raises(ValueError, match="events"):
+        d.table(events=-1)
+
+
 def test_repr_table_frame():
     d = sq.group_sequential_design([0.5, 1], futility_alpha=0.024, futility_drift=3.0)
     text = repr(d)

@@ -89,6 +89,7 @@ survival <- obj(
   gs3_analysis_times = num(ss_gs$analysisTime[, 1]),
   gs3_events_per_stage = num(ss_gs$eventsPerStage[, 1]),
   gs3_expected_events_h1 = num(ss_gs$expectedEventsH1),
+  gs3_crit_effect_scale = num(ss_gs$criticalValuesEffectScale[, 1]),
   times = num(times),
   expected_events = num(ep$overallEventProbabilities * 220),
   expected_events_piecewise = num(ep_pw$overallEventProbabilities * 220),
