@@ -108,6 +108,13 @@ class EventsRequired:
     def __float__(self) -> float:
         return float(self.events)
 
+    def __format__(self, spec) -> str:
+        """Numeric format specs apply to ``events``: f"{events_required(0.58):.2f}" -> '121.03'."""
+        return format(self.events, spec) if spec else repr(self)
+
+    def __round__(self, ndigits=None):
+        return round(self.events, ndigits)
+
     def table(self) -> str:
         za = -ndtri(self.alpha)
         zb = ndtri(self.power)

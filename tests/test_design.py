@@ -31,6 +31,7 @@ def test_schoenfeld_fixed_121_03():
     za, zb = stats.norm.isf(0.025), stats.norm.ppf(0.85)
     assert e.events == pytest.approx((za + zb) ** 2 / (0.25 * math.log(0.58) ** 2), rel=1e-12)
     assert float(e) == e.events
+    assert f"{e:.2f}" == "121.03" and round(e, 1) == 121.0 and f"{e}" == repr(e)
 
 
 def test_group_sequential_122_53():
