@@ -165,6 +165,15 @@ def deleted(nb):
     return nb
 
 
+def ignores_alpha(nb):
+    """obf_spent that always spends 0.025, whatever alpha it is given: the visible tests
+    (alpha = 0.025 only) pass, the hidden test with other alphas fails."""
+    return replace_cell(nb, "spending", '''
+def obf_spent(t, alpha=0.025):
+    return 2 - 2 * norm.cdf(norm.ppf(1 - 0.025 / 2) / math.sqrt(t))
+''')
+
+
 # (assignment, student) -> (how to make the notebook, grade_ids expected to score zero,
 #                           manual answers given?)
 SCENARIOS = {}
@@ -175,6 +184,7 @@ SCENARIOS[("km-by-hand", "hardcoded")] = (hardcoded, {"km-table-hidden"}, True)
 SCENARIOS[("km-by-hand", "raises")] = (raises, {"median-visible", "median-hidden"}, True)
 SCENARIOS[("km-by-hand", "loops")] = (loops, {"greenwood-visible", "greenwood-hidden"}, True)
 SCENARIOS[("km-by-hand", "deleted")] = (deleted, set(), True)
+SCENARIOS[("interim-decision", "ignores-alpha")] = (ignores_alpha, {"spending-hidden"}, True)
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -316,16 +326,21 @@ def test_gradebook_scores(course, assignment, student):
         assert submission.score == sum(expected.values())
         assert submission.max_score == sum(sum(p.values()) for p in points(assignment))
         if student == "solution":
-            # the instructor grades the written answers: the solution reaches full marks
+            # the instructor grades the written answers (as the formgrader does):
+            # the solution then reaches full marks
             _, manual = points(assignment)
             grades = [gb.find_grade(g, nb_id, assignment, student) for (nb_id, g) in manual]
             for grade, pts in zip(grades, manual.values()):
                 grade.manual_score = pts
+                grade.needs_manual_grade = False
             gb.db.commit()
-            assert gb.find_submission(assignment, student).score == submission.max_score
-            assert not gb.find_submission(assignment, student).needs_manual_grade
+            gb.db.expire_all()
+            graded = gb.find_submission(assignment, student)
+            assert graded.score == graded.max_score == submission.max_score
+            assert not graded.needs_manual_grade
             for grade in grades:  # leave the gradebook as autograde left it
                 grade.manual_score = None
+                grade.needs_manual_grade = True
             gb.db.commit()
 
 
@@ -353,7 +368,7 @@ def test_feedback_and_export(course):
         for src in source_notebooks(a, course):
             html = (course / "feedback" / student / a / f"{src.stem}.html").read_text()
             assert "Score:" in html or "score" in html.lower()
-            assert "BEGIN HIDDEN TESTS" not in html
+            assert "BEGIN HIDDEN TESTS" not in html and "zlib.crc32" not in html, "hidden tests leak into feedback"
     with open(course / "grades.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     by_key = {(r["assignment"], r["student_id"]): r for r in rows}

@@ -8,6 +8,9 @@ instructor guide.
 
 from pathlib import Path
 
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
+
 c = get_config()  # noqa: F821  (injected by nbgrader / traitlets)
 
 COURSE_ROOT = Path(__file__).resolve().parent
@@ -50,3 +53,30 @@ c.OverwriteCells.add_missing_cells = True
 # Keep a runaway print loop from producing a 100 MB feedback file.
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 50
+
+# --- feedback -----------------------------------------------------------------------
+# Students see their outputs, scores and the visible tests, but not the code of
+# the hidden tests (so they can be reused next year): the hidden-test regions
+# are removed from the feedback, and a failing test cell shows only its error
+# message (an IPython traceback would quote the hidden line that failed).
+
+
+class ShortTestTracebacks(Preprocessor):
+    """In the feedback, an error in a graded test cell shows only 'Error: message'."""
+
+    enabled = Bool(True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    output["traceback"] = [f"{output['ename']}: {output['evalue']}"]
+        return cell, resources
+
+
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    ShortTestTracebacks,
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

@@ -1,0 +1,82 @@
+"""The source notebooks of the nbgrader course run top to bottom with their
+solutions in place, every visible and hidden test passes, and nbgrader
+itself validates them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+COURSE = ROOT / "lessons" / "exercises"
+NOTEBOOKS = sorted((COURSE / "source").glob("*/*.ipynb"))
+NBGRADER = Path(sys.executable).parent / "nbgrader"
+
+
+def _ids(paths):
+    return [p.parent.name for p in paths]
+
+
+@pytest.fixture
+def copy_of(tmp_path):
+    """Run a notebook from a throw-away copy of its folder (never write outputs in the repo)."""
+    def make(path: Path) -> Path:
+        dest = tmp_path / path.parent.name
+        shutil.copytree(path.parent, dest)
+        return dest / path.name
+    return make
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 5
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"strip the outputs of {path.name}"
+            assert cell.execution_count is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_solutions_pass_every_test(path, copy_of):
+    from nbclient import NotebookClient
+
+    local = copy_of(path)
+    nb = nbformat.read(local, as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(local.parent)}}).execute()
+    failures = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.output_type == "error":
+                gid = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
+                failures.append(f"{gid}: {out.ename}: {out.evalue}")
+            if out.output_type == "stream" and out.name == "stderr":
+                assert "Warning" not in out.text, f"warning in {path.name}: {out.text}"
+    assert not failures, "\n".join(failures)
+    n_tests = sum(1 for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
+                  and c.cell_type == "code")
+    assert n_tests >= 4
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not NBGRADER.exists(), reason="nbgrader is not installed next to this Python")
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_nbgrader_validate(path, copy_of):
+    local = copy_of(path)
+    env = {**os.environ, "PATH": os.pathsep.join([str(NBGRADER.parent), os.environ.get("PATH", "")])}
+    proc = subprocess.run([str(NBGRADER), "validate", str(local)], cwd=local.parent,
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Success! Your notebook passes all the tests." in proc.stdout, proc.stdout + proc.stderr
