@@ -99,6 +99,7 @@ class EventsRequired:
     method: str
     n_looks: int
     futility_alpha: float | None
+    binding_futility: bool = False
 
     @property
     def events_rounded(self) -> int:
@@ -130,7 +131,8 @@ class EventsRequired:
             effect + f"   ({self.method}, HR {self.hazard_ratio:g}, r = {r:g})",
             f"fixed-design events    = {self.events_fixed:.2f}",
             f"inflation factor       = {self.inflation_factor:.5f}   ({self.n_looks} look(s)"
-            + (f", futility at {self.futility_alpha:g} obeyed)" if self.futility_alpha else ")"),
+            + (f", futility at {self.futility_alpha:g} obeyed"
+               + (", binding)" if self.binding_futility else ")") if self.futility_alpha else ")"),
             f"events required        = {self.events:.2f}  -> {self.events_rounded}",
         ]
         return "\n".join(lines)
@@ -159,7 +161,7 @@ def _effect_scale(hazard_ratio, allocation, method):
 
 
 def events_required(hazard_ratio, alpha=0.025, power=0.85, allocation=0.5, design=None, *,
-                    method="schoenfeld", futility_alpha=None) -> EventsRequired:
+                    method="schoenfeld", futility_alpha=None, binding_futility=False) -> EventsRequired:
     """Events needed for a one-sided log-rank test to have ``power`` at ``hazard_ratio``.
 
     Schoenfeld (1981):   D = (z_{1-alpha} + z_{power})**2 / (r (1 - r) log(HR)**2)
@@ -171,7 +173,9 @@ def events_required(hazard_ratio, alpha=0.025, power=0.85, allocation=0.5, desig
     also stops for futility by testing the alternative at that level at each
     interim; the rule depends on D (its drift is the design effect at D
     events), so D is found as the fixed point of
-    power(D, futility rule of D) = ``power`` with the rule obeyed.
+    power(D, futility rule of D) = ``power`` with the rule obeyed.  With
+    ``binding_futility=True`` the efficacy boundaries also count on the rule
+    (lower boundaries, fewer events).
 
     Matches R: ``rpact::getSampleSizeSurvival(design, hazardRatio = HR,
     allocationRatioPlanned = r / (1 - r), typeOfComputation = "Schoenfeld" |
@@ -201,6 +205,10 @@ def events_required(hazard_ratio, alpha=0.025, power=0.85, allocation=0.5, desig
         futility_alpha = _unit("futility_alpha", futility_alpha)
         if design is None or design.n_looks < 2:
             raise ValueError("futility_alpha needs a design with at least one interim look")
+    if not isinstance(binding_futility, bool):
+        raise TypeError(f"binding_futility must be True or False, got {binding_futility!r}")
+    if binding_futility and futility_alpha is None:
+        raise ValueError("binding_futility=True needs futility_alpha")
 
     scale = _effect_scale(hazard_ratio, allocation, method)
     fixed_drift = float(-ndtri(alpha) + ndtri(power))
@@ -216,7 +224,7 @@ def events_required(hazard_ratio, alpha=0.025, power=0.85, allocation=0.5, desig
             with_rule = _seq.group_sequential_design(
                 design.information_fractions, alpha=design.alpha, spending=design.spending,
                 parameter=design.parameter, futility_alpha=futility_alpha, futility_drift=theta,
-                grid_points=design.grid_points)
+                binding_futility=binding_futility, grid_points=design.grid_points)
             return with_rule.power(theta) - power
         lo = fixed * design.inflation_factor(power)
         hi = lo * 1.1
@@ -226,7 +234,7 @@ def events_required(hazard_ratio, alpha=0.025, power=0.85, allocation=0.5, desig
     return EventsRequired(events=fixed * inflation, events_fixed=fixed, inflation_factor=inflation,
                           hazard_ratio=hazard_ratio, alpha=alpha, power=power,
                           allocation=allocation, method=method, n_looks=n_looks,
-                          futility_alpha=futility_alpha)
+                          futility_alpha=futility_alpha, binding_futility=bool(binding_futility))
 
 
 # --------------------------------------------------------------------------
@@ -472,25 +480,29 @@ def explain_planned_events(events_planned=131, hazard_ratio=0.58, alpha=0.025, p
 
     For the fixed design and each set of O'Brien-Fleming-type ``looks``, with
     and without the futility rule (testing the alternative at
-    ``futility_alpha``, obeyed), by Schoenfeld's and Freedman's formulas:
+    ``futility_alpha``, obeyed; non-binding, and binding where the efficacy
+    boundaries count on it), by Schoenfeld's and Freedman's formulas:
     the events for ``power``, and the power that ``events_planned`` events give.
 
-    For AALL1331 none of them gives exactly 131: Schoenfeld gives 121.03
-    (fixed), 122.53 (three equal looks) and 126.25 (equal looks + futility at
-    .024); only Freedman's formula with futility lands near it (131.5 with
-    looks at 1/2, 3/4; 132.5 with equal looks).  131 is also what 220 patients
-    accrued over 4.5 years are expected to produce with one more year of
-    follow-up under the design's exponential model (:func:`expected_events`),
-    which suggests 110 per arm was fixed first and the events followed.  By
+    For AALL1331 (131 planned; Results) Schoenfeld's formula does not get
+    there: 121.03 (fixed), 122.53 (three equally spaced looks), 126.25 (plus
+    the futility rule at .024, non-binding, obeyed), 124.87 (binding).  The
+    combination that reproduces it is Freedman's formula with two equally
+    spaced interim analyses and the futility rule binding: 131.10 events
+    (-> 131); Freedman with looks at 1/2, 3/4 and a non-binding rule gives
+    131.49.  rpact's getSampleSizeSurvival, iterated to the same fixed point,
+    gives the same numbers (tests/data/sequential_rpact_extra.R).  131 is
+    also what 220 patients accrued over 4.5 years produce with one more year
+    of follow-up under the design's exponential model (131.5,
+    :func:`expected_events`), consistent with 110 per arm.  The paper names
+    neither the formula, the software nor the spacing of the looks, so this
+    is the most plausible reconstruction, not a documented fact.  By
     Schoenfeld's formula 131 events give 86.1% power with equal looks and
-    the futility rule obeyed (87.3% if it is ignored); by Freedman's, 84.6-86.1%.
-    The paper gives neither the spacing of the interim looks nor the formula
-    or software used, so the residual (0.5 event for the closest candidate)
-    cannot be resolved from the text.
+    the rule obeyed (87.3% if ignored).
 
     >>> ex = explain_planned_events()
-    >>> ex.rows[0][0]
-    'Freedman, looks 0.5/0.75/1, futility .024'
+    >>> ex.rows[0][0], round(ex.rows[0][1], 2)
+    ('Freedman, looks 0.333/0.667/1, binding futility .024', 131.1)
     """
     hazard_ratio = _hr(hazard_ratio)
     events_planned = _positive("events_planned", events_planned)
@@ -512,6 +524,12 @@ def explain_planned_events(events_planned=131, hazard_ratio=0.58, alpha=0.025, p
                                                      futility_drift=theta_planned)
             rows.append((f"{method.capitalize()}, looks {label}, futility {format(futility_alpha, 'g').lstrip('0')}",
                          e.events, with_rule.power(theta_planned)))
+            e = events_required(hazard_ratio, alpha, power, design=gs, method=method,
+                                futility_alpha=futility_alpha, binding_futility=True)
+            binding = _seq.group_sequential_design(t, alpha=alpha, futility_alpha=futility_alpha,
+                                                   futility_drift=theta_planned, binding_futility=True)
+            rows.append((f"{method.capitalize()}, looks {label}, binding futility "
+                         f"{format(futility_alpha, 'g').lstrip('0')}", e.events, binding.power(theta_planned)))
     rows.sort(key=lambda r: abs(r[1] - events_planned))
     return PlannedEventsExplanation(events_planned, hazard_ratio, alpha, power, futility_alpha,
                                     tuple(rows))

@@ -57,6 +57,14 @@ def test_events_with_futility_is_a_fixed_point():
     with_rule = sq.group_sequential_design([1 / 3, 2 / 3, 1], futility_alpha=0.024, futility_drift=theta)
     assert with_rule.power(theta) == pytest.approx(0.85, abs=1e-8)
     assert 122.53 < e.events < 131
+    # binding: the efficacy boundaries count on the rule, so fewer events are needed
+    b = ds.events_required(0.58, design=d, futility_alpha=0.024, binding_futility=True)
+    theta_b = sq.drift_from_hazard_ratio(0.58, b.events)
+    bound = sq.group_sequential_design([1 / 3, 2 / 3, 1], futility_alpha=0.024, futility_drift=theta_b,
+                                       binding_futility=True)
+    assert bound.power(theta_b) == pytest.approx(0.85, abs=1e-8)
+    assert b.events < e.events
+    assert "binding" in b.table()
 
 
 def test_why_131_events():
@@ -76,12 +84,22 @@ def test_why_131_events():
                        ("freedman_half", "Freedman, looks 0.5/0.75/1")):
         assert rows[label + ", futility .024"][2] == pytest.approx(p[key][0], abs=1e-4)
         assert rows[label][2] == pytest.approx(p[key][1], abs=1e-4)
-    # the closest combination: Freedman's variance, looks at 1/2 and 3/4, futility at .024 obeyed
+    # the fixed points (the futility rule's drift is the design effect at D events), against
+    # rpact's getSampleSizeSurvival iterated to the same fixed point
+    ef = EXTRA["events_futility"]
+    for key, label in (("schoenfeld_equal_nonbinding", "Schoenfeld, looks 0.333/0.667/1, futility .024"),
+                       ("schoenfeld_equal_binding", "Schoenfeld, looks 0.333/0.667/1, binding futility .024"),
+                       ("freedman_equal_binding", "Freedman, looks 0.333/0.667/1, binding futility .024"),
+                       ("freedman_half_nonbinding", "Freedman, looks 0.5/0.75/1, futility .024")):
+        assert rows[label][1] == pytest.approx(ef[key], abs=1e-3)
+    # the combination that reproduces 131: Freedman's variance, two equally spaced interim
+    # looks, futility at .024 binding
     best = ex.rows[0]
-    assert best[0] == "Freedman, looks 0.5/0.75/1, futility .024"
-    assert abs(best[1] - 131) < 1.0
+    assert best[0] == "Freedman, looks 0.333/0.667/1, binding futility .024"
+    assert round(best[1]) == 131
     theta = (1 - 0.58) / (1 + 0.58) * math.sqrt(best[1])
-    check = sq.group_sequential_design([0.5, 0.75, 1], futility_alpha=0.024, futility_drift=theta)
+    check = sq.group_sequential_design([1 / 3, 2 / 3, 1], futility_alpha=0.024, futility_drift=theta,
+                                       binding_futility=True)
     assert check.power(theta) == pytest.approx(0.85, abs=1e-8)
     # Schoenfeld with the planned design (equal looks + futility) needs 126.25, not 131
     assert rows["Schoenfeld, looks 0.333/0.667/1, futility .024"][1] == pytest.approx(126.25, abs=0.01)
@@ -210,6 +228,8 @@ def test_bad_input_names_the_argument():
         ds.events_required(0.58, alpha=0.05, design=sq.group_sequential_design([0.5, 1]))
     with pytest.raises(ValueError, match="futility_alpha"):
         ds.events_required(0.58, futility_alpha=0.024)
+    with pytest.raises(ValueError, match="binding_futility"):
+        ds.events_required(0.58, design=sq.group_sequential_design([0.5, 1]), binding_futility=True)
     with pytest.raises(TypeError, match="hazard_ratio"):
         ds.events_required("0.58")
     with pytest.raises(ValueError, match="breakpoints"):

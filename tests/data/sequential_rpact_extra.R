@@ -125,6 +125,26 @@ power_131 <- obj(schoenfeld_equal = num(power131(c(1, 2, 3) / 3, "Schoenfeld")),
                  freedman_equal = num(power131(c(1, 2, 3) / 3, "Freedman")),
                  freedman_half = num(power131(c(0.5, 0.75, 1), "Freedman")))
 
+# Events with the futility rule as a fixed point: the rule's drift is the design effect at D
+# events, and D is what rpact asks for given that rule; iterate D <- events(rule(D)).
+events_fixed_point <- function(info, type, binding) {
+  scale <- if (type == "Schoenfeld") -log(0.58) / 2 else (1 - 0.58) / (1 + 0.58)
+  d <- 131
+  for (i in 1:30) {
+    bounds <- scale * sqrt(d) * sqrt(info[-length(info)]) - qnorm(1 - 0.024)
+    design <- getDesignGroupSequential(informationRates = info, typeOfDesign = "asOF", alpha = 0.025,
+                                       beta = 0.15, futilityBounds = bounds, bindingFutility = binding)
+    d <- getSampleSizeSurvival(design, hazardRatio = 0.58, lambda2 = lambda2,
+                               typeOfComputation = type)$maxNumberOfEvents
+  }
+  d
+}
+events_futility <- obj(
+  schoenfeld_equal_nonbinding = num(events_fixed_point(c(1, 2, 3) / 3, "Schoenfeld", FALSE)),
+  schoenfeld_equal_binding = num(events_fixed_point(c(1, 2, 3) / 3, "Schoenfeld", TRUE)),
+  freedman_equal_binding = num(events_fixed_point(c(1, 2, 3) / 3, "Freedman", TRUE)),
+  freedman_half_nonbinding = num(events_fixed_point(c(0.5, 0.75, 1), "Freedman", FALSE)))
+
 about <- paste0("Computed by tests/data/sequential_rpact_extra.R with R ", getRversion(),
                 " and rpact ", packageVersion("rpact"),
                 ". One-sided alpha 0.025. Design cases: getDesignGroupSequential + ",
@@ -137,7 +157,8 @@ about <- paste0("Computed by tests/data/sequential_rpact_extra.R with R ", getRv
                 "thetaH1 = HR 0.58 (design) or the observed HR exp(-2 z / sqrt(80)) (trend). ",
                 "power_131: getPowerSurvival overallReject with 131 events, HR 0.58, O'Brien-Fleming-type looks ",
                 "(equal = 1/3, 2/3, 1; half = 1/2, 3/4, 1), [futility at .024 obeyed, no futility rule], ",
-                "Schoenfeld or Freedman drift.")
+                "Schoenfeld or Freedman drift. events_futility: getSampleSizeSurvival maxNumberOfEvents ",
+                "iterated to the fixed point where the futility rule's drift is the design effect at those events.")
 cat("{\n", sprintf("\"_about\": \"%s\",\n", about),
     paste(sprintf("\"%s\": %s", names(cases), unlist(cases)), collapse = ",\n"),
-    ",\n\"survival\": ", survival, ",\n\"interim\": ", interim, ",\n\"power_131\": ", power_131, "\n}\n", sep = "")
+    ",\n\"survival\": ", survival, ",\n\"interim\": ", interim, ",\n\"power_131\": ", power_131, ",\n\"events_futility\": ", events_futility, "\n}\n", sep = "")
