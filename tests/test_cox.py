@@ -1,12 +1,12 @@
 """Tests of teachkit.cox against R survival, lifelines and statsmodels.
 
 Reference data (tests/data/, see tests/data/README.md):
-- cox_survival_r_freireich.json, cox_survival_r_aml.json: verbatim copies of the
+- survival_r_freireich.json, survival_r_aml.json: verbatim copies of the
   project's shared R survival 3.5-3 references (coxph on the 6-MP data and on aml).
 - cox_r.json, produced by cox_r.R (R 4.2.2, survival 3.5-3): coxph fits with one and
   two covariates, strata and both tie methods, and cox.zph (km/identity/rank) on the
   6-MP data, aml and a simulated data set; the data are inside the JSON.
-- cox_r_freireich.csv: the Freireich et al. (1963) 6-MP data cox_r.R reads.
+- freireich_6mp.csv: the Freireich et al. (1963) 6-MP data cox_r.R reads.
 """
 
 from __future__ import annotations
@@ -34,14 +34,14 @@ from teachkit.cox import (
 DATA = Path(__file__).resolve().parent / "data"
 R = json.loads((DATA / "cox_r.json").read_text())
 R_DATA = R["data"]
-SHARED_FREIREICH = json.loads((DATA / "cox_survival_r_freireich.json").read_text())
-SHARED_AML = json.loads((DATA / "cox_survival_r_aml.json").read_text())
+SHARED_FREIREICH = json.loads((DATA / "survival_r_freireich.json").read_text())
+SHARED_AML = json.loads((DATA / "survival_r_aml.json").read_text())
 
 TOL = dict(rtol=1e-6, atol=1e-9)
 
 
 def _freireich():
-    with open(DATA / "cox_r_freireich.csv", newline="") as fh:
+    with open(DATA / "freireich_6mp.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     time = np.array([float(r["time"]) for r in rows])
     event = np.array([int(r["event"]) for r in rows])

@@ -3,7 +3,7 @@
 #   Rscript tests/data/cox_r.R > tests/data/cox_r.json
 #
 # (run from the repository root; needs R >= 4.0 and survival >= 3.0, nothing else).
-# Data sets: the Freireich et al. (1963) 6-MP remission data (tests/data/cox_r_freireich.csv,
+# Data sets: the Freireich et al. (1963) 6-MP remission data (tests/data/freireich_6mp.csv,
 # a copy of the 6-MP data the project ships), survival's own `aml`, and a small simulated
 # data set (set.seed below) with three strata, a treatment indicator, a continuous age,
 # tied integer times and about 45% censoring.  The data each fit used are written into the
@@ -77,7 +77,7 @@ case <- function(formula, data, ties, about) {
 }
 
 # ---- data -------------------------------------------------------------------------
-frei <- read.csv("tests/data/cox_r_freireich.csv")
+frei <- read.csv("tests/data/freireich_6mp.csv")
 frei$mp <- as.numeric(frei$group == "6-MP")
 aml2 <- survival::aml
 aml2$nonmaint <- as.numeric(aml2$x == "Nonmaintained")
