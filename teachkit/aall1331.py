@@ -707,7 +707,6 @@ def synthetic_cohort(seed: int = 2019, calibration: Mapping | None = None) -> Sy
 
     intermediate = stratum == "intermediate"
     extramedullary = stratum == "high, isolated extramedullary <18 mo"
-    early = np.char.find(stratum.astype(str), "<18 mo") >= 0
     mid = np.char.find(stratum.astype(str), "18-36 mo") >= 0
     mrd_high = intermediate | (np.char.find(stratum.astype(str), ">=0.1%") >= 0)
     site = np.where(extramedullary, "extramedullary",

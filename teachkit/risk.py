@@ -366,6 +366,10 @@ class Randomization:
     stratum_names: tuple
     method: str
 
+    def __post_init__(self):
+        for name in ("treatment", "strata"):
+            getattr(self, name).flags.writeable = False
+
     @property
     def n_repetitions(self) -> int:
         return self.treatment.shape[0]
@@ -454,6 +458,10 @@ class Imbalance:
     total: np.ndarray
     stratum_names: tuple
     method: str
+
+    def __post_init__(self):
+        for name in ("difference", "max_abs", "total"):
+            getattr(self, name).flags.writeable = False
 
     def summary(self):
         """Mean |difference| per stratum and the share of repetitions with any |difference| > 2."""
