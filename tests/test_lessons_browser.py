@@ -25,9 +25,13 @@ CONTROLS = {
     # step back through the product-limit table: type a row count into the slider's readout
     "01-censoring-and-kaplan-meier": ("fill", ".widget-hslider:has-text('Rows of the table') .widget-readout", 3,
                                       "img.widget-image"),
+    # draw a new simulated trial with the same true hazard ratio
+    "02-comparing-curves": ("click", "button:has-text('New sample')", None, "img.widget-image"),
     # move the patient's months from diagnosis past the 36-month line
     "03-risk-and-stratification": ("slider", ".widget-hslider:has-text('Months from diagnosis') .noUi-handle", 14,
                                    "img.widget-image"),
+    # one more interim look: the boundaries are recomputed
+    "05-looking-early": ("slider", ".widget-hslider:has-text('Number of looks') .noUi-handle", 1, "img.widget-image"),
 }
 
 ERROR_PATTERNS = re.compile(r"Traceback|Error:|Exception:|NameError|ModuleNotFoundError")
