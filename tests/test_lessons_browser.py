@@ -30,8 +30,16 @@ CONTROLS = {
     # move the patient's months from diagnosis past the 36-month line
     "03-risk-and-stratification": ("slider", ".widget-hslider:has-text('Months from diagnosis') .noUi-handle", 14,
                                    "img.widget-image"),
+    # ask for a smaller benefit: more events and patients are needed
+    "04-planning-events": ("slider", ".widget-hslider:has-text('Hazard ratio to detect') .noUi-handle", 5,
+                           "img.widget-image"),
     # one more interim look: the boundaries are recomputed
     "05-looking-early": ("slider", ".widget-hslider:has-text('Number of looks') .noUi-handle", 1, "img.widget-image"),
+    # what if the committee had looked later, with more events?
+    "06-the-2019-interim": ("slider", ".widget-hslider:has-text('Events observed') .noUi-handle", 10,
+                            "img.widget-image"),
+    # replay the whole trial again with new random numbers
+    "07-after-an-early-stop": ("click", "button:has-text('New replays')", None, "img.widget-image"),
 }
 
 ERROR_PATTERNS = re.compile(r"Traceback|Error:|Exception:|NameError|ModuleNotFoundError")
