@@ -40,6 +40,7 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+from matplotlib.collections import PolyCollection
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -262,6 +263,12 @@ class Explorer:
         self._animated.append(artist)
         return artist
 
+    def _top_legend(self, ax, **kwargs):
+        """A legend drawn last, above the moving artists (which are drawn over the background)."""
+        legend = ax.legend(**kwargs)
+        legend.set_zorder(10)
+        return self._dyn(legend)
+
     def _layout_key(self):
         """Anything that changes the static part of the figure (axis limits, labels...).
 
@@ -315,7 +322,11 @@ class Explorer:
         if self._widget is not None:
             self._image.value = self.png
             self._show_message(self._note(result))
+            self._update_views(result)
         return result
+
+    def _update_views(self, result) -> None:
+        """Update widgets other than the picture (subclasses: HTML tables...)."""
 
     def _note(self, result) -> str:
         """A one-line HTML note under the controls (subclasses may override)."""
@@ -357,8 +368,11 @@ class Explorer:
                              layout=W.Layout(grid_template_columns="repeat(auto-fill, minmax(280px, 1fr))",
                                              grid_gap="4px 12px"))
         self._show_message(self._note(self.result) if self.result is not None else "")
-        return W.VBox([header, controls, self._progress, self._message, self._image] +
-                      self._extra_views())
+        box = W.VBox([header, controls, self._progress, self._message, self._image] +
+                     self._extra_views())
+        if self.result is not None:
+            self._update_views(self.result)
+        return box
 
     def _extra_controls(self) -> list:
         return []
@@ -372,6 +386,14 @@ class Explorer:
         try:
             self.update(**{name: value})
         except (ValueError, TypeError) as exc:  # cannot happen from a control; never a traceback
+            self._show_message(f"Cannot use this value: {_short_message(exc)}", error=True)
+
+    def _on_control_pair(self, changes: dict):
+        if self._syncing:
+            return
+        try:
+            self.update(**changes)
+        except (ValueError, TypeError) as exc:
             self._show_message(f"Cannot use this value: {_short_message(exc)}", error=True)
 
     def _sync_controls(self, changes):
@@ -398,9 +420,6 @@ class Explorer:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{type(self).__name__}({shown})"
 
-
-#: The explorers of issue 6, in lesson order (filled in below).
-ALL: tuple = ()  # filled in at the end of the module
 
 
 def _result_repr(self) -> str:
@@ -731,7 +750,7 @@ class StratificationSimulator(Explorer):
         ax1.set_xticks(bins[::2], [str(b) for b in bins[:-1:2]] + [f"{self.MAX_BIN}+"])
         ax1.set_xlabel("Worst stratum: |blin. - chemo.| (patients)")
         ax1.set_ylabel("Share of replays")
-        ax1.legend(loc="upper right", fontsize=10)
+        self._top_legend(ax1, loc="upper right", fontsize=10)
         self._ax2 = ax2 = fig.add_axes((0.69, 0.13, 0.29, 0.66))
         ax2.set_ylim(5.6, -0.6)
         y = np.arange(6)
@@ -774,3 +793,1029 @@ class StratificationSimulator(Explorer):
             f"{r.n_patients} patients, {r.n_repetitions} replays. A stratum off by more than 2: "
             f"{100 * r.simple_over_2:.0f}% of simple, {100 * r.stratified_over_2:.0f}% of "
             f"stratified randomizations")
+
+
+# --------------------------------------------------------------------------------------
+# KaplanMeierBuilder
+# --------------------------------------------------------------------------------------
+
+_KM_GROUP_COLORS = {"6-MP": plots.OKABE_ITO["bluish_green"], "placebo": plots.OKABE_ITO["orange"]}
+
+
+@dataclass(frozen=True)
+class KaplanMeierBuildResult:
+    """One group of the 6-MP data, with some patients' censoring toggled, and its KM fit."""
+
+    group: str
+    time: np.ndarray
+    event: np.ndarray          # after the toggles
+    flipped: tuple             # indices (into this group, in time order) that were toggled
+    fit: Any                   # teachkit.survival.KaplanMeier
+    step: int                  # rows of the product-limit table shown (0 = none yet)
+    row: int | None            # index of the current row (step - 1), None before the first
+    arithmetic: str            # the product-limit update of the current row, in words
+
+    __repr__ = _result_repr
+
+
+class KaplanMeierBuilder(Explorer):
+    """Build a Kaplan-Meier curve by hand on the 6-MP data (Freireich et al., 1963):
+    toggle whether individual patients were censored, step through the product-limit
+    table row by row, and see the Greenwood confidence band.
+
+    Uses :func:`teachkit.survival.kaplan_meier` and :func:`teachkit.datasets.freireich`.
+
+    >>> r = KaplanMeierBuilder().compute(group="6-MP", step=1)
+    >>> r.arithmetic
+    'S(6) = 1 x (1 - 3/21) = 0.857'
+    """
+
+    title = "Kaplan-Meier builder: the product-limit estimate, one row at a time"
+    FIGSIZE = (9.0, 5.6)
+    TIMES = (0, 5, 10, 15, 20, 25, 30, 35)
+    PARAMS = (
+        Param("group", "Group (Freireich 6-MP trial)", "choice", "6-MP", options=("6-MP", "placebo")),
+        Param("flipped", "Toggle censoring of patient", "indices", (), min=0, max=20),
+        Param("step", "Rows of the table computed", "int", 21, min=0, max=21),
+        Param("conf_type", "Confidence interval", "choice", "log-log",
+              options=("log-log", "log", "plain")),
+        Param("band", "Show the Greenwood 95% band", "bool", True),
+    )
+
+    @classmethod
+    def example_params(cls):
+        return [dict(group="6-MP", flipped=(), step=21, conf_type="log-log", band=True),
+                dict(step=0), dict(step=1), dict(step=3), dict(flipped=(3, 8)),
+                dict(flipped=(0, 1, 2), conf_type="plain"), dict(group="placebo", flipped=()),
+                dict(group="placebo", flipped=(20,), step=10, conf_type="log"),
+                dict(band=False, group="6-MP", flipped=(), step=21)]
+
+    @staticmethod
+    def data(group):
+        from teachkit import datasets
+
+        d = datasets.freireich()
+        keep = d.group == group
+        order = np.lexsort((-d.event[keep], d.time[keep]))  # by time, events before censorings
+        return d.time[keep][order], d.event[keep][order]
+
+    def compute(self, **params):
+        from teachkit import survival
+
+        p = self._full_params(params)
+        time, event = self.data(p["group"])
+        if p["flipped"] and max(p["flipped"]) >= time.size:
+            raise ValueError(f"flipped must index the {time.size} patients of {p['group']}")
+        event = event.copy()
+        flips = np.asarray(p["flipped"], dtype=int)
+        event[flips] = 1 - event[flips]
+        fit = survival.kaplan_meier(time, event, conf_type=p["conf_type"])
+        step = min(p["step"], fit.time.size)
+        row = step - 1 if step > 0 else None
+        if row is None:
+            arithmetic = f"S(0) = 1: all {fit.n} patients at risk"
+        else:
+            s_prev = 1.0 if row == 0 else float(fit.survival[row - 1])
+            t = f"{fit.time[row]:g}"
+            n, d, c = int(fit.n_at_risk[row]), int(fit.n_events[row]), int(fit.n_censored[row])
+            if d == 0:
+                arithmetic = f"S({t}) = {s_prev:.3g}  (no relapse; {c} censored leave)"
+            else:
+                arithmetic = (f"S({t}) = {s_prev:.3g} x (1 - {d}/{n}) = {float(fit.survival[row]):.3f}")
+        return KaplanMeierBuildResult(p["group"], time, event, tuple(int(i) for i in flips), fit,
+                                      step, row, arithmetic)
+
+    def _setup(self, fig):
+        fig, ax, table_ax = plots.km_figure(3, width=self.FIGSIZE[0], curve_height=3.5, figure=fig)
+        self.FIGSIZE = tuple(fig.get_size_inches())
+        self._panel = panel = plots.KaplanMeierPanel(
+            ax, table_ax, [("cohort", "group", "black")], self.TIMES, time_unit="weeks",
+            ylabel="Still in remission, S(t)", xmax=35)
+        for a in panel.artists():
+            self._dyn(a)
+        (self._ghost,) = ax.plot([], [], drawstyle="steps-post", color="#BBBBBB", lw=1.5,
+                                 zorder=1.5)
+        self._dyn(self._ghost)
+        (self._point,) = ax.plot([], [], "o", ms=10, mfc="white", mew=2.2, color="black", zorder=4)
+        self._dyn(self._point)
+        self._arith = self._dyn(ax.set_title("", loc="left", fontsize=12, family="DejaVu Sans Mono",
+                                             fontweight="normal"))
+        self._label = self._dyn(table_ax.texts[0])
+        self._title = self._dyn(fig.suptitle("", x=0.01, ha="left", fontsize=13, fontweight="bold"))
+        ax.text(1.0, -0.12, "Data: Freireich et al., Blood 1963\nticks: censored; grey: full estimate",
+                transform=ax.transAxes, ha="right", va="top", fontsize=8, color="#555555")
+
+    def _draw(self, r):
+        fit = r.fit
+        panel = self._panel
+        color = _KM_GROUP_COLORS[r.group]
+        panel.lines["cohort"].set_color(color)
+        panel.ticks["cohort"].set_color(color)
+        panel.bands["cohort"].set_facecolor(color)
+        panel.ci = self.params["band"]
+        if r.step == 0:
+            panel.update({"cohort": None})
+        else:
+            # the curve as far as the table has been computed
+            shown = type(fit)(**{**fit.__dict__, **{
+                k: getattr(fit, k)[:r.step] for k in ("time", "n_at_risk", "n_events",
+                                                       "n_censored", "survival", "std_err",
+                                                       "std_err_log", "ci_lower", "ci_upper")}})
+            panel.update({"cohort": shown})
+        counts = plots.risk_table_counts(fit, self.TIMES)  # the table: the whole data
+        for row, _ in panel.rows:
+            for text, value in zip(panel.cells["cohort", row], counts[row]):
+                text.set_text(str(value))
+        x, y = plots._km_step_xy(fit, fit.time[-1])
+        self._ghost.set_data(x, y)
+        if r.row is None:
+            self._point.set_data([0], [1])
+        else:
+            self._point.set_data([fit.time[r.row]], [fit.survival[r.row]])
+        self._arith.set_text(r.arithmetic)
+        self._label.set_text(r.group)
+        self._label.set_color(color)
+        toggled = f"; censoring toggled for {len(r.flipped)} patient(s)" if r.flipped else ""
+        self._title.set_text(f"Kaplan-Meier estimate, {r.group} group: row {r.step} of "
+                             f"{fit.time.size}{toggled}")
+
+    # ---- widget extras: patient labels and the step table ---------------------------------
+    def _extra_views(self):
+        import ipywidgets as W
+
+        self._table_html = W.HTML()
+        return [self._table_html]
+
+    def _update_views(self, r):
+        control = self._controls.get("flipped")
+        if control is not None:
+            time, event = self.data(r.group)
+            labels = [f"#{i + 1}: {t:g} wk, {'relapse' if e else 'censored'}"
+                      + (" (toggled)" if i in r.flipped else "")
+                      for i, (t, e) in enumerate(zip(time, event ^ np.isin(np.arange(time.size), r.flipped)))]
+            new = list(zip(labels, range(time.size)))
+            if list(control.options) != new:
+                self._syncing = True
+                try:
+                    control.options = new
+                    control.value = tuple(r.flipped)
+                finally:
+                    self._syncing = False
+        fit = r.fit
+        head = ("<tr><th>time (wk)</th><th>at risk n</th><th>relapses d</th><th>censored</th>"
+                "<th>1 - d/n</th><th>S(t)</th><th>Greenwood SE</th></tr>")
+        rows = []
+        for i in range(min(r.step, fit.time.size)):
+            n, d = int(fit.n_at_risk[i]), int(fit.n_events[i])
+            style = " style='background:#FFF3C4;font-weight:bold'" if i == r.row else ""
+            rows.append(f"<tr{style}><td>{fit.time[i]:g}</td><td>{n}</td><td>{d}</td>"
+                        f"<td>{int(fit.n_censored[i])}</td><td>{1 - d / n:.3f}</td>"
+                        f"<td>{fit.survival[i]:.3f}</td><td>{fit.std_err[i]:.3f}</td></tr>")
+        self._table_html.value = (
+            "<table style='border-collapse:collapse;font-family:monospace'>"
+            f"<caption>Product-limit table, {html.escape(r.group)} (R: survfit)</caption>"
+            f"{head}{''.join(rows)}</table>")
+
+
+# --------------------------------------------------------------------------------------
+# LogRankExplorer
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LogRankResult:
+    """A simulated two-arm trial analysed at a fixed number of events."""
+
+    time: np.ndarray
+    event: np.ndarray
+    arm: np.ndarray
+    analysis_time: float
+    fits: dict                   # arm -> KaplanMeier
+    test: Any                    # teachkit.survival.LogRankTest (treatment = blinatumomab)
+    event_times: np.ndarray      # distinct event times
+    cum_o_minus_e: np.ndarray    # cumulative O - E of the blinatumomab arm
+    cum_variance: np.ndarray     # cumulative hypergeometric variance
+    expected_z: float            # drift: -log(HR) sqrt(D r (1 - r)) (Schoenfeld 1981)
+
+    __repr__ = _result_repr
+
+
+def _fmt_p(p: float, eq: bool = False) -> str:
+    """A P value as journals print it: 4 decimals, or < 0.0001 (``eq``: with "= ")."""
+    if p < 1e-4:
+        return "< 0.0001"
+    return f"= {p:.4f}" if eq else f"{p:.4f}"
+
+
+class LogRankExplorer(Explorer):
+    """Simulate a trial with a true hazard ratio, analyse it when a given number of events
+    has occurred, and watch observed-minus-expected accumulate into the log-rank Z.
+
+    Control times are exponential with a 12-month median, experimental ones have hazard
+    HR times the control hazard; everyone starts at time 0 and is followed until the
+    ``events``-th event (an event-driven analysis).  Uses
+    :func:`teachkit.survival.kaplan_meier` and :func:`teachkit.survival.logrank_test`.
+
+    >>> r = LogRankExplorer().compute(hazard_ratio=0.58, events=131, seed=1)
+    >>> int(r.event.sum()), round(r.expected_z, 3)
+    (131, 3.118)
+    """
+
+    title = "Log-rank explorer: from observed minus expected to Z"
+    FIGSIZE = (9.5, 5.4)
+    CONTROL_MEDIAN = 12.0  # months
+    PARAMS = (
+        Param("hazard_ratio", "True hazard ratio", "float", 0.58, min=0.3, max=1.5, step=0.02),
+        Param("events", "Events at analysis", "int", 131, min=20, max=300, step=1),
+        Param("allocation", "Share randomized to blinatumomab", "float", 0.5, min=0.3, max=0.7,
+              step=0.05),
+        Param("seed", "New sample", "seed", 1),
+    )
+
+    @classmethod
+    def example_params(cls):
+        return [dict(hazard_ratio=0.58, events=131, allocation=0.5, seed=1),
+                dict(hazard_ratio=1.0), dict(hazard_ratio=0.3, events=40),
+                dict(hazard_ratio=1.5, events=300), dict(allocation=0.7, seed=2),
+                dict(allocation=0.3, events=80, seed=3), dict(hazard_ratio=0.8, seed=4)]
+
+    def compute(self, **params):
+        from teachkit import survival
+
+        p = self._full_params(params)
+        rng = np.random.default_rng(p["seed"])
+        n = int(math.ceil(p["events"] / 0.75))
+        n_blin = int(round(n * p["allocation"]))
+        arm = np.array(["blinatumomab"] * n_blin + ["chemotherapy"] * (n - n_blin), dtype=object)
+        rng.shuffle(arm)
+        rate = math.log(2) / self.CONTROL_MEDIAN * np.where(arm == "blinatumomab",
+                                                             p["hazard_ratio"], 1.0)
+        t_event = rng.exponential(1.0 / rate)
+        analysis = float(np.sort(t_event)[p["events"] - 1])  # the events-th event
+        event = (t_event <= analysis).astype(int)
+        time = np.minimum(t_event, analysis)
+        fits = {a: survival.kaplan_meier(time[arm == a], event[arm == a]) for a in ("blinatumomab", "chemotherapy")}
+        test = survival.logrank_test(time, event, arm, treatment="blinatumomab")
+        tab = test.table()
+        g0 = str(test.groups[0])
+        sign = 1.0 if g0 == "blinatumomab" else -1.0
+        r = p["allocation"]
+        return LogRankResult(time, event, arm, analysis, fits, test, np.asarray(tab["time"]),
+                             sign * np.cumsum(tab[f"O-E {g0}"]), np.cumsum(tab["variance"]),
+                             -math.log(p["hazard_ratio"]) * math.sqrt(p["events"] * r * (1 - r)))
+
+    def _setup(self, fig):
+        self._km_ax = ax = fig.add_axes((0.16, 0.36, 0.34, 0.5))
+        table_ax = fig.add_axes((0.16, 0.03, 0.34, 0.15))
+        arms = [(a, plots.ARM_LABELS[a], plots.ARM_COLORS[a]) for a in ("blinatumomab", "chemotherapy")]
+        self._panel = plots.KaplanMeierPanel(ax, table_ax, arms, np.arange(0, 61, 12), ci=False,
+                                             time_unit="months", ylabel="Event-free",
+                                             xmax=60, rows=(("at_risk", "At risk"),))
+        for a in self._panel.artists():
+            self._dyn(a)
+        self._top_legend(ax, loc="lower left", fontsize=10)
+        ax.set_title("Simulated curves", loc="left", fontsize=11)
+        self._oe_ax = ax2 = fig.add_axes((0.6, 0.36, 0.38, 0.5))
+        ax2.axhline(0, color="#999999", lw=0.8)
+        self._band = self._dyn(PolyCollection([np.zeros((3, 2))], facecolors="#BBBBBB", alpha=0.35,
+                                              edgecolors="none", label="±1.96 √V (no difference)"))
+        ax2.add_collection(self._band, autolim=False)
+        (oe,) = ax2.plot([], [], drawstyle="steps-post", color=plots.ARM_COLORS["blinatumomab"],
+                         lw=2, label="O − E, blinatumomab")
+        self._oe = self._dyn(oe)
+        ax2.set_xlabel("Time (months)")
+        ax2.set_ylabel("Cumulative O − E (events)")
+        ax2.set_title("O − E accumulating", loc="left", fontsize=11)
+        self._top_legend(ax2, loc="lower left", fontsize=9)
+        self._stats = self._dyn(fig.text(0.6, 0.225, "", fontsize=11, va="top",
+                                         family="DejaVu Sans Mono"))
+        self._title = self._dyn(fig.suptitle("", x=0.01, ha="left", fontsize=13, fontweight="bold"))
+
+    def _limits(self, r):
+        x = max(12.0, math.ceil(r.analysis_time / 12.0) * 12.0)
+        span = max(abs(r.cum_o_minus_e).max(), 1.96 * math.sqrt(r.cum_variance[-1])) * 1.1
+        y = float(np.ceil(span / 5.0) * 5.0)
+        return x, y
+
+    def _layout_key(self):
+        return self._limits(self.result)
+
+    def _draw(self, r):
+        self.result = r  # _limits reads it when the layout is checked
+        x, y = self._limits(r)
+        self._km_ax.set_xlim(0, x * 1.02)
+        self._panel.table_ax.set_xlim(0, x * 1.02)
+        ticks = np.arange(0, x + 0.1, 12 if x <= 72 else 24)
+        self._km_ax.set_xticks(ticks)
+        self._panel.update(r.fits)
+        for (key, row), texts in self._panel.cells.items():
+            counts = plots.risk_table_counts(r.fits[key], self._panel.times)[row]
+            for text, t, v in zip(texts, self._panel.times, counts):
+                text.set_text(str(v) if t <= x else "")
+        self._oe_ax.set_xlim(0, x * 1.02)
+        self._oe_ax.set_xticks(ticks)
+        self._oe_ax.set_ylim(-y, y)
+        t = np.concatenate(([0.0], r.event_times))
+        oe = np.concatenate(([0.0], r.cum_o_minus_e))
+        sd = 1.96 * np.sqrt(np.concatenate(([0.0], r.cum_variance)))
+        self._oe.set_data(t, oe)
+        self._band.set_verts([plots._step_band_verts(t, -sd, sd)])
+        test = r.test
+        o = dict(zip(test.groups, test.observed))
+        e = dict(zip(test.groups, test.expected))
+        self._stats.set_text(
+            f"blinatumomab: O = {o['blinatumomab']}, E = {e['blinatumomab']:.1f}\n"
+            f"V = {test.variance:.1f}   Z = (E - O)/√V = {test.z:.2f}\n"
+            f"one-sided P {_fmt_p(test.p_one_sided, eq=True)}\n"
+            f"expected Z for this HR: {r.expected_z:.2f}")
+        p = self.params
+        self._title.set_text(f"One simulated trial: true HR {p['hazard_ratio']:.2f}, analysed at "
+                             f"{p['events']} events ({r.analysis_time:.0f} months)")
+
+    def _note(self, r):
+        return (f"Z = {r.test.z:.2f}, one-sided P {_fmt_p(r.test.p_one_sided, eq=True)} "
+                f"(press <i>New sample</i> to see another trial with the same truth)")
+
+
+# --------------------------------------------------------------------------------------
+# BoundaryExplorer
+# --------------------------------------------------------------------------------------
+
+_SPENDING_LABELS = ("O'Brien-Fleming type (Lan-DeMets)", "Pocock type (Lan-DeMets)",
+                    "Hwang-Shih-DeCani (gamma)", "Kim-DeMets power (rho)",
+                    "classical O'Brien-Fleming", "classical Pocock")
+_SPENDINGS = ("obrien-fleming", "pocock", "hwang-shih-decani", "power",
+              "classical-obrien-fleming", "classical-pocock")
+
+
+@dataclass(frozen=True)
+class BoundaryResult:
+    """A group-sequential design, its power at a hazard ratio, and the per-look numbers."""
+
+    design: Any                         # teachkit.sequential.GroupSequentialDesign
+    drift: float                        # drift_from_hazard_ratio(hazard_ratio, events_planned)
+    alpha_per_look: np.ndarray          # alpha spent at each look (increments)
+    power_cumulative: np.ndarray        # P(reject by look k | HR), futility obeyed
+    power: float                        # futility obeyed (binding view)
+    power_ignoring_futility: float      # futility ignored (non-binding view)
+    hr_efficacy: np.ndarray             # the efficacy boundary as a hazard ratio
+
+    __repr__ = _result_repr
+
+
+def _look_fractions(n_looks, first_look):
+    """First look at ``first_look``, the others equally spaced up to 1."""
+    if n_looks == 1:
+        return np.array([1.0])
+    return np.concatenate(([first_look], np.linspace(first_look, 1.0, n_looks)[1:]))
+
+
+class BoundaryExplorer(Explorer):
+    """Number and timing of looks, alpha-spending family and its parameter -> efficacy and
+    futility boundaries on the Z, nominal-P and HR scales, alpha spent per look, power.
+
+    Uses :func:`teachkit.sequential.group_sequential_design` (Lan & DeMets 1983; futility
+    by testing the alternative, as AALL1331 did) and
+    :func:`teachkit.sequential.drift_from_hazard_ratio`.
+
+    >>> r = BoundaryExplorer().compute()
+    >>> r.design.z_efficacy.round(3)
+    array([3.71 , 2.511, 1.993])
+    """
+
+    title = "Boundary explorer: alpha spending, stopping boundaries and power"
+    FIGSIZE = (10.0, 6.6)
+    PARAMS = (
+        Param("n_looks", "Number of looks", "int", 3, min=1, max=6),
+        Param("first_look", "First look at information fraction", "float", 1 / 3, min=0.1,
+              max=0.9, step=0.01),
+        Param("spending", "Spending family", "choice", "obrien-fleming", options=_SPENDINGS,
+              option_labels=_SPENDING_LABELS),
+        Param("gamma", "Hwang-Shih-DeCani gamma", "float", -4.0, min=-10.0, max=4.0, step=0.5),
+        Param("rho", "Kim-DeMets rho", "float", 3.0, min=0.5, max=6.0, step=0.25),
+        Param("alpha", "One-sided alpha", "float", 0.025, min=0.005, max=0.05, step=0.005),
+        Param("futility", "Futility rule (test the alternative)", "bool", True),
+        Param("futility_alpha", "Futility level", "float", 0.024, min=0.005, max=0.2, step=0.001),
+        Param("hazard_ratio", "Hazard ratio (power, HR scale)", "float", 0.58, min=0.4, max=0.9,
+              step=0.01),
+        Param("events_planned", "Events planned", "int", 131, min=40, max=400),
+    )
+
+    @classmethod
+    def example_params(cls):
+        return [cls.defaults(), dict(n_looks=1), dict(n_looks=6, first_look=0.2),
+                dict(spending="pocock"), dict(spending="hwang-shih-decani", gamma=-2.0),
+                dict(spending="power", rho=1.5, futility=False),
+                dict(spending="classical-obrien-fleming", n_looks=4),
+                dict(spending="classical-pocock", futility_alpha=0.1),
+                dict(alpha=0.05, hazard_ratio=0.75, events_planned=300, first_look=0.6)]
+
+    def compute(self, **params):
+        from teachkit import sequential
+
+        p = self._full_params(params)
+        t = _look_fractions(p["n_looks"], p["first_look"])
+        drift = sequential.drift_from_hazard_ratio(p["hazard_ratio"], p["events_planned"])
+        parameter = {"hwang-shih-decani": p["gamma"], "power": p["rho"]}.get(p["spending"])
+        futility = dict(futility_alpha=p["futility_alpha"], futility_drift=drift) \
+            if p["futility"] and p["n_looks"] > 1 else {}
+        design = sequential.group_sequential_design(t, alpha=p["alpha"], spending=p["spending"],
+                                                    parameter=parameter, **futility)
+        cum = design.rejection_probabilities(drift)
+        hr = np.exp(-design.z_efficacy / np.sqrt(t * p["events_planned"] / 4.0))
+        return BoundaryResult(design, drift, np.diff(design.alpha_spent, prepend=0.0), cum,
+                              float(cum[-1]), design.power(drift, futility=False), hr)
+
+    def _setup(self, fig):
+        axes = {"z": fig.add_axes((0.07, 0.47, 0.25, 0.34)),
+                "p": fig.add_axes((0.415, 0.47, 0.25, 0.34)),
+                "hr": fig.add_axes((0.75, 0.47, 0.24, 0.34))}
+        self._panel = plots.BoundaryPanel(axes, x_label="Information fraction")
+        for a in self._panel.artists():
+            self._dyn(a)
+        for scale, ax in axes.items():
+            ax.set_xlabel("Information fraction", fontsize=11)
+            ax.yaxis.label.set_size(10.5)
+        axes["z"].set_ylabel("Z (> 0 favours blinatumomab)")
+        axes["hr"].set_ylabel("Hazard ratio")
+        axes["z"].legend(loc="upper left", bbox_to_anchor=(0.0, 1.16), ncol=3, fontsize=10,
+                         borderaxespad=0)
+        self._ax_alpha = ax = fig.add_axes((0.07, 0.08, 0.38, 0.26))
+        self._alpha_bars = self._dyn(plots.BarCollection(ax, np.arange(1, 7), 0.6,
+                                                          color=plots.OKABE_ITO["sky_blue"]))
+        ax.set_xlim(0.4, 6.6)
+        ax.set_xticks(np.arange(1, 7))
+        ax.set_xlabel("Look")
+        ax.set_ylabel("Alpha spent at look")
+        self._ax_power = ax = fig.add_axes((0.58, 0.08, 0.38, 0.26))
+        self._power_bars = self._dyn(plots.BarCollection(ax, np.arange(1, 7), 0.6,
+                                                          color=plots.EFFICACY_COLOR))
+        ax.set_xlim(0.4, 6.6)
+        ax.set_ylim(0, 1)
+        ax.set_xticks(np.arange(1, 7))
+        ax.set_xlabel("Look")
+        ax.set_ylabel("P(stopped for efficacy by look)", fontsize=10)
+        self._alpha_texts = [self._dyn(self._ax_alpha.text(k, 0, "", ha="center", va="bottom",
+                                                           fontsize=8.5)) for k in range(1, 7)]
+        self._power_texts = [self._dyn(self._ax_power.text(k, 0, "", ha="center", va="bottom",
+                                                           fontsize=8.5)) for k in range(1, 7)]
+        self._title = self._dyn(fig.suptitle("", x=0.01, ha="left", fontsize=12.5,
+                                             fontweight="bold"))
+
+    def _layout_key(self):
+        return float(self.params["alpha"])
+
+    def _draw(self, r):
+        p = self.params
+        d = r.design
+        self._panel.update(d, p["events_planned"])
+        k = d.n_looks
+        alpha = np.zeros(6)
+        alpha[:k] = r.alpha_per_look
+        power = np.zeros(6)
+        power[:k] = r.power_cumulative
+        self._ax_alpha.set_ylim(0, p["alpha"] * 1.15)
+        self._alpha_bars.set_values(alpha)
+        self._power_bars.set_values(power)
+        for i in range(6):
+            shown = i < k
+            self._alpha_texts[i].set_text(f"{alpha[i]:.4f}" if shown else "")
+            self._alpha_texts[i].set_y(alpha[i])
+            self._power_texts[i].set_text(f"{power[i]:.2f}" if shown else "")
+            self._power_texts[i].set_y(power[i])
+        fut = (f"futility at {p['futility_alpha']:g}: power {r.power:.1%} if obeyed, "
+               f"{r.power_ignoring_futility:.1%} if ignored") if d.has_futility \
+            else f"power {r.power:.1%}"
+        self._title.set_text(f"{k} look(s), {d._label()} spending, one-sided alpha {p['alpha']:g}\n"
+                             f"HR {p['hazard_ratio']:g} with {p['events_planned']} events: {fut}")
+
+    def _note(self, r):
+        d = r.design
+        cells = ", ".join(f"look {i + 1}: Z ≥ {z:.3f} (P ≤ {pp:.4f})"
+                          for i, (z, pp) in enumerate(zip(d.z_efficacy, d.p_efficacy)))
+        return html.escape(cells)
+
+
+# --------------------------------------------------------------------------------------
+# InterimMonitor
+# --------------------------------------------------------------------------------------
+
+#: The AALL1331 interim look (Results, Early Closure of Randomization; Methods, Statistical
+#: Analysis): 80 of 131 events, one-sided P = .06, design HR 0.58, futility at .024.
+def june_2019_interim() -> dict:
+    """The parameters of the trial's June 2019 interim analysis, from :mod:`teachkit.aall1331`.
+
+    >>> june_2019_interim()["events"], june_2019_interim()["p_one_sided"]
+    (80, 0.06)
+    """
+    from teachkit import aall1331
+
+    f = aall1331.fact
+    return dict(events=int(f("interim.events").value),
+                events_planned=int(f("interim.events_planned").value),
+                observed="P value", p_one_sided=float(f("interim.p_dfs").value),
+                hazard_ratio_design=float(f("design.hazard_ratio").value),
+                futility_alpha=float(f("design.futility_alpha").value),
+                spending=str(f("design.efficacy_spending").value))
+
+
+@dataclass(frozen=True)
+class InterimResult:
+    """The monitoring committee's numbers at one look, and the verdict per rule."""
+
+    report: Any                 # teachkit.sequential.InterimReport
+    drift_trend: float          # B(t) / t, the current trend as a drift
+    verdicts: tuple             # (rule, met?, explanation) per rule
+
+    __repr__ = _result_repr
+
+
+class InterimMonitor(Explorer):
+    """Events observed and the observed P (or hazard ratio) -> Z, B-value, the boundaries
+    at this look, conditional powers, and the verdict of each stopping rule.  The preset
+    button reproduces the trial's June 2019 interim: 80 of 131 events, P = .06, critical
+    P = .004 (Results, Early Closure of Randomization).
+
+    Uses :func:`teachkit.sequential.interim_report` (Lan & DeMets 1983 at the observed
+    information; Lan & Wittes 1988 B-values and conditional power).
+
+    >>> r = InterimMonitor().compute(**june_2019_interim())
+    >>> round(r.report.p_efficacy, 4), r.report.efficacy_met
+    (0.0041, False)
+    """
+
+    title = "Interim monitor: what the data monitoring committee saw"
+    FIGSIZE = (10.0, 5.6)
+    PARAMS = (
+        Param("events", "Events observed", "int", 80, min=10, max=399),
+        Param("events_planned", "Events planned", "int", 131, min=40, max=400),
+        Param("observed", "Observed result given as", "choice", "P value",
+              options=("P value", "hazard ratio")),
+        Param("p_one_sided", "Observed one-sided P", "log", 0.06, min=1e-4, max=0.5, step=0.02),
+        Param("hazard_ratio", "Observed hazard ratio", "float", 0.70, min=0.3, max=1.5,
+              step=0.01),
+        Param("hazard_ratio_design", "Design hazard ratio", "float", 0.58, min=0.4, max=0.9,
+              step=0.01),
+        Param("futility_alpha", "Futility level (test of the alternative)", "float", 0.024,
+              min=0.005, max=0.2, step=0.001),
+        Param("spending", "Spending family", "choice", "obrien-fleming",
+              options=("obrien-fleming", "pocock"),
+              option_labels=("O'Brien-Fleming type", "Pocock type")),
+    )
+
+    def _check_together(self, params):
+        if "events" in params and "events_planned" in params and \
+                params["events"] >= params["events_planned"]:
+            raise ValueError(f"events ({params['events']}) must be below events_planned "
+                             f"({params['events_planned']}) at an interim look")
+
+    @classmethod
+    def example_params(cls):
+        return [june_2019_interim(), dict(events=44), dict(events=120, p_one_sided=0.001),
+                dict(observed="hazard ratio", hazard_ratio=0.55, events=87),
+                dict(observed="hazard ratio", hazard_ratio=1.2, events=60),
+                dict(p_one_sided=0.4, futility_alpha=0.1), dict(spending="pocock"),
+                dict(events_planned=300, events=150, observed="P value", p_one_sided=0.01)]
+
+    def compute(self, **params):
+        from teachkit import sequential
+
+        p = self._full_params(params)
+        kw = dict(hazard_ratio_design=p["hazard_ratio_design"], futility_alpha=p["futility_alpha"],
+                  spending=p["spending"])
+        if p["observed"] == "P value":
+            report = sequential.interim_report(p["events"], p["events_planned"], p["p_one_sided"], **kw)
+        else:
+            z = -math.log(p["hazard_ratio"]) * math.sqrt(p["events"] / 4.0)  # 1:1, Schoenfeld
+            report = sequential.interim_report(p["events"], p["events_planned"], z=z, **kw)
+        t = report.information_fraction
+        verdicts = (
+            ("efficacy", report.efficacy_met,
+             f"Z = {report.z:.2f} {'≥' if report.efficacy_met else '<'} {report.z_efficacy:.2f} "
+             f"(P {'≤' if report.efficacy_met else '>'} {report.p_efficacy:.4f})"),
+            ("futility", report.futility_met,
+             f"Z = {report.z:.2f} {'<' if report.futility_met else '≥'} {report.z_futility:.2f}"
+             if math.isfinite(report.z_futility) else "no futility rule at this look"),
+        )
+        return InterimResult(report, report.b_value / t, verdicts)
+
+    def _setup(self, fig):
+        self._ax_z = ax = fig.add_axes((0.07, 0.14, 0.27, 0.62))
+        self._bpanel = plots.BoundaryPanel({"z": ax}, x_label="Information fraction")
+        for a in self._bpanel.artists():
+            self._dyn(a)
+        ax.set_title("Boundaries at the observed look", loc="left", fontsize=11)
+        ax.set_ylabel("Z (> 0 favours blinatumomab)", fontsize=10.5)
+        self._ax_b = ax2 = fig.add_axes((0.41, 0.14, 0.27, 0.62))
+        self._vpanel = plots.BValuePanel(ax2, {"design effect": plots.OKABE_ITO["blue"],
+                                              "current trend": plots.OKABE_ITO["orange"],
+                                              "no effect (H0)": plots.OKABE_ITO["sky_blue"]})
+        for a in self._vpanel.artists():
+            self._dyn(a)
+        ax2.set_title("B-value and where it may go", loc="left", fontsize=11)
+        self._top_legend(ax2, loc="upper left", fontsize=8.5)
+        self._report = self._dyn(fig.text(0.705, 0.76, "", fontsize=9.5, va="top",
+                                          family="DejaVu Sans Mono", linespacing=1.45))
+        self._verdict = self._dyn(fig.text(0.71, 0.22, "", fontsize=11.5, va="top",
+                                           fontweight="bold"))
+        self._title = self._dyn(fig.suptitle("", x=0.01, ha="left", fontsize=13,
+                                             fontweight="bold"))
+
+    def _draw(self, r):
+        rep = r.report
+        d = rep.design
+        t = rep.information_fraction
+        self._bpanel.update(d, observed_fractions=[t], observed_z=[rep.z])
+        self._vpanel.update([t], [rep.z], {"design effect": rep.drift_design,
+                                           "current trend": r.drift_trend,
+                                           "no effect (H0)": 0.0},
+                            float(d.z_efficacy[-1]))
+        hr = rep.hazard_ratio
+        self._report.set_text(
+            f"events      {rep.events:g} / {rep.events_planned:g} (t = {t:.2f})\n"
+            f"Z           {rep.z:.3f}  (P = {rep.p_one_sided:.4f})\n"
+            f"B = Z√t     {rep.b_value:.3f}\n"
+            f"HR          {hr.estimate:.2f} ({hr.ci_lower:.2f}-{hr.ci_upper:.2f})\n"
+            f"efficacy    Z ≥ {rep.z_efficacy:.3f} (P ≤ {rep.p_efficacy:.4f})\n"
+            f"futility    Z < {rep.z_futility:.3f}\n"
+            f"CP design   {rep.conditional_power_design:.2f}\n"
+            f"CP trend    {rep.conditional_power_trend:.2f}\n"
+            f"CP H0       {rep.conditional_power_null:.2f}\n"
+            f"pred. power {rep.predictive_power:.2f}")
+        lines = [f"{name}: {'MET' if met else 'not met'}" for name, met, _ in r.verdicts]
+        stop = any(met for _, met, _ in r.verdicts)
+        self._verdict.set_text("\n".join(lines) + ("\n→ a rule says stop" if stop else
+                                                   "\n→ no rule says stop"))
+        self._title.set_text(f"Interim look at {rep.events:g} of {rep.events_planned:g} events "
+                             f"({100 * t:.0f}% information): one-sided P = {rep.p_one_sided:.3f}, "
+                             f"critical P = {rep.p_efficacy:.4f}")
+
+    def _extra_controls(self):
+        import ipywidgets as W
+
+        button = W.Button(description="June 2019 interim (AALL1331)", icon="history",
+                          tooltip="80 of 131 events, one-sided P = .06",
+                          layout=W.Layout(width="auto"))
+        button.on_click(lambda _b: self._preset())
+        return [button]
+
+    def _preset(self):
+        try:
+            self.update(**june_2019_interim())
+        except (ValueError, TypeError) as exc:  # pragma: no cover - the preset is valid
+            self._show_message(f"Cannot use the preset: {_short_message(exc)}", error=True)
+
+    def _update_views(self, r):
+        # events cannot reach events_planned: the slider's maximum follows the plan
+        events = self._controls.get("events")
+        if events is not None:
+            self._syncing = True
+            try:
+                events.max = self.params["events_planned"] - 1
+            finally:
+                self._syncing = False
+
+    def _on_control(self, name, value):
+        if name == "events_planned" and self.params["events"] >= value:
+            # keep the pair valid: pull events below the new plan first
+            return super()._on_control_pair({"events": value - 1, "events_planned": value})
+        return super()._on_control(name, value)
+
+    def _note(self, r):
+        return "; ".join(f"<b>{n}</b>: {'met' if m else 'not met'} ({html.escape(e)})"
+                         for n, m, e in r.verdicts)
+
+
+# --------------------------------------------------------------------------------------
+# TrialReplayer
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """Many replays of the whole trial: when they stopped, how often they succeeded, and
+    the hazard ratio they reported when stopping for efficacy."""
+
+    n_trials: int
+    hazard_ratio: float
+    information_fractions: np.ndarray
+    prob_efficacy: np.ndarray       # per look
+    prob_futility: np.ndarray       # per look (final look: H0 kept)
+    power: float
+    stop_look: np.ndarray           # per trial, 0-based
+    efficacy: np.ndarray            # per trial
+    hr_at_stop: np.ndarray          # per trial
+    mean_log_hr_early: float        # mean log HR over early efficacy stops (NaN if < 2)
+    share_early: float              # share of trials stopping early for efficacy
+    seconds: float
+
+    __repr__ = _result_repr
+
+
+class TrialReplayer(Explorer):
+    """Replay the whole trial thousands of times with the vectorized simulator: the
+    distribution of the stopping look, the power, and the hazard ratio reported at an
+    efficacy stop compared with the truth (early stops exaggerate the effect; Pocock &
+    Hughes 1989).  Each replay: 220 patients, Table 1 strata, stratified permuted blocks,
+    131 events, looks at equal information, stratified log-rank.
+
+    Uses :func:`teachkit.simulate.simulate_trials` (replays run in chunks so that a
+    progress bar can move when a run takes more than a second).
+
+    >>> r = TrialReplayer().compute(n_trials=500, seed=1)
+    >>> r.n_trials, bool(0.6 < r.power < 1.0)
+    (500, True)
+    """
+
+    title = "Trial replayer: how often would AALL1331 stop early, and what would it report?"
+    FIGSIZE = (10.0, 5.2)
+    CHUNK = 1000
+    PARAMS = (
+        Param("hazard_ratio", "True hazard ratio", "float", 0.58, min=0.4, max=1.2, step=0.02,
+              continuous=False),
+        Param("n_looks", "Looks (equally spaced)", "int", 3, min=1, max=5, continuous=False),
+        Param("spending", "Spending family", "choice", "obrien-fleming",
+              options=("obrien-fleming", "pocock"),
+              option_labels=("O'Brien-Fleming type", "Pocock type")),
+        Param("futility", "Futility rule of the trial", "bool", True),
+        Param("n_trials", "Replays", "choice", 2000, options=(500, 1000, 2000, 5000, 10000)),
+        Param("seed", "New replays", "seed", 2019),
+    )
+
+    @classmethod
+    def example_params(cls):
+        return [dict(hazard_ratio=0.58, n_looks=3, spending="obrien-fleming", futility=True,
+                     n_trials=2000, seed=2019),
+                dict(hazard_ratio=1.0), dict(hazard_ratio=0.7, spending="pocock"),
+                dict(n_looks=5, futility=False), dict(n_looks=1, hazard_ratio=0.5),
+                dict(hazard_ratio=0.58, n_looks=3, spending="obrien-fleming", futility=True,
+                     seed=7)]
+
+    def compute(self, **params):
+        from teachkit import sequential, simulate
+
+        p = self._full_params(params)
+        start = time.perf_counter()
+        fractions = np.arange(1, p["n_looks"] + 1) / p["n_looks"]
+        events = 131
+        design = sequential.group_sequential_design(
+            fractions, spending=p["spending"],
+            **(dict(futility_alpha=0.024,
+                    futility_drift=sequential.drift_from_hazard_ratio(0.58, events))
+               if p["futility"] and p["n_looks"] > 1 else {}))
+        sizes = [self.CHUNK] * (p["n_trials"] // self.CHUNK)
+        if p["n_trials"] % self.CHUNK:
+            sizes.append(p["n_trials"] % self.CHUNK)
+        seeds = np.random.SeedSequence(p["seed"]).spawn(len(sizes))
+        sims = []
+        for i, (size, seed) in enumerate(zip(sizes, seeds)):
+            sims.append(simulate.simulate_trials(
+                size, hazard_ratio=p["hazard_ratio"], events=events, information_fractions=fractions,
+                design=design, futility="design" if design.has_futility else None, seed=seed))
+            self._progress_hook(i + 1, len(sizes), time.perf_counter() - start)
+        w = np.array(sizes, dtype=float) / sum(sizes)
+        stop_look = np.concatenate([s.stop_look for s in sims])
+        efficacy = np.concatenate([s.efficacy for s in sims])
+        hr = np.concatenate([s.hr_at_stop for s in sims])
+        early = efficacy & (stop_look < p["n_looks"] - 1)
+        return ReplayResult(
+            p["n_trials"], p["hazard_ratio"], fractions,
+            sum(wi * s.prob_efficacy for wi, s in zip(w, sims)),
+            sum(wi * s.prob_futility for wi, s in zip(w, sims)),
+            float(efficacy.mean()), stop_look, efficacy, hr,
+            float(np.log(hr[early]).mean()) if early.sum() >= 2 else float("nan"),
+            float(early.mean()), time.perf_counter() - start)
+
+    def _progress_hook(self, done, total, elapsed):
+        """Show a progress bar once a run is expected to take more than a second."""
+        bar = getattr(self, "_progress", None)
+        if bar is None or self._widget is None:
+            return
+        expected = elapsed / done * total
+        if done < total and expected > self.PROGRESS_AFTER:
+            bar.layout.visibility = "visible"
+            bar.value = int(100 * done / total)
+        elif done == total:
+            bar.layout.visibility = "hidden"
+
+    BINS = np.exp(np.linspace(np.log(0.15), np.log(1.5), 41))
+
+    def _setup(self, fig):
+        self._ax_stop = ax = fig.add_axes((0.07, 0.14, 0.36, 0.64))
+        self._eff_bars = self._dyn(plots.BarCollection(ax, np.arange(1, 6), 0.6,
+                                                        color=plots.EFFICACY_COLOR,
+                                                        label="efficacy"))
+        self._fut_bars = self._dyn(plots.BarCollection(ax, np.arange(1, 6), 0.6,
+                                                        color=plots.FUTILITY_COLOR,
+                                                        label="futility / not rejected at the end"))
+        ax.set_xlim(0.4, 5.6)
+        ax.set_ylim(0, 1)
+        ax.set_xticks(np.arange(1, 6))
+        ax.set_xlabel("Look at which the trial stopped")
+        ax.set_ylabel("Share of replays")
+        self._top_legend(ax, loc="upper left", fontsize=9.5)
+        ax.set_title("When the replays stopped", loc="left", fontsize=11)
+        self._ax_hr = ax2 = fig.add_axes((0.52, 0.14, 0.45, 0.64))
+        self._hr_bars = self._dyn(_LogBars(ax2, self.BINS, color=plots.OKABE_ITO["blue"],
+                                           label="efficacy at an interim look"))
+        self._hr_bars_final = self._dyn(_LogBars(ax2, self.BINS, color=plots.OKABE_ITO["sky_blue"],
+                                                 label="efficacy at the final look"))
+        ax2.set_xscale("log")
+        ax2.set_xlim(self.BINS[0], self.BINS[-1])
+        ticks = [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.2]
+        ax2.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax2.minorticks_off()
+        ax2.set_xlabel("Hazard ratio reported at the efficacy stop")
+        ax2.set_ylabel("Share of replays")
+        self._truth = self._dyn(ax2.axvline(0.58, color="black", lw=2, ls="--", label="true HR"))
+        (mean,) = ax2.plot([], [], "v", color=plots.OKABE_ITO["vermillion"], ms=11,
+                           label="mean at interim stops")
+        self._mean = self._dyn(mean)
+        self._top_legend(ax2, loc="upper left", fontsize=9)
+        ax2.set_title("Estimates at stopping vs the truth", loc="left", fontsize=11)
+        self._title = self._dyn(fig.suptitle("", x=0.01, ha="left", fontsize=12.5,
+                                             fontweight="bold"))
+
+    def _ymax(self, r):
+        counts = np.histogram(r.hr_at_stop[r.efficacy], self.BINS)[0] / r.n_trials
+        return float(max(0.05, np.ceil(counts.max() * 1.15 / 0.05) * 0.05))
+
+    def _layout_key(self):
+        return self._ymax(self.result)
+
+    def _draw(self, r):
+        k = r.information_fractions.size
+        eff = np.zeros(5)
+        fut = np.zeros(5)
+        eff[:k] = r.prob_efficacy
+        fut[:k] = r.prob_futility
+        self._eff_bars.set_values(eff)
+        self._fut_bars.set_values(fut, base=eff)
+        last = r.stop_look == k - 1
+        interim = np.histogram(r.hr_at_stop[r.efficacy & ~last], self.BINS)[0] / r.n_trials
+        final = np.histogram(r.hr_at_stop[r.efficacy & last], self.BINS)[0] / r.n_trials
+        self._hr_bars.set_values(interim)
+        self._hr_bars_final.set_values(final, base=interim)
+        self._ax_hr.set_ylim(0, self._ymax(r))
+        self._truth.set_xdata([r.hazard_ratio, r.hazard_ratio])
+        if math.isfinite(r.mean_log_hr_early):
+            self._mean.set_data([math.exp(r.mean_log_hr_early)], [self._ymax(r) * 0.97])
+        else:
+            self._mean.set_data([], [])
+        bias = (f"; early efficacy stops report HR {math.exp(r.mean_log_hr_early):.2f} on "
+                f"average (truth {r.hazard_ratio:g})") if math.isfinite(r.mean_log_hr_early) else ""
+        self._title.set_text(
+            f"{r.n_trials} simulated trials, true HR {r.hazard_ratio:g}, {k} look(s): "
+            f"power {r.power:.1%}\nstopped early for efficacy {r.share_early:.1%}{bias}")
+
+    def _note(self, r):
+        return f"{r.n_trials} replays in {r.seconds:.2f} s"
+
+
+def _LogBars(ax, edges, *, color, label=None):
+    """Histogram bars between ``edges`` (any scale) as one BarCollection."""
+    edges = np.asarray(edges, dtype=float)
+    return plots.BarCollection(ax, (edges[1:] + edges[:-1]) / 2, np.diff(edges), color=color,
+                               label=label)
+
+
+# --------------------------------------------------------------------------------------
+# EventsPlanner
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlanResult:
+    """Events and patients needed, and when each look is expected."""
+
+    events: Any                 # teachkit.design.EventsRequired
+    patients: float             # patients_required(...) (not rounded)
+    control_hazard: float       # per year, from the control 2-year DFS
+    look_fractions: np.ndarray
+    look_events: np.ndarray
+    look_times: np.ndarray      # years after the first randomization
+    calendar: np.ndarray        # grid of calendar times (years)
+    expected: np.ndarray        # expected events on the grid
+
+    __repr__ = _result_repr
+
+
+class EventsPlanner(Explorer):
+    """Hazard ratio, power, alpha, looks, accrual and follow-up -> events needed
+    (Schoenfeld 1981, inflated for the looks), patients needed, and when each look is
+    expected (uniform accrual, exponential control survival).
+
+    Uses :func:`teachkit.design.events_required`, :func:`teachkit.design.patients_required`,
+    :func:`teachkit.design.expected_events` and :func:`teachkit.design.analysis_times`.
+
+    >>> r = EventsPlanner().compute(n_looks=1)
+    >>> round(r.events.events, 2)
+    121.03
+    """
+
+    title = "Events planner: how many events and patients, and when will each look come?"
+    FIGSIZE = (9.0, 5.2)
+    PARAMS = (
+        Param("hazard_ratio", "Hazard ratio to detect", "float", 0.58, min=0.4, max=0.9, step=0.01),
+        Param("power", "Power", "float", 0.85, min=0.6, max=0.95, step=0.01),
+        Param("alpha", "One-sided alpha", "float", 0.025, min=0.005, max=0.05, step=0.005),
+        Param("n_looks", "Looks (O'Brien-Fleming type, equally spaced)", "int", 3, min=1, max=5),
+        Param("control_2y", "Control 2-year DFS", "float", 0.45, min=0.2, max=0.8, step=0.01),
+        Param("accrual_years", "Accrual period (years)", "float", 4.5, min=1.0, max=8.0, step=0.25),
+        Param("follow_up_years", "Follow-up after accrual (years)", "float", 1.0, min=0.25,
+              max=4.0, step=0.25),
+    )
+
+    @classmethod
+    def example_params(cls):
+        return [cls.defaults(), dict(n_looks=1), dict(hazard_ratio=0.7), dict(power=0.9, alpha=0.01),
+                dict(control_2y=0.7), dict(accrual_years=2.0, follow_up_years=3.0),
+                dict(n_looks=5, hazard_ratio=0.5), dict(accrual_years=8.0, follow_up_years=0.25)]
+
+    def compute(self, **params):
+        from teachkit import design as dsg
+        from teachkit import sequential
+
+        p = self._full_params(params)
+        k = p["n_looks"]
+        fractions = np.arange(1, k + 1) / k
+        gs = sequential.group_sequential_design(fractions, alpha=p["alpha"]) if k > 1 else None
+        ev = dsg.events_required(p["hazard_ratio"], alpha=p["alpha"], power=p["power"], design=gs)
+        lam = dsg.hazard_from_survival(p["control_2y"], 2.0)
+        n = dsg.patients_required(ev, p["accrual_years"], p["follow_up_years"], lam, p["hazard_ratio"])
+        look_events = ev.events * fractions
+        times = np.atleast_1d(dsg.analysis_times(look_events, n, p["accrual_years"], lam,
+                                                 p["hazard_ratio"]))
+        grid = np.linspace(0, self._xmax(p), 121)
+        expected = dsg.expected_events(grid, n, p["accrual_years"], lam, p["hazard_ratio"])
+        return PlanResult(ev, float(n), float(lam), fractions, look_events, times, grid, expected)
+
+    @staticmethod
+    def _xmax(p):
+        return float(np.ceil(p["accrual_years"] + p["follow_up_years"] + 1.0))
+
+    def _setup(self, fig):
+        self._ax = ax = fig.add_axes((0.09, 0.13, 0.6, 0.66))
+        from matplotlib.patches import Rectangle
+
+        self._accrual = Rectangle((0, 0), 1, 1, facecolor="#EEEEEE", edgecolor="none",
+                                  zorder=0.5, label="accrual")  # static: in the layout key
+        ax.add_patch(self._accrual)
+        (curve,) = ax.plot([], [], color=plots.OKABE_ITO["black"], lw=2.2, label="expected events")
+        self._curve = self._dyn(curve)
+        self._target = self._dyn(ax.axhline(0, color=plots.EFFICACY_COLOR, lw=1.5, ls="--",
+                                            label="events required"))
+        (looks,) = ax.plot([], [], "o", color=plots.OKABE_ITO["vermillion"], ms=9,
+                           label="looks")
+        self._looks = self._dyn(looks)
+        self._look_labels = [self._dyn(ax.text(0, 0, "", fontsize=9.5, ha="right", va="bottom"))
+                             for _ in range(5)]
+        ax.set_xlabel("Years after the first randomization")
+        ax.set_ylabel("Expected events (DFS)")
+        self._top_legend(ax, loc="upper left", fontsize=9.5)
+        ax.grid(color="#E5E5E5", lw=0.8)
+        self._text = self._dyn(fig.text(0.72, 0.78, "", fontsize=10, va="top",
+                                        family="DejaVu Sans Mono", linespacing=1.5))
+        self._title = self._dyn(fig.suptitle("", x=0.01, ha="left", fontsize=12.5,
+                                             fontweight="bold"))
+
+    def _limits(self, r):
+        top = float(np.ceil(max(r.expected[-1], r.events.events) * 1.15 / 50.0) * 50.0)
+        return self._xmax(self.params), top
+
+    def _layout_key(self):
+        return self._limits(self.result) + (self.params["accrual_years"],)
+
+    def _draw(self, r):
+        p = self.params
+        xmax, ymax = self._limits(r)
+        self._ax.set_xlim(0, xmax)
+        self._ax.set_ylim(0, ymax)
+        self._accrual.set_bounds(0, 0, p["accrual_years"], ymax)
+        self._curve.set_data(r.calendar, r.expected)
+        self._target.set_ydata([r.events.events] * 2)
+        self._looks.set_data(r.look_times, r.look_events)
+        for i, text in enumerate(self._look_labels):
+            if i < r.look_times.size:
+                text.set_position((r.look_times[i] - 0.05, r.look_events[i] + ymax * 0.015))
+                text.set_text(f"look {i + 1}")
+            else:
+                text.set_text("")
+        ev = r.events
+        lines = [f"events fixed  {ev.events_fixed:7.1f}",
+                 f"inflation     {ev.inflation_factor:7.4f}",
+                 f"events        {ev.events:7.1f} -> {ev.events_rounded}",
+                 f"patients      {r.patients:7.1f} -> {math.ceil(r.patients - 1e-9)}",
+                 f"control hazard {r.control_hazard:6.3f}/y", ""]
+        lines += [f"look {i + 1}: {d:5.1f} events, {t:4.1f} y" for i, (d, t) in
+                  enumerate(zip(r.look_events, r.look_times))]
+        self._text.set_text("\n".join(lines))
+        self._title.set_text(f"HR {p['hazard_ratio']:g}, power {p['power']:.0%}, one-sided alpha "
+                             f"{p['alpha']:g}: {ev.events_rounded} events, "
+                             f"{math.ceil(r.patients - 1e-9)} patients")
+
+    def _note(self, r):
+        return (f"Schoenfeld: D = (z<sub>1-α</sub> + z<sub>power</sub>)² / (¼ log(HR)²) = "
+                f"{r.events.events_fixed:.1f}, × inflation {r.events.inflation_factor:.4f} for the looks")
+
+
+#: Every explorer of issue 6, in lesson order.
+ALL = (KaplanMeierBuilder, LogRankExplorer, RiskClassifier, StratificationSimulator,
+       EventsPlanner, BoundaryExplorer, InterimMonitor, TrialReplayer)

@@ -176,7 +176,7 @@ class BarCollection(PolyCollection):
     def __init__(self, ax, positions, width, *, color, label=None, horizontal=False, base=0.0,
                  **kwargs):
         self.positions = np.asarray(positions, dtype=float)
-        self.width = float(width)
+        self.width = np.broadcast_to(np.asarray(width, dtype=float), self.positions.shape)
         self.horizontal = bool(horizontal)
         self.base = base
         self.values = np.zeros(self.positions.size)
@@ -715,9 +715,9 @@ def km_plot(fits, ax=None, *, times=None, ci=True, time_unit="months",
                              ylabel=ylabel, xmax=max(t_max, times[-1]))
     panel.update(fits)
     ax.legend(loc="upper right")
-    ax.set_title(title or "Kaplan-Meier estimate by arm", loc="left")
+    ax.set_title(title or "Kaplan-Meier estimate by arm", loc="left", pad=18 if note else 6)
     if note:
-        ax.text(0, 1.0, note, transform=ax.transAxes, fontsize=9, color="#555555",
+        ax.text(0, 1.012, note, transform=ax.transAxes, fontsize=9, color="#555555",
                 va="bottom")
     fig._teachkit_panel = panel  # lets tests and lessons find the table cells
     return fig
@@ -733,7 +733,7 @@ def km_figure(n_table_rows, width=9.0, curve_height=3.4, *, figure=None):
     height = top + curve_height + gap + row * n_table_rows + bottom
     fig = figure if figure is not None else _new_figure((width, height))
     fig.set_size_inches(width, height)
-    left, w = 1.35 / width, 1 - 1.35 / width - 0.3 / width
+    left, w = 1.65 / width, 1 - 1.65 / width - 0.3 / width
     table_h = row * n_table_rows / height
     ax = fig.add_axes((left, (bottom + row * n_table_rows + gap) / height, w, curve_height / height))
     table_ax = fig.add_axes((left, bottom / height, w, table_h))

@@ -1,0 +1,355 @@
+"""Tests of teachkit.explorers: compute checked against the library (and R/rpact, closed
+forms or lifelines), every explorer driven headless through example_params(), bad values,
+failures shown as messages, and the gallery renders."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.special import ndtr, ndtri
+
+from teachkit import aall1331, design, explorers, risk, sequential, simulate, survival
+
+DATA = Path(__file__).resolve().parent / "data"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _artist_count(fig):
+    """Artists the explorer made (tick marks come and go with the axis limits)."""
+    return len(fig.axes) + len(fig.texts) + sum(
+        len(ax.lines) + len(ax.patches) + len(ax.collections) + len(ax.texts) + len(ax.images)
+        for ax in fig.axes)
+
+
+# ---- every explorer, headless -----------------------------------------------------------
+
+def test_all_lists_the_eight_explorers_of_issue_6():
+    names = {c.__name__ for c in explorers.ALL}
+    assert names == {"KaplanMeierBuilder", "LogRankExplorer", "RiskClassifier",
+                     "StratificationSimulator", "EventsPlanner", "BoundaryExplorer",
+                     "InterimMonitor", "TrialReplayer"}
+
+
+@pytest.mark.parametrize("cls", explorers.ALL, ids=lambda c: c.__name__)
+def test_explorer_sweeps_example_params_in_place(cls):
+    params = cls.example_params()
+    assert 3 <= len(params) <= 12
+    ex = cls(**params[0])
+    assert ex.error is None and ex.png.startswith(PNG)
+    figure = ex.figure
+    n_artists = _artist_count(figure)
+    for p in params:
+        result = ex.update(**p)
+        assert result is not None, (p, ex.error)
+        assert ex.error is None
+        assert ex.png.startswith(PNG)
+        assert ex.figure is figure                       # never a new figure
+        assert _artist_count(figure) == n_artists        # no new artists per move
+    assert ex.title and cls.__doc__
+
+
+@pytest.mark.parametrize("cls", explorers.ALL, ids=lambda c: c.__name__)
+def test_widget_has_labelled_controls_that_cannot_produce_invalid_input(cls):
+    import ipywidgets as W
+
+    ex = cls()
+    box = ex.widget
+    assert isinstance(box, W.VBox)
+    image = ex._image
+    assert isinstance(image, W.Image) and image.format == "png" and image.value == ex.png
+    for p in cls.PARAMS:
+        control = ex._controls[p.name]
+        assert control.description, p.name  # a label (buttons: their text)
+        if p.kind in ("float", "int"):
+            assert control.min == p.min and control.max <= p.max
+            if control.max < p.max:  # InterimMonitor: events stay below events planned
+                assert (cls, p.name) == (explorers.InterimMonitor, "events")
+                assert control.max == ex.params["events_planned"] - 1
+            for value in (control.min, control.max):
+                control.value = value           # drive the control like a learner
+                assert ex.params[p.name] == value
+                assert "Cannot use this value" not in ex._message.value
+        elif p.kind == "log":
+            assert math.isclose(10 ** control.min, p.min) and math.isclose(10 ** control.max, p.max)
+        elif p.kind == "choice":
+            assert [v for _, v in control.options] == list(p.options)
+    # programmatic updates move the controls too
+    first = next(p for p in cls.PARAMS if p.kind in ("int", "float"))
+    ex.update(**{first.name: first.default})
+    assert ex._controls[first.name].value == first.default
+
+
+@pytest.mark.parametrize("cls", explorers.ALL, ids=lambda c: c.__name__)
+def test_invalid_values_raise_value_error_naming_the_parameter(cls):
+    ex = cls()
+    before = dict(ex.params)
+    with pytest.raises(ValueError, match="no_such_knob"):
+        ex.update(no_such_knob=1)
+    for p in cls.PARAMS:
+        if p.kind in ("float", "int", "log"):
+            bad = p.max + (1 if p.kind == "int" else p.max)
+        elif p.kind == "choice":
+            bad = "not-an-option"
+        elif p.kind == "bool":
+            bad = "yes"
+        elif p.kind == "seed":
+            bad = -1
+        else:
+            bad = [p.max + 1]
+        with pytest.raises(ValueError, match=p.name):
+            ex.update(**{p.name: bad})
+    assert ex.params == before
+
+
+def test_a_failure_inside_compute_is_a_short_message_not_a_traceback():
+    ex = explorers.RiskClassifier()
+    ex.widget
+    png = ex.png
+    # a late marrow relapse needs MRD to tell intermediate from low: the library refuses
+    assert ex.update(site="marrow", months_from_diagnosis=48, mrd_measured=False) is None
+    assert "mrd" in ex.error and "Traceback" not in ex.error and len(ex.error) < 230
+    assert "mrd is required" in ex._message.value
+    assert ex.png == png  # the last picture stays
+    assert ex.update(mrd_measured=True, mrd=0.5).group is risk.RiskGroup.INTERMEDIATE
+    assert ex.error is None
+
+
+def test_interim_monitor_rejects_events_beyond_the_plan():
+    ex = explorers.InterimMonitor()
+    with pytest.raises(ValueError, match="events"):
+        ex.update(events=131)
+    ex.widget
+    ex._controls["events_planned"].value = 60          # below the current 80 events
+    assert ex.params["events"] < ex.params["events_planned"] == 60
+    assert ex._controls["events"].max == 59
+
+
+# ---- compute against the library and independent sources ---------------------------------
+
+def test_kaplan_meier_builder_matches_kaplan_meier_and_lifelines():
+    from lifelines import KaplanMeierFitter
+
+    ex = explorers.KaplanMeierBuilder()
+    r = ex.compute(group="6-MP", flipped=(3, 8), step=4, conf_type="plain")
+    time, event = ex.data("6-MP")
+    expected_event = event.copy()
+    expected_event[[3, 8]] = 1 - expected_event[[3, 8]]
+    np.testing.assert_array_equal(r.event, expected_event)
+    ref = survival.kaplan_meier(time, expected_event, conf_type="plain")
+    for field in ("time", "n_at_risk", "n_events", "survival", "std_err", "ci_lower", "ci_upper"):
+        np.testing.assert_allclose(getattr(r.fit, field), getattr(ref, field))
+    kmf = KaplanMeierFitter().fit(time, expected_event)
+    np.testing.assert_allclose(r.fit.survival, kmf.survival_function_at_times(r.fit.time).to_numpy())
+    # Freireich 6-MP: 3 relapses among 21 at week 6 -> S(6) = 18/21 (closed form)
+    r = ex.compute(group="6-MP", step=1)
+    assert r.arithmetic == f"S(6) = 1 x (1 - 3/21) = {18 / 21:.3f}"
+    assert ex.compute(step=0).row is None
+
+
+def test_log_rank_explorer_matches_logrank_test_and_lifelines():
+    from lifelines.statistics import logrank_test as ll_logrank
+
+    ex = explorers.LogRankExplorer()
+    r = ex.compute(hazard_ratio=0.7, events=90, allocation=0.6, seed=5)
+    assert int(r.event.sum()) == 90
+    lr = survival.logrank_test(r.time, r.event, r.arm, treatment="blinatumomab")
+    assert math.isclose(r.test.z, lr.z) and math.isclose(r.test.p_one_sided, lr.p_one_sided)
+    o = dict(zip(lr.groups, lr.observed))["blinatumomab"]
+    e = dict(zip(lr.groups, lr.expected))["blinatumomab"]
+    assert math.isclose(r.cum_o_minus_e[-1], o - e, abs_tol=1e-9)
+    assert math.isclose(r.cum_variance[-1], lr.variance)
+    assert math.isclose(-r.cum_o_minus_e[-1] / math.sqrt(r.cum_variance[-1]), lr.z)
+    blin = r.arm == "blinatumomab"
+    ll = ll_logrank(r.time[blin], r.time[~blin], r.event[blin], r.event[~blin])
+    assert math.isclose(ll.test_statistic, lr.chi2, rel_tol=1e-9)
+    assert math.isclose(r.expected_z, -math.log(0.7) * math.sqrt(90 * 0.6 * 0.4))
+    assert blin.sum() == round(math.ceil(90 / 0.75) * 0.6)
+    # the same seed gives the same trial, a new seed another
+    again = ex.compute(hazard_ratio=0.7, events=90, allocation=0.6, seed=5)
+    np.testing.assert_array_equal(again.time, r.time)
+    assert not np.array_equal(ex.compute(hazard_ratio=0.7, events=90, allocation=0.6, seed=6).time, r.time)
+
+
+@pytest.mark.parametrize("params", explorers.RiskClassifier.example_params())
+def test_risk_classifier_matches_the_rules(params):
+    ex = explorers.RiskClassifier()
+    full = {**ex.defaults(), **params}
+    r = ex.compute(**params)
+    mrd = full["mrd"] if full["mrd_measured"] else None
+    args = (full["site"], full["months_from_diagnosis"], mrd, full["marrow_blasts"], full["cns_cleared"])
+    expected = risk.explain_risk_group(*args)
+    assert (r.group, r.rule, r.reason) == (expected.group, expected.rule, expected.reason)
+    if r.randomized:
+        assert r.stratum is risk.randomization_stratum(*args)
+    else:
+        assert r.stratum is None and r.group in (risk.RiskGroup.LOW,
+                                                 risk.RiskGroup.EARLY_TREATMENT_FAILURE)
+
+
+def test_risk_classifier_highlights_the_rule_that_fired():
+    ex = explorers.RiskClassifier()
+    r = ex.update(site="extramedullary", months_from_diagnosis=30, mrd=0.02)
+    assert r.rule == risk.RULES[7]
+    band_y = ex._rule_band.get_y() + ex._rule_band.get_height() / 2
+    assert math.isclose(band_y, ex._rule_y[risk.RULES[7]])
+    assert "low" in ex._title.get_text()
+
+
+def test_stratification_simulator_matches_randomize_and_imbalance():
+    ex = explorers.StratificationSimulator()
+    r = ex.compute(n_patients=120, n_repetitions=300, block_sizes=(2, 4), seed=9)
+    names, share = explorers.trial_strata_mix()
+    rng = np.random.default_rng(9)
+    strata = np.asarray(names, dtype=object)[rng.choice(len(names), size=120, p=share)]
+    seeds = rng.integers(0, 2**32 - 1, size=2)
+    simple = risk.imbalance(risk.randomize(strata, "simple", seed=int(seeds[0]), n_repetitions=300))
+    blocks = risk.imbalance(risk.randomize(strata, "stratified-blocks", block_sizes=(2, 4),
+                                           seed=int(seeds[1]), n_repetitions=300))
+    np.testing.assert_array_equal(r.simple.difference, simple.difference)
+    np.testing.assert_array_equal(r.stratified.difference, blocks.difference)
+    assert math.isclose(r.simple_share.sum(), 1) and math.isclose(r.stratified_share.sum(), 1)
+    assert r.stratified.max_abs.max() <= 2          # a block of 4 is never off by more than 2
+    assert r.simple_over_2 == np.mean(simple.max_abs > 2)
+    assert r.stratum_sizes.sum() == 120
+
+
+def test_trial_strata_mix_is_table_1():
+    names, share = explorers.trial_strata_mix()
+    counts = dict(zip(names, np.round(share * 208).astype(int)))
+    # Table 1, both arms: intermediate risk = late marrow relapses 36 + 34
+    assert counts["intermediate"] == 70
+    assert counts["high, isolated extramedullary <18 mo"] == sum(
+        aall1331.fact("table1.site_of_relapse.extramedullary_under_18").value.values())
+    assert sum(counts.values()) == 208
+
+
+def test_events_planner_matches_design_functions():
+    ex = explorers.EventsPlanner()
+    r = ex.compute()
+    gs = sequential.group_sequential_design([1 / 3, 2 / 3, 1], alpha=0.025)
+    ev = design.events_required(0.58, alpha=0.025, power=0.85, design=gs)
+    assert math.isclose(r.events.events, ev.events)
+    ref = json.loads((DATA / "group_sequential_rpact.json").read_text())
+    assert math.isclose(r.events.events, ref["events_gs3_asOF_hr058"] if not isinstance(
+        ref["events_gs3_asOF_hr058"], dict) else ref["events_gs3_asOF_hr058"]["events"], rel_tol=1e-4)
+    lam = design.hazard_from_survival(0.45, 2.0)
+    assert math.isclose(lam, -math.log(0.45) / 2)                       # closed form
+    n = design.patients_required(ev, 4.5, 1.0, lam, 0.58)
+    assert math.isclose(r.patients, n)
+    # each look comes when the expected events reach their share of the total
+    np.testing.assert_allclose(design.expected_events(r.look_times, n, 4.5, lam, 0.58),
+                               r.look_events, rtol=1e-6)
+    assert math.isclose(r.look_times[-1], 5.5, rel_tol=1e-6)            # accrual + follow-up
+    fixed = explorers.EventsPlanner().compute(n_looks=1)
+    za, zb = -ndtri(0.025), ndtri(0.85)
+    assert math.isclose(fixed.events.events, 4 * (za + zb) ** 2 / math.log(0.58) ** 2)  # Schoenfeld
+
+
+def test_boundary_explorer_matches_rpact_and_the_design():
+    ref = json.loads((DATA / "group_sequential_rpact.json").read_text())["asOF_3_equal"]
+    ex = explorers.BoundaryExplorer()
+    r = ex.compute(futility=False)
+    np.testing.assert_allclose(r.design.z_efficacy, ref["crit"], atol=1e-4)
+    np.testing.assert_allclose(np.cumsum(r.alpha_per_look), ref["alpha_spent"], atol=1e-6)
+    # at rpact's drift for 85% power (shift = drift^2) the cumulative power is rpact's
+    d = r.design
+    np.testing.assert_allclose(d.rejection_probabilities(math.sqrt(ref["shift"])), ref["power"],
+                               atol=1e-4)
+    assert math.isclose(r.drift, sequential.drift_from_hazard_ratio(0.58, 131))
+    np.testing.assert_allclose(r.hr_efficacy, np.exp(-2 * d.z_efficacy / np.sqrt(d.information_fractions * 131)))
+    one = ex.compute(n_looks=1, futility=False)
+    assert math.isclose(one.power, ndtr(one.drift - (-ndtri(0.025))), rel_tol=1e-6)  # closed form
+    hsd = ex.compute(spending="hwang-shih-decani", gamma=-2.0, n_looks=4, first_look=0.4)
+    lib = sequential.group_sequential_design([0.4, 0.6, 0.8, 1.0], spending="hwang-shih-decani",
+                                             parameter=-2.0, futility_alpha=0.024,
+                                             futility_drift=hsd.drift)
+    np.testing.assert_allclose(hsd.design.z_efficacy, lib.z_efficacy)
+    np.testing.assert_allclose(hsd.design.z_futility, lib.z_futility)
+
+
+def test_boundary_explorer_draws_the_design():
+    ex = explorers.BoundaryExplorer()
+    r = ex.update(spending="pocock", n_looks=4)
+    eff_z, _, _ = ex._panel.lines["z"]
+    eff_p, _, _ = ex._panel.lines["p"]
+    eff_hr, _, _ = ex._panel.lines["hr"]
+    np.testing.assert_allclose(eff_z.get_ydata(), r.design.z_efficacy)
+    np.testing.assert_allclose(eff_p.get_ydata(), r.design.p_efficacy)
+    np.testing.assert_allclose(eff_hr.get_ydata(), r.hr_efficacy)
+    np.testing.assert_allclose(ex._power_bars.values[:4], r.power_cumulative)
+
+
+def test_interim_monitor_reproduces_the_june_2019_interim():
+    ref = json.loads((DATA / "sequential_rpact_extra.json").read_text())["interim"]
+    ex = explorers.InterimMonitor()
+    r = ex.update(**explorers.june_2019_interim())
+    rep = r.report
+    assert (rep.events, rep.events_planned) == (80, 131)
+    assert math.isclose(rep.z, ref["z"], abs_tol=1e-6)                   # Phi^-1(1 - .06)
+    assert math.isclose(rep.z_efficacy, ref["crit"][0], abs_tol=1e-4)     # rpact at 80/131
+    assert round(rep.p_efficacy, 3) == aall1331.fact("interim.p_critical").value  # paper: .004
+    # conditional power, Lan & Wittes (1988) closed form with the report's final boundary
+    # (rpact's interim reference uses a 2-look design, so only this form is compared)
+    t, b, c = rep.information_fraction, rep.b_value, float(rep.design.z_efficacy[-1])
+    for theta, cp in ((rep.drift_design, rep.conditional_power_design),
+                      (b / t, rep.conditional_power_trend), (0.0, rep.conditional_power_null)):
+        assert math.isclose(cp, ndtr((b + theta * (1 - t) - c) / math.sqrt(1 - t)), rel_tol=1e-9)
+    assert not rep.efficacy_met and not rep.futility_met                 # "rule was not met"
+    lib = sequential.interim_report(80, 131, 0.06, hazard_ratio_design=0.58, futility_alpha=0.024)
+    assert rep.table() == lib.table()
+    assert "no rule says stop" in ex._verdict.get_text()
+    # the observed hazard ratio as input: Z = -log(HR) sqrt(D / 4)
+    r = ex.compute(**{**explorers.june_2019_interim(), "observed": "hazard ratio",
+                      "hazard_ratio": 0.6})
+    assert math.isclose(r.report.z, -math.log(0.6) * math.sqrt(20))
+
+
+def test_interim_monitor_preset_button():
+    ex = explorers.InterimMonitor(events=40, p_one_sided=0.3)
+    ex.widget
+    ex._preset()
+    assert ex.params["events"] == 80 and ex.params["p_one_sided"] == 0.06
+    assert ex._controls["events"].value == 80
+
+
+def test_trial_replayer_matches_simulate_trials():
+    ex = explorers.TrialReplayer()
+    r = ex.compute(n_trials=500, seed=3, hazard_ratio=0.7)
+    seed = np.random.SeedSequence(3).spawn(1)[0]
+    gs = sequential.group_sequential_design([1 / 3, 2 / 3, 1], futility_alpha=0.024,
+                                            futility_drift=sequential.drift_from_hazard_ratio(0.58, 131))
+    sim = simulate.simulate_trials(500, hazard_ratio=0.7, events=131,
+                                   information_fractions=[1 / 3, 2 / 3, 1], design=gs,
+                                   futility="design", seed=seed)
+    np.testing.assert_allclose(r.prob_efficacy, sim.prob_efficacy)
+    assert math.isclose(r.power, sim.power) if not callable(sim.power) else math.isclose(r.power, sim.power())
+    np.testing.assert_array_equal(r.stop_look, sim.stop_look)
+    bias = sim.early_stop_bias()
+    assert math.isclose(r.mean_log_hr_early, bias.mean_log_hr)
+    assert bias.mean_log_hr < math.log(0.7)      # early stops exaggerate the effect
+
+
+def test_trial_replayer_chunks_add_up():
+    r = explorers.TrialReplayer().compute(n_trials=2000, seed=1)
+    assert r.stop_look.size == 2000
+    assert math.isclose(r.prob_efficacy.sum(), r.power)
+    assert math.isclose(r.prob_efficacy.sum() + r.prob_futility.sum(), 1.0)
+
+
+# ---- the gallery ----------------------------------------------------------------------------
+
+def test_gallery_renders_every_explorer_and_figure(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("render_gallery",
+                                                  Path(__file__).parent / "render_gallery.py")
+    gallery = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gallery)
+    paths = gallery.render_explorers(tmp_path)
+    assert len(paths) == len(explorers.ALL)
+    for path in paths:
+        assert path.read_bytes().startswith(PNG)
