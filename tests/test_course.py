@@ -243,6 +243,11 @@ def test_config_root_is_absolute_and_settings_are_loaded():
 def test_source_metadata_is_sound(assignment):
     auto, manual = points(assignment)
     assert auto and manual, "each assignment has autograded tests and a written answer"
+    intro = nbformat.read(source_notebooks(assignment)[0], as_version=4).cells[0].source
+    stated = re.search(r"(\d+) points \((\d+) automatic, (\d+) written\)", intro)
+    assert stated, "the first cell tells students how many points there are"
+    assert [float(x) for x in stated.groups()] == [sum(auto.values()) + sum(manual.values()),
+                                                  sum(auto.values()), sum(manual.values())]
     for path in source_notebooks(assignment):
         nb = nbformat.read(path, as_version=4)
         ids = [nbg(c)["grade_id"] for c in nb.cells if nbg(c)]
