@@ -174,6 +174,17 @@ def obf_spent(t, alpha=0.025):
 ''')
 
 
+def no_tie_correction(nb):
+    """Log-rank variance without the (n - d)/(n - 1) factor: wrong wherever events are tied,
+    so the visible test (whose data has ties) fails, and so do the hidden test and the Peto
+    hazard ratio built on that variance; Z, P and the Cox HR (checked on teachkit's numbers)
+    still score."""
+    cell = next(c for c in nb.cells if nbg(c).get("grade_id") == "lr-table")
+    assert "* (n - d) / np.maximum(n - 1, 1)" in cell.source
+    cell.source = cell.source.replace("* (n - d) / np.maximum(n - 1, 1)", "")
+    return nb
+
+
 # (assignment, student) -> (how to make the notebook, grade_ids expected to score zero,
 #                           manual answers given?)
 SCENARIOS = {}
@@ -184,6 +195,8 @@ SCENARIOS[("km-by-hand", "hardcoded")] = (hardcoded, {"km-table-hidden"}, True)
 SCENARIOS[("km-by-hand", "raises")] = (raises, {"median-visible", "median-hidden"}, True)
 SCENARIOS[("km-by-hand", "loops")] = (loops, {"greenwood-visible", "greenwood-hidden"}, True)
 SCENARIOS[("km-by-hand", "deleted")] = (deleted, set(), True)
+SCENARIOS[("logrank-and-hr", "no-tie-correction")] = (
+    no_tie_correction, {"lr-table-visible", "lr-table-hidden", "hr-peto-test"}, True)
 SCENARIOS[("interim-decision", "ignores-alpha")] = (ignores_alpha, {"spending-hidden"}, True)
 
 
