@@ -353,3 +353,13 @@ def test_gallery_renders_every_explorer_and_figure(tmp_path):
     assert len(paths) == len(explorers.ALL)
     for path in paths:
         assert path.read_bytes().startswith(PNG)
+
+
+def test_png_encoder_round_trips_through_pil():
+    import io
+
+    from PIL import Image
+
+    ex = explorers.BoundaryExplorer()
+    decoded = np.asarray(Image.open(io.BytesIO(ex.png)).convert("RGB"))
+    np.testing.assert_array_equal(decoded, np.asarray(ex.figure.canvas.buffer_rgba())[..., :3])

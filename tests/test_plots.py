@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import matplotlib
@@ -158,3 +159,159 @@ def test_figures_render_without_warnings(recwarn):
         fig.canvas.draw()
     assert not recwarn.list
     assert matplotlib.get_backend().lower() == "agg"
+
+
+# ---- Kaplan-Meier with numbers at risk ------------------------------------------------
+
+def _freireich_fits(conf_type="log-log"):
+    from teachkit import datasets, survival
+
+    d = datasets.freireich()
+    return d, {g: survival.kaplan_meier(d.time[d.group == g], d.event[d.group == g],
+                                        conf_type=conf_type) for g in ("6-MP", "placebo")}
+
+
+def test_km_plot_at_risk_table_equals_kaplan_meier_and_the_data():
+    d, fits = _freireich_fits()
+    times = [0, 5, 6, 10, 15, 20, 25, 30, 35]
+    fig = plots.km_plot(fits, time_unit="weeks", times=times)
+    panel = fig._teachkit_panel
+    for group, km in fits.items():
+        t, e = d.time[d.group == group], d.event[d.group == group]
+        shown = {row: [int(x.get_text()) for x in panel.cells[group, row]] for row, _ in panel.ROWS}
+        # independent count from the raw data
+        assert shown["at_risk"] == [int((t >= x).sum()) for x in times]
+        assert shown["events"] == [int(((t <= x) & (e == 1)).sum()) for x in times]
+        assert shown["censored"] == [int(((t <= x) & (e == 0)).sum()) for x in times]
+        # and kaplan_meier(...).n_at_risk wherever a printed time is a row of its table
+        for x, n in zip(times, shown["at_risk"]):
+            rows = np.flatnonzero(km.time == x)
+            if rows.size:
+                assert n == int(km.n_at_risk[rows[0]])
+    assert fits["6-MP"].n_at_risk[fits["6-MP"].time == 6][0] == 21   # R survfit: n.risk 21 at t=6
+
+
+def test_km_plot_curves_ticks_and_bands_are_the_estimate():
+    _, fits = _freireich_fits("log")
+    fig = plots.km_plot(fits, time_unit="weeks")
+    panel = fig._teachkit_panel
+    for group, km in fits.items():
+        x, y = panel.lines[group].get_data()
+        assert x[0] == 0 and y[0] == 1
+        np.testing.assert_allclose(y[1:], km.survival)
+        tx, ty = panel.ticks[group].get_data()
+        np.testing.assert_allclose(tx, km.time[km.n_censored > 0])
+        np.testing.assert_allclose(ty, km.survival[km.n_censored > 0])
+        verts = panel.bands[group].get_paths()[0].vertices
+        finite = np.isfinite(km.ci_lower)
+        assert np.isin(np.round(km.ci_lower[finite], 12), np.round(verts[:, 1], 12)).all()
+        assert panel.lines[group].get_drawstyle() == "steps-post"
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Time (weeks)" and plots.figure_title(fig)
+
+
+def test_km_plot_uses_arm_colours_and_says_synthetic():
+    from teachkit import survival
+
+    cohort = aall1331.synthetic_cohort()
+    fits = {a: survival.kaplan_meier(cohort.dfs_time[cohort.arm == a], cohort.dfs_event[cohort.arm == a])
+            for a in aall1331.ARMS}
+    fig = plots.km_plot(fits, time_unit="years", note=f"cohort: {aall1331.SYNTHETIC_LABEL}")
+    panel = fig._teachkit_panel
+    for arm in aall1331.ARMS:
+        assert to_hex(panel.lines[arm].get_color()) == plots.ARM_COLORS[arm].lower()
+    assert any("synthetic, calibrated to published summaries" in t.get_text() for t in fig.axes[0].texts)
+
+
+def test_km_plot_rejects_bad_input():
+    with pytest.raises(TypeError, match="fits"):
+        plots.km_plot({})
+    with pytest.raises(TypeError, match="fits"):
+        plots.km_plot({"a": [1, 2, 3]})
+
+
+def test_risk_table_counts_against_lifelines():
+    from lifelines import KaplanMeierFitter
+
+    from teachkit import survival
+
+    rng = np.random.default_rng(4)
+    t = np.round(rng.exponential(10, 80), 1)
+    e = rng.random(80) < 0.7
+    km = survival.kaplan_meier(t, e)
+    kmf = KaplanMeierFitter().fit(t, e)
+    table = kmf.event_table
+    times = np.array([0, 3, 7.5, 12, 20])
+    counts = plots.risk_table_counts(km, times)
+    for x, n, d, c in zip(times, counts["at_risk"], counts["events"], counts["censored"]):
+        later = table.index >= x
+        assert n == (table["at_risk"][later].iloc[0] if later.any() else 0)
+        assert d == table["observed"][table.index <= x].sum()
+        assert c == table["censored"][table.index <= x].sum()
+
+
+# ---- boundaries, B-values, forest, adverse events ---------------------------------------
+
+def test_boundary_plot_shows_the_design_on_three_scales():
+    from scipy.special import ndtr
+
+    from teachkit import sequential
+
+    theta = sequential.drift_from_hazard_ratio(0.58, 131)
+    d = sequential.group_sequential_design([1 / 3, 2 / 3, 1], futility_alpha=0.024, futility_drift=theta)
+    fig = plots.boundary_plot(d, 131, [80 / 131], [1.5548])
+    lines = fig._teachkit_panel.lines
+    np.testing.assert_allclose(lines["z"][0].get_ydata(), d.z_efficacy)
+    np.testing.assert_allclose(lines["p"][0].get_ydata(), ndtr(-d.z_efficacy))
+    np.testing.assert_allclose(lines["hr"][0].get_ydata(),
+                               np.exp(-2 * d.z_efficacy / np.sqrt(d.information_fractions * 131)))
+    np.testing.assert_allclose(lines["z"][1].get_ydata(), d.z_futility[:-1])
+    assert lines["z"][2].get_xydata().tolist() == [[80 / 131, 1.5548]]
+    # rpact: O'Brien-Fleming-type boundaries 3.7103, 2.5114, 1.9930 (tests/data)
+    import json
+    from pathlib import Path
+
+    ref = json.loads((Path(__file__).parent / "data" / "group_sequential_rpact.json").read_text())
+    np.testing.assert_allclose(lines["z"][0].get_ydata(), ref["asOF_3_equal"]["crit"], atol=1e-4)
+    assert "obrien-fleming" in plots.figure_title(fig)
+    assert len(plots.boundary_plot(d).axes) == 2          # no HR scale without events
+
+
+def test_bvalue_plot_path_and_drift_lines():
+    fig = plots.bvalue_plot([0.3, 80 / 131], [1.0, 1.5548], {"design": 3.12, "H0": 0.0}, 1.98)
+    panel = fig._teachkit_panel
+    x, y = panel.path.get_data()
+    np.testing.assert_allclose(y, [0, 1.0 * np.sqrt(0.3), 1.5548 * np.sqrt(80 / 131)])
+    px, py = panel.projections["design"].get_data()
+    np.testing.assert_allclose(py[-1], y[-1] + 3.12 * (1 - 80 / 131))
+    assert list(panel.drift_lines["H0"].get_ydata()) == [0, 0]
+    assert list(panel.critical.get_ydata()) == [1.98]
+
+
+def test_published_effects_forest_shows_the_paper():
+    fig = plots.published_effects_forest()
+    values = {t.get_gid(): t.get_text() for t in fig.axes[0].texts if t.get_gid()}
+    assert values["value.0"] == "0.7 (0.47-1.03)"          # DFS HR, Figure 2A
+    assert values["value.1"] == "0.62 (0.39-0.98)"         # OS HR, Figure 2B
+    assert values["value.2"] == "6.4 (3.4-12.4)"           # MRD OR, Table 2
+    assert values["value.3"] == "3.2 (1.7-5.9)"            # HSCT OR, Table 2
+    with pytest.raises(ValueError, match="within"):
+        plots.forest_plot(["a"], [2.0], [0.5], [1.0])
+    with pytest.raises(ValueError, match="positive"):
+        plots.forest_plot(["a"], [0.5], [-0.1], [1.0])
+
+
+def test_adverse_events_plot_bars_are_table_3_percentages():
+    fig = plots.adverse_events_plot(cycle=2)
+    ax = fig.axes[0]
+    t3 = aall1331.table3().where(cycle=2)
+    bars = {p.get_gid(): p for p in ax.patches if p.get_gid()}
+    for arm, sign in (("blinatumomab", -1), ("chemotherapy", 1)):
+        row = t3.where(event="Sepsis", arm=arm)
+        n = int(row["n"][0])
+        assert math.isclose(bars[f"g3.{arm}.Sepsis"].get_width(), sign * 100 * row["grade_3_plus"][0] / n)
+        assert math.isclose(bars[f"any.{arm}.Sepsis"].get_width(), sign * 100 * row["any_grade"][0] / n)
+    assert "Chemotherapy (n = 62)" in [t.get_text() for t in ax.texts]      # Table 3, cycle 2
+    assert not any("Cytokine" in label.get_text() for label in ax.get_yticklabels())
+    with pytest.raises(ValueError, match="cycle"):
+        plots.adverse_events_plot(cycle=3)
