@@ -915,8 +915,10 @@ class KaplanMeierBuilder(Explorer):
         self._panel = panel = plots.KaplanMeierPanel(
             ax, table_ax, [("cohort", "group", "black")], self.TIMES, time_unit="weeks",
             ylabel="Still in remission, S(t)", xmax=35)
+        cells = {id(t) for texts in panel.cells.values() for t in texts}
         for a in panel.artists():
-            self._dyn(a)
+            if id(a) not in cells:  # the table depends on the data only: in the background
+                self._dyn(a)
         (self._ghost,) = ax.plot([], [], drawstyle="steps-post", color="#BBBBBB", lw=1.5,
                                  zorder=1.5)
         self._dyn(self._ghost)
@@ -924,10 +926,14 @@ class KaplanMeierBuilder(Explorer):
         self._dyn(self._point)
         self._arith = self._dyn(ax.set_title("", loc="left", fontsize=12, family="DejaVu Sans Mono",
                                              fontweight="normal"))
-        self._label = self._dyn(table_ax.texts[0])
+        self._label = table_ax.texts[0]  # static, like the table (see _layout_key)
         self._title = self._dyn(fig.suptitle("", x=0.01, ha="left", fontsize=13, fontweight="bold"))
         ax.text(1.0, -0.12, "Data: Freireich et al., Blood 1963\nticks: censored; grey: full estimate",
                 transform=ax.transAxes, ha="right", va="top", fontsize=8, color="#555555")
+
+    def _layout_key(self):
+        # the numbers-at-risk table and its label change only with the data
+        return (self.result.group, self.result.flipped)
 
     def _draw(self, r):
         fit = r.fit

@@ -363,3 +363,16 @@ def test_png_encoder_round_trips_through_pil():
     ex = explorers.BoundaryExplorer()
     decoded = np.asarray(Image.open(io.BytesIO(ex.png)).convert("RGB"))
     np.testing.assert_array_equal(decoded, np.asarray(ex.figure.canvas.buffer_rgba())[..., :3])
+
+
+def test_trial_replayer_shows_progress_only_for_long_runs():
+    ex = explorers.TrialReplayer(n_trials=500)
+    ex.widget
+    bar = ex._progress
+    assert bar.layout.visibility == "hidden"
+    ex._progress_hook(1, 10, 0.2)          # 10 chunks at 0.2 s each: 2 s expected
+    assert bar.layout.visibility == "visible" and bar.value == 10
+    ex._progress_hook(10, 10, 2.0)
+    assert bar.layout.visibility == "hidden"
+    ex._progress_hook(1, 2, 0.1)           # 0.2 s expected: no bar
+    assert bar.layout.visibility == "hidden"
