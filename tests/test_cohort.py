@@ -71,6 +71,18 @@ def test_interim_events_and_follow_up(cohort):
     assert abs(float(tk.survival.median_follow_up(cohort.os_time, cohort.os_event)) - 2.9) <= 0.2
 
 
+def test_interim_logrank_close_to_published_p(cohort):
+    """Secondary target: at the interim the one-sided DFS P was .06 (Z = 1.55); statsmodels cross-check."""
+    interim = cohort.at_cutoff("2019-06-30")
+    test = tk.survival.logrank_test(interim.dfs_time, interim.dfs_event, interim.arm, strata=interim.stratum,
+                                    treatment=B)
+    assert abs(test.z - 1.555) <= 0.25 and test.z > 0
+    survfunc = pytest.importorskip("statsmodels.duration.survfunc")
+    chi2, p = survfunc.survdiff(interim.dfs_time, interim.dfs_event.astype(int), interim.arm,
+                                strata=interim.stratum.astype(str))
+    assert chi2 == pytest.approx(test.z ** 2, rel=1e-9)
+
+
 def test_lifelines_agrees(cohort):
     pd = pytest.importorskip("pandas")
     lifelines = pytest.importorskip("lifelines")
@@ -97,7 +109,7 @@ def test_calibration_table_reports_every_target(cohort):
     table = calibration_table(cohort)
     assert isinstance(table, CalibrationTable) and table.all_ok
     names = [r[0] for r in table.rows]
-    assert len(names) == 27 and len(set(names)) == 27
+    assert len(names) == 28 and len(set(names)) == 28
     text = table.table()
     assert SYNTHETIC_LABEL in text and "NO" not in text.split()
     # the table's numbers are the ones computed here
@@ -106,7 +118,7 @@ def test_calibration_table_reports_every_target(cohort):
     assert row["2-year DFS, chemotherapy (%)"][3] == pytest.approx(km_2y(cohort.dfs_time[m], cohort.dfs_event[m]))
     assert row["DFS events at 30 Jun 2019 interim"][3] == cohort.at_cutoff("2019-06-30").dfs_event.sum()
     pytest.importorskip("pandas")
-    assert table.to_frame().shape == (27, 5)
+    assert table.to_frame().shape == (28, 5)
     with pytest.raises(TypeError, match="cohort"):
         calibration_table("cohort")
 

@@ -1,6 +1,6 @@
 """Offline calibration search for ``teachkit.aall1331.synthetic_cohort``.
 
-Run ``.venv/bin/python tests/calibration/calibrate_cohort.py [n_draws]``.  With
+Run ``.venv/bin/python tests/calibration/calibrate_cohort.py [n_draws [search_seed]]``.  With
 the seed fixed at 2019 it draws generator parameters at random (ranges below),
 builds the cohort, and scores it against the published targets with small,
 self-contained numpy estimators (Kaplan-Meier; stratified Cox, Efron ties;
@@ -37,6 +37,8 @@ TARGETS = {
     "median_follow_up_blinatumomab": (3.1, 0.3),
     "median_follow_up_chemotherapy": (2.7, 0.3),
     "median_months_to_dfs_event": (6.0, 1.0),
+    # interim stratified log-rank: one-sided P = .06 (Results, Early Closure), Z = 1.555
+    "interim_logrank_z": (1.555, 0.25),
 }
 
 RANGES = {
@@ -69,6 +71,23 @@ def km_median(time, event):
         if s <= 0.5:
             return u
     return np.inf
+
+
+def logrank_z(time, event, x, strata):
+    """Stratified log-rank Z; positive when the x=1 group has fewer events than expected."""
+    o_minus_e = var = 0.0
+    for s in np.unique(strata):
+        m = strata == s
+        t, e, z = time[m], event[m], x[m]
+        for u in np.unique(t[e]):
+            risk = t >= u
+            n, n1 = risk.sum(), (risk & z).sum()
+            d = ((t == u) & e).sum()
+            d1 = ((t == u) & e & z).sum()
+            o_minus_e += d1 - d * n1 / n
+            if n > 1:
+                var += d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1)
+    return float(-o_minus_e / np.sqrt(var))
 
 
 def cox_hr(time, event, x, strata):
@@ -112,6 +131,7 @@ def summaries(cohort, interim=None):
     out["hr_os"] = cox_hr(cohort.os_time, cohort.os_event, cohort.treatment, cohort.stratum)
     interim = cohort.at_cutoff("2019-06-30") if interim is None else interim
     out["interim_dfs_events"] = int(interim.dfs_event.sum())
+    out["interim_logrank_z"] = logrank_z(interim.dfs_time, interim.dfs_event, interim.treatment, interim.stratum)
     out["median_follow_up_years"] = km_median(cohort.os_time, ~cohort.os_event)
     for a in ARMS:  # as the paper: median follow-up among living patients (Figure 2 legend)
         m = (cohort.arm == a) & ~cohort.os_event
@@ -120,11 +140,16 @@ def summaries(cohort, interim=None):
     return out
 
 
+#: targets the issue requires; the others only need to be within their tolerance
+PRIMARY = ("dfs_2y_blinatumomab", "dfs_2y_chemotherapy", "os_2y_blinatumomab", "os_2y_chemotherapy",
+           "hr_dfs", "hr_os", "interim_dfs_events", "median_follow_up_years")
+
+
 def score(values, margin=0.5):
-    """Largest |achieved - target| / (margin * tolerance), plus a small share of the
+    """Largest |achieved - target| / (margin * tolerance) (margin 1 for secondary targets), plus a small share of the
     mean (a tie-breaker that lets the local search cross flat stretches);
     < 1 means every target is met with the margin."""
-    dev = [abs(values[k] - v) / (margin * tol) for k, (v, tol) in TARGETS.items()]
+    dev = [abs(values[k] - v) / ((margin if k in PRIMARY else 1.0) * tol) for k, (v, tol) in TARGETS.items()]
     return max(dev) + 0.01 * float(np.mean(dev))
 
 
@@ -225,7 +250,8 @@ if __name__ == "__main__":
         sc, params, values = refine(start, steps=int(sys.argv[2]) if len(sys.argv) > 2 else 3000)
     else:
         n = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
-        sc, params, values = search(n)
+        search_seed = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+        sc, params, values = search(n, search_seed=search_seed)
     if sc >= 1:
         sc, params, values = refine(params)
     print("\nbest score", sc)
