@@ -27,6 +27,7 @@ Needs Chromium (/usr/bin/chromium), Playwright and psutil.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import statistics
@@ -223,8 +224,9 @@ def main(argv=None):
         ok = [c < TARGET_COLD_S, w < TARGET_PREHEATED_S, mem < TARGET_MEMORY_MB]
         flags = " ".join(("ok" if good else "MISS") for good in ok)
         print(f"{name:34s} {c:7.2f} {w:12.2f} {mem:10.0f}  {flags}")
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"targets: cold < {TARGET_COLD_S:g} s, preheated < {TARGET_PREHEATED_S:g} s, kernel < {TARGET_MEMORY_MB:g} MB; "
-          f"{psutil.cpu_count()} CPU(s)")
+          f"{psutil.cpu_count()} CPU(s), load average {load} (1/5/15 min) at the end of the run")
 
 
 if __name__ == "__main__":
