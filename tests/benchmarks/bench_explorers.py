@@ -56,6 +56,33 @@ def bench(cls, rounds):
     return np.array(fast) * 1000, np.array(cpu) * 1000, np.array(naive) * 1000
 
 
+#: The control a learner drags in each explorer, for the slider table.
+SLIDER = {"KaplanMeierBuilder": "step", "LogRankExplorer": "hazard_ratio",
+          "RiskClassifier": "months_from_diagnosis", "StratificationSimulator": "n_patients",
+          "EventsPlanner": "hazard_ratio", "BoundaryExplorer": "first_look",
+          "InterimMonitor": "events", "TrialReplayer": "hazard_ratio"}
+
+
+def slider(cls, n_moves=20):
+    """Drag one slider step by step from its default (what a learner does most)."""
+    name = SLIDER[cls.__name__]
+    p = next(q for q in cls.PARAMS if q.name == name)
+    ex = cls()
+    step = p.step or 1
+    direction = 1 if p.default + n_moves * step <= p.max else -1   # drag towards the room
+    values = [min(max(p.default + direction * k * step, p.min), p.max) for k in range(1, n_moves + 1)]
+    if p.kind == "int":
+        values = [int(v) for v in values]
+    wall, cpu = [], []
+    for v in values:
+        t0, c0 = time.perf_counter(), time.process_time()
+        ex.update(**{name: v})
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+        assert ex.error is None, ex.error
+    return name, np.array(wall) * 1000, np.array(cpu) * 1000
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     rounds = int(argv[0]) if argv else 5
@@ -75,6 +102,14 @@ def main(argv=None):
               f"{np.median(cpu):7.1f} {np.percentile(cpu, 95):7.1f} "
               f"{np.median(naive):9.1f} {np.percentile(naive, 95):9.1f} "
               f"{np.median(naive) / np.median(fast):7.1f}x  < {target:g} ms: {ok}")
+    print(f"\none slider dragged step by step from its default (20 moves), ms per move")
+    head = f"{'explorer':24s} {'slider':22s} {'median':>7s} {'p95':>7s} {'cpu med':>7s} {'cpu p95':>7s}"
+    print(head)
+    print("-" * len(head))
+    for cls in explorers.ALL:
+        name, wall, cpu = slider(cls, 10 if cls is explorers.TrialReplayer else 20)
+        print(f"{cls.__name__:24s} {name:22s} {np.median(wall):7.1f} {np.percentile(wall, 95):7.1f} "
+              f"{np.median(cpu):7.1f} {np.percentile(cpu, 95):7.1f}")
     ex = explorers.TrialReplayer(n_trials=2000)
     t0 = time.perf_counter()
     ex.update(seed=12345)
