@@ -376,3 +376,63 @@ def test_trial_replayer_shows_progress_only_for_long_runs():
     assert bar.layout.visibility == "hidden"
     ex._progress_hook(1, 2, 0.1)           # 0.2 s expected: no bar
     assert bar.layout.visibility == "hidden"
+
+
+# ---- any value the controls can produce works ---------------------------------------------
+
+def _strategy(p):
+    from hypothesis import strategies as st
+
+    if p.kind in ("float", "log"):
+        return st.floats(p.min, p.max, allow_nan=False)
+    if p.kind == "int":
+        return st.integers(int(p.min), int(p.max))
+    if p.kind == "choice":
+        return st.sampled_from(p.options)
+    if p.kind == "bool":
+        return st.booleans()
+    if p.kind == "seed":
+        return st.integers(0, 1000)
+    return st.lists(st.integers(int(p.min), int(p.max)), max_size=4)
+
+
+@pytest.mark.parametrize("cls", [explorers.BoundaryExplorer, explorers.EventsPlanner,
+                                 explorers.InterimMonitor, explorers.KaplanMeierBuilder],
+                         ids=lambda c: c.__name__)
+def test_every_control_setting_computes(cls):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    params = st.fixed_dictionaries({p.name: _strategy(p) for p in cls.PARAMS})
+    ex = cls()
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(params)
+    def check(p):
+        if cls is explorers.InterimMonitor and p["events"] >= p["events_planned"]:
+            p = {**p, "events": p["events_planned"] - 1}   # what the linked sliders allow
+        ex.compute(**p)
+
+    check()
+
+
+def test_risk_classifier_fails_only_where_the_rules_cannot_place_a_patient():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    ex = explorers.RiskClassifier()
+    params = st.fixed_dictionaries({p.name: _strategy(p) for p in ex.PARAMS})
+
+    @settings(max_examples=60, deadline=None)
+    @given(params)
+    def check(p):
+        late = p["months_from_diagnosis"] >= (36 if p["site"] != "extramedullary" else 18)
+        unplaceable = (late and not p["mrd_measured"] and p["marrow_blasts"] <= 25
+                       and p["cns_cleared"])
+        if unplaceable:
+            with pytest.raises(ValueError, match="mrd"):
+                ex.compute(**p)
+        else:
+            ex.compute(**p)
+
+    check()
