@@ -1120,12 +1120,28 @@ class LogRankExplorer(Explorer):
         self._title = self._dyn(fig.suptitle("", x=0.01, ha="left", fontsize=13, fontweight="bold"))
 
     def _limits(self, r):
-        x = _ceiling(r.analysis_time, (24, 48, 96, 192, 384))
+        x = _ceiling(max(r.analysis_time, 1.3 * self._expected_analysis_time()),
+                     (24, 48, 96, 192, 384))
         # from the parameters only (not the sample), so new samples keep the scale:
         # |O - E| is about (|expected Z| + 2.5) sqrt(V), V about D r (1 - r)
         p = self.params
         sd = math.sqrt(p["events"] * p["allocation"] * (1 - p["allocation"]))
         return x, _ceiling((abs(r.expected_z) + 2.5) * sd, (10, 30, 90))
+
+    def _expected_analysis_time(self):
+        """Months until 75% of the patients are expected to have had an event (bisection on
+        r (1 - exp(-HR lam t)) + (1 - r)(1 - exp(-lam t)) = 0.75): a scale that depends on
+        the parameters, not on the sample, so "new sample" reuses the background."""
+        p = self.params
+        lam, hr, r = math.log(2) / self.CONTROL_MEDIAN, p["hazard_ratio"], p["allocation"]
+        lo, hi = 0.0, 1000.0
+        for _ in range(40):
+            mid = (lo + hi) / 2
+            if r * -math.expm1(-hr * lam * mid) + (1 - r) * -math.expm1(-lam * mid) < 0.75:
+                lo = mid
+            else:
+                hi = mid
+        return hi
 
     def _layout_key(self):
         return self._limits(self.result)
