@@ -48,8 +48,10 @@ bench: $(VENV)/.stamp-test
 	done
 
 release: $(VENV)/.stamp-test
+	@# nbgrader runs alembic from PATH when it creates the gradebook: put the venv first.
 	cd lessons/exercises && for a in $$(ls source); do \
-	  ../../$(BIN)/nbgrader generate_assignment "$$a" --force --create || exit 1; done
+	  PATH="$(abspath $(BIN)):$$PATH" $(abspath $(BIN))/nbgrader generate_assignment "$$a" --force --create || exit 1; done
+	@echo "Student versions are in lessons/exercises/release/ (see lessons/exercises/README.md)"
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
