@@ -45,6 +45,8 @@ __all__ = [
     "arm_color",
     "patient_flow",
     "ARM_ENDPOINTS",
+    "set_arm_comparison",
+    "icon_colors",
     "arm_comparison",
 ]
 
@@ -484,7 +486,6 @@ def arm_comparison(endpoint, ax=None):
     """
     if not isinstance(endpoint, str) or endpoint not in ARM_ENDPOINTS:
         raise ValueError(f"endpoint must be one of {tuple(ARM_ENDPOINTS)}, got {endpoint!r}")
-    spec = ARM_ENDPOINTS[endpoint]
     if ax is None:
         fig = _new_figure((8, 4.8))
         ax = fig.add_axes((0.02, 0.01, 0.96, 0.8))
@@ -495,27 +496,54 @@ def arm_comparison(endpoint, ax=None):
     gx, gy = gx.ravel(), gy.ravel()
     offset = {"blinatumomab": 0.0, "chemotherapy": 12.5}
     for arm in aall1331.ARMS:
-        pct = spec["percent"][arm]
-        k = int(math.floor(pct + 0.5))
-        colors = np.array([ARM_COLORS[arm]] * k + [LIGHT_GREY] * (100 - k))
-        ax.scatter(gx + offset[arm], gy, s=95, c=colors, marker="o", linewidths=0,
+        ax.scatter(gx + offset[arm], gy, s=95, c=[LIGHT_GREY] * 100, marker="o", linewidths=0,
                    gid=f"icons.{arm}")
         cx = offset[arm] + 4.5
         ax.text(cx, 10.3, ARM_LABELS[arm], ha="center", va="bottom", fontsize=13,
                 fontweight="bold", color=ARM_COLORS[arm])
-        ax.text(cx, -1.0, f"{pct:.{spec['decimals']}f}%", ha="center", va="top", fontsize=17,
+        ax.text(cx, -1.0, "", ha="center", va="top", fontsize=17,
                 fontweight="bold", color=ARM_COLORS[arm], gid=f"percent.{arm}")
-        if spec["counts"] is not None:
-            n, d = spec["counts"][arm]
-            ax.text(cx, -2.6, f"{n} of {d} patients", ha="center", va="top", fontsize=11,
-                    gid=f"counts.{arm}")
+        ax.text(cx, -2.6, "", ha="center", va="top", fontsize=11, gid=f"counts.{arm}")
     ax.set_xlim(-0.8, 22.3)
     ax.set_ylim(-4.4, 11.6)
-    subtitle = textwrap.fill(f"Of every 100 patients, the coloured ones {spec['what']}", 72)
-    ax.set_title(f"{spec['title']}\n{subtitle}", loc="left", fontsize=12)
-    ax.text(22.3, -4.4, f"Source: Brown et al., JAMA 2021 ({spec['source']})", ha="right",
-            va="bottom", fontsize=7.5, color="#555555")
+    ax.set_title("", loc="left", fontsize=12)
+    ax.text(22.3, -4.4, "", ha="right", va="bottom", fontsize=7.5, color="#555555",
+            gid="source")
+    set_arm_comparison(ax, endpoint)
     return fig
+
+
+def icon_colors(arm, percent):
+    """Colours of an arm's 100 icons: the published percentage, rounded to whole patients,
+    in the arm's colour, the rest light grey."""
+    k = int(math.floor(percent + 0.5))
+    return np.array([arm_color(arm)] * k + [LIGHT_GREY] * (100 - k))
+
+
+def set_arm_comparison(ax, endpoint):
+    """Show ``endpoint`` on axes drawn by :func:`arm_comparison`, changing its artists in
+    place (icon colours, numbers, title, source): an explorer can switch endpoints
+    without drawing a new figure.  Returns the artists that changed.
+    """
+    if not isinstance(endpoint, str) or endpoint not in ARM_ENDPOINTS:
+        raise ValueError(f"endpoint must be one of {tuple(ARM_ENDPOINTS)}, got {endpoint!r}")
+    spec = ARM_ENDPOINTS[endpoint]
+    by_gid = {a.get_gid(): a for a in ax.get_children() if a.get_gid()}
+    for arm in aall1331.ARMS:
+        pct = spec["percent"][arm]
+        by_gid[f"icons.{arm}"].set_facecolor(icon_colors(arm, pct))
+        by_gid[f"percent.{arm}"].set_text(f"{pct:.{spec['decimals']}f}%")
+        counts = ""
+        if spec["counts"] is not None:
+            n, d = spec["counts"][arm]
+            counts = f"{n} of {d} patients"
+        by_gid[f"counts.{arm}"].set_text(counts)
+    by_gid["source"].set_text(f"Source: Brown et al., JAMA 2021 ({spec['source']})")
+    subtitle = textwrap.fill(f"Of every 100 patients, the coloured ones {spec['what']}", 72)
+    title = ax.set_title(f"{spec['title']}\n{subtitle}", loc="left", fontsize=12)  # same artist
+    changed = [by_gid[f"{kind}.{arm}"] for kind in ("icons", "percent", "counts")
+               for arm in aall1331.ARMS]
+    return changed + [by_gid["source"], title]
 
 
 # --------------------------------------------------------------------------------------
