@@ -454,3 +454,30 @@ def test_risk_classifier_fails_only_where_the_rules_cannot_place_a_patient():
             ex.compute(**p)
 
     check()
+
+
+# ---- the "check yourself" question of every lesson ---------------------------------------
+
+def test_check_yourself_gives_immediate_feedback_through_its_widget():
+    q = explorers.CheckYourself("Was the boundary crossed?", ["Yes", "No"], answer="No",
+                                right="Z stayed below it.", wrong="Compare Z with the bound.")
+    box = q.widget
+    q._buttons.value = "Yes"                       # a learner clicks
+    assert "Not quite" in q._feedback.value and "Compare Z" in q._feedback.value
+    q._buttons.value = "No"
+    assert "Right" in q._feedback.value and "stayed below" in q._feedback.value
+    assert box.children[0].value == "<b>Was the boundary crossed?</b>"
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(question="", options=["a", "b"], answer="a"), "question"),
+    (dict(question="q", options=["a"], answer="a"), "options"),
+    (dict(question="q", options=["a", "a"], answer="a"), "options"),
+    (dict(question="q", options=["a", "b"], answer="c"), "answer"),
+])
+def test_check_yourself_rejects_bad_questions(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        explorers.CheckYourself(**kwargs)
+    q = explorers.CheckYourself("q", ["a", "b"], answer="a")
+    with pytest.raises(ValueError, match="option"):
+        q.choose("z")
