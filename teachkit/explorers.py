@@ -1923,7 +1923,8 @@ class TrialOverview(Explorer):
         plots.set_arm_comparison(self._ax, r.endpoint)
 
     def _note(self, r):
-        arms = " vs ".join(f"{plots.ARM_LABELS[a]} {r.percent[a]:.4g}%" for a in r.percent)
+        decimals = plots.ARM_ENDPOINTS[r.endpoint]["decimals"]
+        arms = " vs ".join(f"{plots.ARM_LABELS[a]} {r.percent[a]:.{decimals}f}%" for a in r.percent)
         return f"<b>{html.escape(r.title)}</b>: {html.escape(arms)}"
 
 

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.browser
 # For each lesson: how to move its main control, and which element must change.
 #   (action, selector, value, watched selector)
 CONTROLS = {
-    "00-the-trial": ("click", "button:has-text('2-year overall survival')", None, "img.widget-image"),
+    # pick another published result in the trial overview
+    "00-the-trial": ("select", ".widget-dropdown select", "2-year overall survival", "img.widget-image"),
     # step back through the product-limit table: type a row count into the slider's readout
     "01-censoring-and-kaplan-meier": ("fill", ".widget-hslider:has-text('Rows of the table') .widget-readout", 3,
                                       "img.widget-image"),
@@ -72,13 +73,20 @@ def snapshot(page, selector):
     return element.get_attribute("src") or element.inner_text()
 
 
-def save_screenshot(page, name, tmp_path):
-    path = tmp_path / f"lesson-{name[:2]}.png"
-    page.screenshot(path=str(path), full_page=True)
+def save_docs_screenshot(page, name, control):
+    """Into ``$TEACHKIT_SCREENSHOT_DIR`` (when set): the lesson as first rendered, scrolled
+    to its main explorer."""
     target = os.environ.get("TEACHKIT_SCREENSHOT_DIR")
     if target:
+        control.scroll_into_view_if_needed()
         Path(target).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(target) / path.name), full_page=False)
+        page.screenshot(path=str(Path(target) / f"lesson-{name[:2]}.png"), full_page=False)
+
+
+def save_screenshot(page, name, tmp_path):
+    """Into pytest's tmp dir: the whole page after the control moved."""
+    path = tmp_path / f"lesson-{name[:2]}-moved.png"
+    page.screenshot(path=str(path), full_page=True)
     return path
 
 
@@ -94,8 +102,12 @@ def test_lesson_in_browser(name, voila_server, page, tmp_path, timings):
 
     before = snapshot(page, watched)
     control = page.locator(selector).first
+    # The page as a learner first sees it: the picture committed under docs/img.
+    save_docs_screenshot(page, name, control)
     if action == "click":
         control.click()
+    elif action == "select":
+        control.select_option(label=str(value))
     elif action == "fill":
         control.fill(str(value))
         control.press("Enter")
