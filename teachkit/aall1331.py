@@ -867,7 +867,7 @@ class CalibrationTable:
         for name, target, tol, got, ok in self.rows:
             lines.append(f"{name:{width}s}  {target:8.4g}  {('exact' if tol == 0 else f'+-{tol:g}'):>9s}  "
                          f"{got:8.4g}  {'yes' if ok else 'NO'}")
-        lines.append(f"Targets: Brown PA et al., JAMA 2021 (Abstract, Results, Tables 1-2, Figures 1-2).")
+        lines.append("Targets: Brown PA et al., JAMA 2021 (Abstract, Results, Tables 1-2, Figures 1-2).")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

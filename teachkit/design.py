@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Real
 
 import numpy as np
 from scipy.optimize import brentq
@@ -49,13 +48,9 @@ __all__ = [
 _METHODS = ("schoenfeld", "freedman")
 
 
-def _number(name, value):
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
+# Argument checks are shared with teachkit.sequential (one message style everywhere).
+_number = _seq._real
+_unit = _seq._probability
 
 
 def _positive(name, value):
@@ -65,20 +60,8 @@ def _positive(name, value):
     return value
 
 
-def _unit(name, value):
-    value = _number(name, value)
-    if not 0 < value < 1:
-        raise ValueError(f"{name} must be strictly between 0 and 1, got {value}")
-    return value
-
-
 def _hr(value, name="hazard_ratio"):
-    value = _number(name, value)
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    if value == 1:
-        raise ValueError(f"{name} = 1 means no effect: no number of events gives power against it")
-    return value
+    return _seq._hazard_ratio(name, value)
 
 
 # --------------------------------------------------------------------------

@@ -31,13 +31,12 @@ True
 from __future__ import annotations
 
 import html
-import io
 import math
 import struct
 import textwrap
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
 

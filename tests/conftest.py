@@ -25,7 +25,6 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 import shutil  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 import urllib.request  # noqa: E402
 

@@ -102,7 +102,7 @@ def main(argv=None):
               f"{np.median(cpu):7.1f} {np.percentile(cpu, 95):7.1f} "
               f"{np.median(naive):9.1f} {np.percentile(naive, 95):9.1f} "
               f"{np.median(naive) / np.median(fast):7.1f}x  < {target:g} ms: {ok}")
-    print(f"\none slider dragged step by step from its default (20 moves), ms per move")
+    print("\none slider dragged step by step from its default (20 moves), ms per move")
     head = f"{'explorer':24s} {'slider':22s} {'median':>7s} {'p95':>7s} {'cpu med':>7s} {'cpu p95':>7s}"
     print(head)
     print("-" * len(head))
