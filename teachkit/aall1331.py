@@ -140,7 +140,11 @@ def fact(path: str) -> Fact:
 
 
 def iter_facts(node: Mapping | None = None):
-    """Yield every :class:`Fact`, depth first in file order."""
+    """Yield every :class:`Fact`, depth first in file order.
+
+    >>> all(f.source for f in iter_facts())
+    True
+    """
     node = FACTS if node is None else node
     for item in node.values():
         if isinstance(item, Fact):
@@ -150,7 +154,11 @@ def iter_facts(node: Mapping | None = None):
 
 
 def iter_fact_names():
-    """Yield the dotted names of all facts."""
+    """Yield the dotted names of all facts.
+
+    >>> "interim.p_critical" in set(iter_fact_names())
+    True
+    """
     for f in iter_facts():
         yield f.name
 

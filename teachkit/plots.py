@@ -515,7 +515,12 @@ def arm_comparison(endpoint, ax=None):
 
 def icon_colors(arm, percent):
     """Colours of an arm's 100 icons: the published percentage, rounded to whole patients,
-    in the arm's colour, the rest light grey."""
+    in the arm's colour, the rest light grey.
+
+    >>> colours = icon_colors("chemotherapy", 39.0)
+    >>> int((colours == ARM_COLORS["chemotherapy"]).sum()), len(colours)
+    (39, 100)
+    """
     k = int(math.floor(percent + 0.5))
     return np.array([arm_color(arm)] * k + [LIGHT_GREY] * (100 - k))
 
@@ -524,6 +529,11 @@ def set_arm_comparison(ax, endpoint):
     """Show ``endpoint`` on axes drawn by :func:`arm_comparison`, changing its artists in
     place (icon colours, numbers, title, source): an explorer can switch endpoints
     without drawing a new figure.  Returns the artists that changed.
+
+    >>> fig = arm_comparison("dfs_2y")
+    >>> changed = set_arm_comparison(fig.axes[0], "toxic_deaths")
+    >>> sorted(t.get_text() for t in fig.axes[0].texts if t.get_gid() == "counts.chemotherapy")
+    ['5 of 97 patients']
     """
     if not isinstance(endpoint, str) or endpoint not in ARM_ENDPOINTS:
         raise ValueError(f"endpoint must be one of {tuple(ARM_ENDPOINTS)}, got {endpoint!r}")
