@@ -107,6 +107,8 @@ def main(argv=None):
     print(head)
     print("-" * len(head))
     for cls in explorers.ALL:
+        if cls.__name__ not in SLIDER:  # no slider (TrialOverview: one drop-down)
+            continue
         name, wall, cpu = slider(cls, 10 if cls is explorers.TrialReplayer else 20)
         print(f"{cls.__name__:24s} {name:22s} {np.median(wall):7.1f} {np.percentile(wall, 95):7.1f} "
               f"{np.median(cpu):7.1f} {np.percentile(cpu, 95):7.1f}")
