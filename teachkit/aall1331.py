@@ -970,5 +970,65 @@ def calibration_table(cohort: SyntheticCohort | None = None) -> CalibrationTable
     return CalibrationTable(tuple(rows), c.seed)
 
 
-if __name__ == "__main__":  # python -m teachkit.aall1331
-    print(calibration_table().table())
+def design_report() -> str:
+    """The trial's design reproduced from its published parameters, as text.
+
+    Uses :mod:`teachkit.sequential` and :mod:`teachkit.design` on the facts of
+    Methods, Statistical Analysis and Results, Early Closure of Randomization: HR 0.58,
+    one-sided alpha .025, 85% power, 131 events, O'Brien-Fleming-type spending with two
+    interim analyses (assumed equally spaced: the paper does not give their timing),
+    non-binding futility by testing the alternative at .024, the interim at 80 of 131
+    events with one-sided P = .06, 220 patients accrued from January 2015 to June 2019.
+
+    >>> "2.641" in design_report()      # the efficacy boundary at 80/131 (P = .004)
+    True
+    """
+    from teachkit import design as ds
+    from teachkit import sequential as sq
+
+    d = {k: fact("design." + k).value for k in (
+        "hazard_ratio", "alpha_one_sided", "power", "events_planned", "futility_alpha",
+        "patients_planned", "interim_analyses", "control_2y_dfs")}
+    i = {k: fact("interim." + k).value for k in ("events", "events_planned", "p_dfs")}
+    looks = np.arange(1, d["interim_analyses"] + 2) / (d["interim_analyses"] + 1)
+    theta = sq.drift_from_hazard_ratio(d["hazard_ratio"], d["events_planned"])
+    gsd = sq.group_sequential_design(looks, alpha=d["alpha_one_sided"], spending="obrien-fleming",
+                                     futility_alpha=d["futility_alpha"], futility_drift=theta)
+    start = np.datetime64(fact("design.randomization_start").value, "D")
+    end = np.datetime64(fact("design.analysis_set_cutoff").value, "D")
+    accrual_years = float((end - start).astype(int)) / 365.25
+    lam = ds.hazard_from_survival(d["control_2y_dfs"], 2)
+    times = ds.analysis_times(list(looks * d["events_planned"]) + [i["events"]],
+                              d["patients_planned"], accrual_years, lam, d["hazard_ratio"])
+    at = gsd.at_observed([i["events"] / i["events_planned"]])
+    report = sq.interim_report(i["events"], i["events_planned"], i["p_dfs"],
+                               hazard_ratio_design=d["hazard_ratio"],
+                               futility_alpha=d["futility_alpha"])
+    lines = [
+        f"AALL1331 design reproduced ({CITATION})",
+        f"drift at {d['events_planned']} events for HR {d['hazard_ratio']}: {theta:.4f}",
+        "", "Planned looks (equally spaced information):",
+        str(gsd.table(drift=theta, events=d["events_planned"])),
+        f"power with futility obeyed {gsd.power(theta):.4f}, ignored "
+        f"{gsd.power(theta, futility=False):.4f}; type I error with futility obeyed "
+        f"{gsd.rejection_probabilities(0)[-1]:.5f}",
+        f"expected calendar time of the looks and of {i['events']} events (years from the first "
+        f"patient; {d['patients_planned']} patients over {accrual_years:.2f} years, exponential "
+        f"control DFS {d['control_2y_dfs']:.0%} at 2 years): "
+        + ", ".join(f"{t:.2f}" for t in times),
+        "", f"Boundaries re-computed at the observed look {i['events']}/{i['events_planned']}:",
+        str(at.table(drift=theta, events=d["events_planned"])),
+        "", str(report.table()),
+        "", str(ds.events_required(d["hazard_ratio"], alpha=d["alpha_one_sided"],
+                                   power=d["power"]).table()),
+        str(ds.events_required(d["hazard_ratio"], alpha=d["alpha_one_sided"], power=d["power"],
+                               design=sq.group_sequential_design(looks)).table()),
+        "", str(ds.explain_planned_events().table()),
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m teachkit.aall1331 [--design]
+    import sys
+
+    print(design_report() if "--design" in sys.argv[1:] else calibration_table().table())
