@@ -73,6 +73,32 @@ def snapshot(page, selector):
     return element.get_attribute("src") or element.inner_text()
 
 
+def move_control(page, name):
+    """Move lesson ``name``'s main control as a learner would (CONTROLS) and wait until
+    the watched element changed; return what it showed before."""
+    action, selector, value, watched = CONTROLS[name]
+    before = snapshot(page, watched)
+    control = page.locator(selector).first
+    if action == "click":
+        control.click()
+    elif action == "select":
+        control.select_option(label=str(value))
+    elif action == "fill":
+        control.fill(str(value))
+        control.press("Enter")
+    else:  # a slider moved with the keyboard, as a keyboard user would
+        control.focus()
+        for _ in range(int(value)):
+            control.press("ArrowRight")
+    page.wait_for_function(
+        "([sel, before]) => { const e = document.querySelector(sel);"
+        " return e && (e.getAttribute('src') || e.innerText) !== before; }",
+        arg=[watched, before],
+        timeout=30_000,
+    )
+    return before
+
+
 def save_docs_screenshot(page, name, control):
     """Into ``$TEACHKIT_SCREENSHOT_DIR`` (when set): the lesson as first rendered, scrolled
     to its main explorer."""
@@ -100,27 +126,10 @@ def test_lesson_in_browser(name, voila_server, page, tmp_path, timings):
     timings[f"{name}: request -> interactive"] = interactive_s
     timings[f"{name}: Voila start -> interactive"] = time.perf_counter() - voila_server.started
 
-    before = snapshot(page, watched)
     control = page.locator(selector).first
     # The page as a learner first sees it: the picture committed under docs/img.
     save_docs_screenshot(page, name, control)
-    if action == "click":
-        control.click()
-    elif action == "select":
-        control.select_option(label=str(value))
-    elif action == "fill":
-        control.fill(str(value))
-        control.press("Enter")
-    else:  # a slider moved with the keyboard, as a keyboard user would
-        control.focus()
-        for _ in range(int(value)):
-            control.press("ArrowRight")
-    page.wait_for_function(
-        "([sel, before]) => { const e = document.querySelector(sel);"
-        " return e && (e.getAttribute('src') || e.innerText) !== before; }",
-        arg=[watched, before],
-        timeout=30_000,
-    )
+    before = move_control(page, name)
     after = snapshot(page, watched)
     assert after != before, f"moving {selector} did not change {watched}"
 

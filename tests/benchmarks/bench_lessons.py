@@ -44,7 +44,7 @@ sys.path.insert(0, str(TESTS))
 from conftest import (  # noqa: E402
     CHROMIUM_ARGS, LESSONS, PageWatch, VoilaServer, _route_outside, chromium_executable,
 )
-from test_lessons_browser import CONTROLS, lesson_names, snapshot, wait_interactive  # noqa: E402
+from test_lessons_browser import CONTROLS, lesson_names, move_control, wait_interactive  # noqa: E402
 
 TARGET_COLD_S, TARGET_PREHEATED_S, TARGET_MEMORY_MB = 4.0, 1.0, 250.0
 
@@ -105,23 +105,6 @@ def wait_idle(server, n_kernels: int, timeout: float = 300.0, quiet_s: float = 2
     raise RuntimeError(f"pre-heated kernels not idle after {timeout:.0f} s ({len(kernels)} of {n_kernels} started)")
 
 
-def move_control(page, name):
-    action, selector, value, watched = CONTROLS[name]
-    before = snapshot(page, watched)
-    control = page.locator(selector).first
-    if action == "click":
-        control.click()
-    elif action == "fill":
-        control.fill(str(value))
-        control.press("Enter")
-    else:
-        control.focus()
-        for _ in range(int(value)):
-            control.press("ArrowRight")
-    page.wait_for_function(
-        "([sel, before]) => { const e = document.querySelector(sel);"
-        " return e && (e.getAttribute('src') || e.innerText) !== before; }",
-        arg=[watched, before], timeout=30_000)
 
 
 def visit(browser, server, name):
