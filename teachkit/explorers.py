@@ -1389,13 +1389,17 @@ class InterimMonitor(Explorer):
         Param("events_planned", "Events planned", "int", 131, min=40, max=400),
         Param("observed", "Observed result given as", "choice", "P value",
               options=("P value", "hazard ratio")),
-        Param("p_one_sided", "Observed one-sided P", "log", 0.06, min=1e-4, max=0.5, step=0.02),
+        # A log slider's values are min * 10**(k * step): range chosen so that the trial's
+        # P = .06 lies on the grid (0.06 * 10**(-139 * 0.02) ~ 1e-4 to 0.06 * 10**(46 * 0.02)
+        # ~ 0.5); otherwise the browser snaps the preset to 0.0603.
+        Param("p_one_sided", "Observed one-sided P", "log", 0.06, min=0.06 * 10 ** (-139 * 0.02),
+              max=0.06 * 10 ** (46 * 0.02), step=0.02),
         Param("hazard_ratio", "Observed hazard ratio", "float", 0.70, min=0.3, max=1.5,
               step=0.01),
         Param("hazard_ratio_design", "Design hazard ratio", "float", 0.58, min=0.4, max=0.9,
               step=0.01),
-        Param("futility_alpha", "Futility level (test of the alternative)", "float", 0.024,
-              min=0.005, max=0.2, step=0.001),
+        Param("futility_alpha", "Futility level", "float", 0.024, min=0.005, max=0.2, step=0.001,
+              help="level at which the design effect is tested: below it, stop for futility"),
         Param("spending", "Spending family", "choice", "obrien-fleming",
               options=("obrien-fleming", "pocock"),
               option_labels=("O'Brien-Fleming type", "Pocock type")),

@@ -481,3 +481,12 @@ def test_check_yourself_rejects_bad_questions(kwargs, name):
     q = explorers.CheckYourself("q", ["a", "b"], answer="a")
     with pytest.raises(ValueError, match="option"):
         q.choose("z")
+
+
+def test_interim_monitor_p_slider_holds_the_trials_p_exactly():
+    """The log slider's grid contains P = .06, so the browser does not snap the preset."""
+    p = next(q for q in explorers.InterimMonitor.PARAMS if q.name == "p_one_sided")
+    k = (math.log10(0.06) - math.log10(p.min)) / p.step
+    assert abs(k - round(k)) < 1e-9
+    assert p.min < 1.01e-4 and 0.49 < p.max < 0.5
+    assert explorers.june_2019_interim()["p_one_sided"] == 0.06
