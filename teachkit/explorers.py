@@ -131,7 +131,8 @@ class Param:
         import ipywidgets as W
 
         style = {"description_width": "initial"}
-        layout = W.Layout(width="auto", min_width="260px")
+        # Fill the grid cell: with width "auto" a long label leaves the slider track no room.
+        layout = W.Layout(width="100%", min_width="260px")
         common = dict(description=self.label, style=style, layout=layout,
                       tooltip=self.help or self.label)
         if self.kind == "float":
@@ -389,7 +390,7 @@ class Explorer:
                                        layout=W.Layout(visibility="hidden", width="50%"))
         header = W.HTML(f"<h3 style='margin:0.2em 0'>{html.escape(self.title)}</h3>")
         controls = W.GridBox(list(self._controls.values()) + self._extra_controls(),
-                             layout=W.Layout(grid_template_columns="repeat(auto-fill, minmax(280px, 1fr))",
+                             layout=W.Layout(grid_template_columns="repeat(auto-fill, minmax(400px, 1fr))",
                                              grid_gap="4px 12px"))
         self._show_message(self._note(self.result) if self.result is not None else "")
         box = W.VBox([header, controls, self._progress, self._message, self._image] +
