@@ -990,6 +990,15 @@ class KaplanMeierBuilder(Explorer):
                 finally:
                     self._syncing = False
         fit = r.fit
+        step = self._controls.get("step")
+        if step is not None and step.max != fit.time.size:
+            # the slider reaches exactly the rows of this table (toggling can change them)
+            self._syncing = True
+            try:
+                step.max = fit.time.size
+                step.value = min(self.params["step"], fit.time.size)
+            finally:
+                self._syncing = False
         head = ("<tr><th>time (wk)</th><th>at risk n</th><th>relapses d</th><th>censored</th>"
                 "<th>1 - d/n</th><th>S(t)</th><th>Greenwood SE</th></tr>")
         rows = []

@@ -66,9 +66,15 @@ def test_widget_has_labelled_controls_that_cannot_produce_invalid_input(cls):
         assert control.description, p.name  # a label (buttons: their text)
         if p.kind in ("float", "int"):
             assert control.min == p.min and control.max <= p.max
-            if control.max < p.max:  # InterimMonitor: events stay below events planned
-                assert (cls, p.name) == (explorers.InterimMonitor, "events")
-                assert control.max == ex.params["events_planned"] - 1
+            if control.max < p.max:
+                # InterimMonitor: events stay below events planned; KaplanMeierBuilder: the
+                # step slider ends at the last row of the table
+                assert (cls, p.name) in {(explorers.InterimMonitor, "events"),
+                                         (explorers.KaplanMeierBuilder, "step")}
+                if cls is explorers.InterimMonitor:
+                    assert control.max == ex.params["events_planned"] - 1
+                else:
+                    assert control.max == ex.result.fit.time.size
             for value in (control.min, control.max):
                 control.value = value           # drive the control like a learner
                 assert ex.params[p.name] == value
@@ -85,7 +91,8 @@ def test_widget_has_labelled_controls_that_cannot_produce_invalid_input(cls):
         assert ex._controls[first.name].value == first.options[-1]
         return
     ex.update(**{first.name: first.default})
-    assert ex._controls[first.name].value == first.default
+    control = ex._controls[first.name]
+    assert control.value == min(first.default, control.max)  # KaplanMeierBuilder: last row
 
 
 @pytest.mark.parametrize("cls", explorers.ALL, ids=lambda c: c.__name__)
@@ -490,3 +497,13 @@ def test_interim_monitor_p_slider_holds_the_trials_p_exactly():
     assert abs(k - round(k)) < 1e-9
     assert p.min < 1.01e-4 and 0.49 < p.max < 0.5
     assert explorers.june_2019_interim()["p_one_sided"] == 0.06
+
+
+def test_kaplan_meier_builder_step_slider_ends_at_the_last_row():
+    ex = explorers.KaplanMeierBuilder()
+    ex.widget
+    assert ex._controls["step"].max == ex.result.fit.time.size == 16   # 6-MP: 16 distinct times
+    ex._controls["group"].value = "placebo"
+    assert ex._controls["step"].max == ex.result.fit.time.size
+    ex._controls["step"].value = 3                                       # a learner steps back
+    assert ex.params["step"] == 3 and ex.result.row == 2
