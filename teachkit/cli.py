@@ -17,7 +17,6 @@ import importlib
 import importlib.util
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -74,10 +73,11 @@ def _cmd_lessons(args) -> int:
         return 2
     cmd = voila_command(source, args.port, preheat=not args.no_preheat, open_browser=args.open)
     print(f"Serving the lessons in {source} at http://localhost:{args.port}/", flush=True)
-    try:
-        return subprocess.call(cmd, cwd=source)
-    except KeyboardInterrupt:
-        return 0
+    # Become the Voila process (voila.json is read from the working directory): signals
+    # such as Ctrl-C or a terminate then reach Voila itself, and no server is left behind.
+    os.chdir(source)
+    os.execv(cmd[0], cmd)
+    return 0  # pragma: no cover - execv does not return
 
 
 def _version(name: str) -> str | None:

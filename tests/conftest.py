@@ -76,7 +76,9 @@ class VoilaServer:
         cmd = command(self.port) if command else voila_command(root, self.port, preheat=preheat)
         self.started = time.perf_counter()
         self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(cmd, cwd=root, stdout=self._log, stderr=subprocess.STDOUT)
+        # Its own session, so stop() can end Voila and every kernel it started.
+        self.proc = subprocess.Popen(cmd, cwd=root, stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
         self._wait_until_up()
 
     def _wait_until_up(self, timeout: float = 60.0):
@@ -98,12 +100,18 @@ class VoilaServer:
         return self.log_path.read_text()[-4000:]
 
     def stop(self):
-        self.proc.terminate()
+        import signal
+
         try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
             self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self._log.close()
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=20)
+        except ProcessLookupError:
+            pass
+        if not self._log.closed:
+            self._log.close()
 
 
 def require_chromium(in_ci: bool = IN_CI) -> str:

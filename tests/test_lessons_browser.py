@@ -164,3 +164,13 @@ def test_make_lessons_serves_lesson_00(start_voila, watched_page, timings):
     # The tree page lists the lessons (classic tree, as on Binder).
     page.goto(f"{server.url}/voila/tree", timeout=60_000)
     assert page.locator("a:has-text('00-the-trial.ipynb')").count() == 1
+    # Stopping the command stops Voila and every pre-heated kernel: nothing is left behind.
+    import psutil
+
+    voila = psutil.Process(server.proc.pid)
+    assert "voila" in " ".join(voila.cmdline())       # `teachkit lessons` became Voila
+    kernels = voila.children(recursive=True)
+    assert kernels, "pre-heated kernels were expected"
+    server.stop()
+    _gone, alive = psutil.wait_procs([voila, *kernels], timeout=30)
+    assert not alive, f"left running: {[p.pid for p in alive]}"
