@@ -12,13 +12,14 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 # tests run on the very stack students get; other Pythons resolve freely.
 PINS   = $(shell $(BIN)/python -c 'import sys; print("-c binder/requirements.txt" if sys.version_info[:2] == (3, 11) else "")')
 
-.PHONY: lessons test bench release screenshots clean help
+.PHONY: lessons test test-matrix bench release clean help
 
 help:
 	@echo "make lessons   serve the lessons with Voila on http://localhost:$(PORT)/"
 	@echo "make test      run the whole test suite (unit, notebooks, browser, nbgrader)"
 	@echo "make bench     print the speed tables of tests/benchmarks/"
 	@echo "make release   nbgrader: generate the student version of every assignment"
+	@echo "make test-matrix  library tests on each of MATRIX=\"$(MATRIX)\" (python3.X on PATH)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +43,23 @@ lessons: $(VENV)/.stamp-lessons
 test: $(VENV)/.stamp-test
 	$(BIN)/python -m pytest
 
+# The library's own tests (no browser, Voila or nbgrader) on the other supported Pythons,
+# each in its own .venv-3.X with the newest releases pip resolves (a declared variant of
+# the Binder stack: see tests/test_binder.py).
+MATRIX ?= 3.10 3.12 3.13
+LIBRARY_TESTS := tests/test_survival.py tests/test_cox.py tests/test_tables.py \
+	tests/test_datasets.py tests/test_sequential.py tests/test_design.py tests/test_risk.py \
+	tests/test_aall1331.py tests/test_cohort.py tests/test_simulate.py tests/test_plots.py \
+	tests/test_explorers.py teachkit
+
+test-matrix:
+	@for v in $(MATRIX); do \
+	  echo "== Python $$v"; \
+	  [ -x .venv-$$v/bin/python ] || python$$v -m venv .venv-$$v || exit 1; \
+	  .venv-$$v/bin/python -m pip --disable-pip-version-check -q install -e ".[test]" || exit 1; \
+	  .venv-$$v/bin/python -m pytest -q $(LIBRARY_TESTS) || exit 1; \
+	done
+
 bench: $(VENV)/.stamp-test
 	@for f in tests/benchmarks/bench_*.py; do \
 	  echo "== $$f"; $(BIN)/python $$f || exit 1; echo; \
@@ -54,4 +72,4 @@ release: $(VENV)/.stamp-test
 	@echo "Student versions are in lessons/exercises/release/ (see lessons/exercises/README.md)"
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-3.* build dist *.egg-info .pytest_cache
