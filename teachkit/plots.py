@@ -148,11 +148,13 @@ def _new_figure(figsize):
     return fig
 
 
-def _figure_and_axes(ax, figsize):
+def _figure_and_axes(ax, figsize, rect=None):
+    """The given axes and their figure, or a new figure of ``figsize`` with one axes
+    (filling ``rect`` in figure coordinates when given)."""
     if ax is None:
         fig = _new_figure(figsize)
         with style():
-            ax = fig.add_subplot(1, 1, 1)
+            ax = fig.add_axes(rect) if rect is not None else fig.add_subplot(1, 1, 1)
         return fig, ax
     if not isinstance(ax, matplotlib.axes.Axes):
         raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
@@ -294,11 +296,7 @@ def patient_flow(ax=None, *, reasons=True):
     """
     if not isinstance(reasons, bool):
         raise TypeError(f"reasons must be True or False, got {reasons!r}")
-    if ax is None:
-        fig = _new_figure((9, 7.5))
-        ax = fig.add_axes((0.005, 0.0, 0.99, 0.9))
-    else:
-        fig, ax = _figure_and_axes(ax, None)
+    fig, ax = _figure_and_axes(ax, (9, 7.5), rect=(0.005, 0.0, 0.99, 0.9))
     ax.set_axis_off()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
@@ -486,11 +484,7 @@ def arm_comparison(endpoint, ax=None):
     """
     if not isinstance(endpoint, str) or endpoint not in ARM_ENDPOINTS:
         raise ValueError(f"endpoint must be one of {tuple(ARM_ENDPOINTS)}, got {endpoint!r}")
-    if ax is None:
-        fig = _new_figure((8, 4.8))
-        ax = fig.add_axes((0.02, 0.01, 0.96, 0.8))
-    else:
-        fig, ax = _figure_and_axes(ax, None)
+    fig, ax = _figure_and_axes(ax, (8, 4.8), rect=(0.02, 0.01, 0.96, 0.8))
     ax.set_axis_off()
     gx, gy = np.meshgrid(np.arange(10), np.arange(10)[::-1])  # fill row by row from the top
     gx, gy = gx.ravel(), gy.ravel()
