@@ -1,0 +1,387 @@
+"""The machinery every explorer shares: :class:`Param` (one description drives
+validation *and* the control) and :class:`Explorer` (compute -> in-place update -> PNG ->
+widget).  See :mod:`teachkit.explorers` for the contract an explorer follows.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from teachkit import plots
+from teachkit.explorers._png import _encode_png
+
+#: Shown wherever the synthetic cohort appears.
+SYNTHETIC_NOTE = "synthetic, calibrated to published summaries"
+
+
+# --------------------------------------------------------------------------------------
+# Parameters: one description drives validation *and* the control
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of an explorer and the control that sets it.
+
+    ``kind`` is ``"float"``, ``"int"``, ``"log"`` (a float on a log-scale slider),
+    ``"choice"`` (one of ``options``), ``"bool"``, ``"seed"`` (a non-negative integer
+    changed by a "new sample" button) or ``"indices"`` (a set of integers in
+    ``[min, max]``, chosen in a multiple-selection list).  Validation and the control
+    share ``min``/``max``/``options``, so a control cannot produce a value that
+    :meth:`validate` rejects.
+    """
+
+    name: str
+    label: str
+    kind: str
+    default: Any
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    options: tuple = ()
+    option_labels: tuple = ()
+    optional: bool = False  # None allowed (e.g. "MRD not measured")
+    continuous: bool = True  # redraw while a slider is dragged
+    help: str = ""
+
+    def validate(self, value):
+        """Return the value in canonical form or raise ``ValueError``/``TypeError`` naming it."""
+        name = self.name
+        if value is None:
+            if self.optional:
+                return None
+            raise ValueError(f"{name} must not be None")
+        if self.kind in ("float", "log"):
+            if isinstance(value, bool) or not isinstance(value, (Real, np.floating, np.integer)):
+                raise ValueError(f"{name} must be a number, got {value!r}")
+            value = float(value)
+            if not math.isfinite(value) or not (self.min <= value <= self.max):
+                raise ValueError(f"{name} must be between {self.min:g} and {self.max:g}, got {value!r}")
+            return value
+        if self.kind in ("int", "seed"):
+            if isinstance(value, bool) or not isinstance(value, (Integral, np.integer)):
+                raise ValueError(f"{name} must be an integer, got {value!r}")
+            value = int(value)
+            low = 0 if self.kind == "seed" else self.min
+            high = 2**32 - 1 if self.kind == "seed" else self.max
+            if not low <= value <= high:
+                raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+            return value
+        if self.kind == "choice":
+            if value not in self.options:
+                raise ValueError(f"{name} must be one of {self.options}, got {value!r}")
+            return value
+        if self.kind == "bool":
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False, got {value!r}")
+            return bool(value)
+        if self.kind == "indices":
+            try:
+                items = tuple(sorted(set(value)))
+            except TypeError:
+                raise ValueError(f"{name} must be a collection of integers, got {value!r}") from None
+            for i in items:
+                if isinstance(i, bool) or not isinstance(i, (Integral, np.integer)) or not (
+                        self.min <= i <= self.max):
+                    raise ValueError(f"{name} must hold integers between {self.min} and "
+                                     f"{self.max}, got {i!r}")
+            return tuple(int(i) for i in items)
+        raise ValueError(f"unknown parameter kind {self.kind!r} for {name}")  # pragma: no cover
+
+    # ---- the control ------------------------------------------------------------------
+    def make_control(self):
+        import ipywidgets as W
+
+        style = {"description_width": "initial"}
+        # Fill the grid cell: with width "auto" a long label leaves the slider track no room.
+        layout = W.Layout(width="100%", min_width="260px")
+        common = dict(description=self.label, style=style, layout=layout,
+                      tooltip=self.help or self.label)
+        if self.kind == "float":
+            return W.FloatSlider(value=self.default, min=self.min, max=self.max, step=self.step,
+                                 continuous_update=self.continuous, readout_format=".3g", **common)
+        if self.kind == "log":
+            return W.FloatLogSlider(value=self.default, min=math.log10(self.min),
+                                    max=math.log10(self.max), step=self.step or 0.05, base=10,
+                                    continuous_update=self.continuous, readout_format=".3g",
+                                    **common)
+        if self.kind == "int":
+            return W.IntSlider(value=self.default, min=self.min, max=self.max,
+                               step=self.step or 1, continuous_update=self.continuous, **common)
+        if self.kind == "choice":
+            labels = self.option_labels or tuple(str(o) for o in self.options)
+            return W.Dropdown(options=list(zip(labels, self.options)), value=self.default,
+                              **common)
+        if self.kind == "bool":
+            return W.Checkbox(value=self.default, indent=False, **common)
+        if self.kind == "seed":
+            return W.Button(description=self.label, tooltip=self.help or self.label,
+                            icon="refresh", layout=W.Layout(width="auto"))
+        if self.kind == "indices":
+            labels = self.option_labels or tuple(str(i) for i in range(self.min, self.max + 1))
+            return W.SelectMultiple(options=list(zip(labels, range(self.min, self.max + 1))),
+                                    value=tuple(self.default), rows=8, **common)
+        raise ValueError(f"unknown parameter kind {self.kind!r}")  # pragma: no cover
+
+    def control_value(self, value):
+        """The value the control shows for a (valid) parameter value."""
+        return tuple(value) if self.kind == "indices" else value
+
+
+# --------------------------------------------------------------------------------------
+# The base class
+# --------------------------------------------------------------------------------------
+
+def _short_message(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if len(text) > 220:
+        text = text[:217] + "..."
+    return text
+
+
+class Explorer:
+    """Base class: parameters, compute, in-place update, PNG view and widget."""
+
+    #: Title shown above the controls.
+    title: str = ""
+    #: The parameters (and controls) of the explorer.
+    PARAMS: tuple[Param, ...] = ()
+    #: Figure size in inches (at 100 dpi).
+    FIGSIZE: tuple[float, float] = (9.0, 5.5)
+    #: Seconds of compute above which a progress bar is shown (TrialReplayer).
+    PROGRESS_AFTER = 1.0
+
+    def __init__(self, **params):
+        self._params_by_name = {p.name: p for p in self.PARAMS}
+        self.params = self.validate({**self.defaults(), **params})
+        self.result = None
+        self.error: str | None = None
+        self.png: bytes = b""
+        self._controls: dict = {}
+        self._widget = None
+        self._syncing = False
+        self._animated: list = []
+        self._background = None
+        self._background_key = None
+        with plots.style():
+            self.figure = Figure(figsize=self.FIGSIZE, dpi=100)
+            FigureCanvasAgg(self.figure)
+            self._setup(self.figure)
+        self.update()
+
+    # ---- parameters ---------------------------------------------------------------------
+    @classmethod
+    def defaults(cls) -> dict:
+        return {p.name: p.default for p in cls.PARAMS}
+
+    def validate(self, params: dict) -> dict:
+        """Check every parameter (unknown names included); return the canonical dict."""
+        known = {p.name: p for p in self.PARAMS}
+        out = {}
+        for name, value in params.items():
+            if name not in known:
+                raise ValueError(f"unknown parameter {name!r} for {type(self).__name__}; "
+                                 f"known: {', '.join(known)}")
+            out[name] = known[name].validate(value)
+        self._check_together(out)
+        return out
+
+    def _check_together(self, params: dict) -> None:
+        """Cross-parameter checks (subclasses); raise ValueError naming the parameter."""
+
+    @classmethod
+    def example_params(cls) -> list[dict]:
+        """Parameter sets sweeping the controls (tests and benchmarks drive these)."""
+        raise NotImplementedError
+
+    # ---- compute and view (subclasses) ---------------------------------------------------
+    def compute(self, **params):
+        """Pure: the result for these parameters (missing ones take their defaults)."""
+        raise NotImplementedError
+
+    def _setup(self, fig) -> None:
+        """Create the axes and artists once."""
+        raise NotImplementedError
+
+    def _draw(self, result) -> None:
+        """Update the artists from a result (no new artists per move)."""
+        raise NotImplementedError
+
+    def _full_params(self, params: dict) -> dict:
+        return self.validate({**self.defaults(), **params})
+
+    # ---- drawing: a cached static background + the artists that move ---------------------
+    def _dyn(self, artist):
+        """Mark an artist as moving: redrawn on every update over a cached background."""
+        artist.set_animated(True)
+        self._animated.append(artist)
+        return artist
+
+    def _legend(self, ax, **kwargs):
+        """A static legend (part of the cached background: placed where the moving
+        artists rarely go, since they are drawn over the background)."""
+        return ax.legend(**kwargs)
+
+    def _layout_key(self):
+        """Anything that changes the static part of the figure (axis limits, labels...).
+
+        When it changes, the whole figure is drawn again and the background re-cached;
+        otherwise only the moving artists are drawn (Agg blitting).
+        """
+        return None
+
+    def _render(self) -> bytes:
+        canvas = self.figure.canvas
+        key = self._layout_key()
+        if self._background is None or key != self._background_key:
+            canvas.draw()  # everything but the moving artists
+            self._background = canvas.copy_from_bbox(self.figure.bbox)
+            self._background_key = key
+        else:
+            canvas.restore_region(self._background)
+        renderer = canvas.get_renderer()
+        for artist in sorted(self._animated, key=lambda a: a.get_zorder()):
+            if artist.get_visible():
+                artist.draw(renderer)
+        return _encode_png(canvas)
+
+    def save_png(self, path) -> None:
+        """Write the current picture (the same bytes the widget shows) to ``path``."""
+        with open(path, "wb") as fh:
+            fh.write(self.png)
+
+    # ---- update -------------------------------------------------------------------------
+    def update(self, **changes):
+        """Apply parameter changes, recompute, redraw in place; return the result.
+
+        Invalid values raise ``ValueError`` naming the parameter (nothing changes).
+        If the computation itself fails, the explorer shows a short message, keeps
+        its last picture, and ``update`` returns ``None``.
+        """
+        params = self.validate({**self.params, **changes})
+        self.params = params
+        self._sync_controls(changes)
+        try:
+            result = self.compute(**params)
+            with plots.style():
+                self._draw(result)
+        except Exception as exc:  # shown to the learner as one readable line
+            self.error = _short_message(exc)
+            self._show_message(f"Cannot show this: {self.error}", error=True)
+            return None
+        self.error = None
+        self.result = result
+        self.png = self._render()
+        if self._widget is not None:
+            self._image.value = self.png
+            self._show_message(self._note(result))
+            self._update_views(result)
+        return result
+
+    def _update_views(self, result) -> None:
+        """Update widgets other than the picture (subclasses: HTML tables...)."""
+
+    def _note(self, result) -> str:
+        """A one-line HTML note under the controls (subclasses may override)."""
+        return ""
+
+    # ---- widget -------------------------------------------------------------------------
+    @property
+    def widget(self):
+        """The ipywidgets layout (built on first use)."""
+        if self._widget is None:
+            self._widget = self._build_widget()
+        return self._widget
+
+    def _ipython_display_(self):  # pragma: no cover - notebook only
+        from IPython.display import display
+
+        display(self.widget)
+
+    def _build_widget(self):
+        import ipywidgets as W
+
+        for p in self.PARAMS:
+            control = p.make_control()
+            if p.kind == "seed":
+                control.on_click(lambda _b, name=p.name: self._on_control(
+                    name, (self.params[name] + 1) % 2**32))
+            else:
+                control.observe(lambda ch, name=p.name: self._on_control(name, ch["new"]),
+                                names="value")
+            self._controls[p.name] = control
+        self._message = W.HTML(value="", layout=W.Layout(min_height="1.6em"))
+        self._image = W.Image(value=self.png, format="png",
+                              layout=W.Layout(width="100%", max_width=f"{int(self.FIGSIZE[0] * 100)}px",
+                                              height="auto"))
+        self._progress = W.IntProgress(value=0, min=0, max=100, description="working",
+                                       layout=W.Layout(visibility="hidden", width="50%"))
+        header = W.HTML(f"<h3 style='margin:0.2em 0'>{html.escape(self.title)}</h3>")
+        controls = W.GridBox(list(self._controls.values()) + self._extra_controls(),
+                             layout=W.Layout(grid_template_columns="repeat(auto-fill, minmax(400px, 1fr))",
+                                             grid_gap="4px 12px"))
+        self._show_message(self._note(self.result) if self.result is not None else "")
+        box = W.VBox([header, controls, self._progress, self._message, self._image] +
+                     self._extra_views())
+        if self.result is not None:
+            self._update_views(self.result)
+        return box
+
+    def _extra_controls(self) -> list:
+        return []
+
+    def _extra_views(self) -> list:
+        return []
+
+    def _on_control(self, name, value):
+        if self._syncing:
+            return
+        try:
+            self.update(**{name: value})
+        except (ValueError, TypeError) as exc:  # cannot happen from a control; never a traceback
+            self._show_message(f"Cannot use this value: {_short_message(exc)}", error=True)
+
+    def _on_control_pair(self, changes: dict):
+        if self._syncing:
+            return
+        try:
+            self.update(**changes)
+        except (ValueError, TypeError) as exc:
+            self._show_message(f"Cannot use this value: {_short_message(exc)}", error=True)
+
+    def _sync_controls(self, changes):
+        if self._widget is None:
+            return
+        self._syncing = True
+        try:
+            for name in changes:
+                control = self._controls.get(name)
+                p = self._params_by_name[name]
+                if control is not None and p.kind != "seed":
+                    control.value = p.control_value(self.params[name])
+        finally:
+            self._syncing = False
+
+    def _show_message(self, text: str, error: bool = False):
+        if self._widget is None and not hasattr(self, "_message"):
+            return
+        colour = "#B00020" if error else "#333333"
+        body = html.escape(text) if error else text
+        self._message.value = f"<span style='color:{colour}'>{body}</span>" if body else ""
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({shown})"
+
+
+def _result_repr(self) -> str:
+    fields = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items()
+                       if not isinstance(v, np.ndarray) or v.size <= 6)
+    return f"{type(self).__name__}({fields})"

@@ -1,0 +1,166 @@
+"""Group-sequential stopping boundaries: alpha spending, efficacy and futility boundaries
+on the Z, P and hazard-ratio scales, and power.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from teachkit import plots
+from teachkit.explorers._base import Explorer, Param, _result_repr
+
+
+_SPENDING_LABELS = ("O'Brien-Fleming type (Lan-DeMets)", "Pocock type (Lan-DeMets)",
+                    "Hwang-Shih-DeCani (gamma)", "Kim-DeMets power (rho)",
+                    "classical O'Brien-Fleming", "classical Pocock")
+_SPENDINGS = ("obrien-fleming", "pocock", "hwang-shih-decani", "power",
+              "classical-obrien-fleming", "classical-pocock")
+
+
+@dataclass(frozen=True)
+class BoundaryResult:
+    """A group-sequential design, its power at a hazard ratio, and the per-look numbers."""
+
+    design: Any                         # teachkit.sequential.GroupSequentialDesign
+    drift: float                        # drift_from_hazard_ratio(hazard_ratio, events_planned)
+    alpha_per_look: np.ndarray          # alpha spent at each look (increments)
+    power_cumulative: np.ndarray        # P(reject by look k | HR), futility obeyed
+    power: float                        # futility obeyed (binding view)
+    power_ignoring_futility: float      # futility ignored (non-binding view)
+    hr_efficacy: np.ndarray             # the efficacy boundary as a hazard ratio
+
+    __repr__ = _result_repr
+
+
+def _look_fractions(n_looks, first_look):
+    """First look at ``first_look``, the others equally spaced up to 1."""
+    if n_looks == 1:
+        return np.array([1.0])
+    return np.concatenate(([first_look], np.linspace(first_look, 1.0, n_looks)[1:]))
+
+
+class BoundaryExplorer(Explorer):
+    """Number and timing of looks, alpha-spending family and its parameter -> efficacy and
+    futility boundaries on the Z, nominal-P and HR scales, alpha spent per look, power.
+
+    Uses :func:`teachkit.sequential.group_sequential_design` (Lan & DeMets 1983; futility
+    by testing the alternative, as AALL1331 did) and
+    :func:`teachkit.sequential.drift_from_hazard_ratio`.
+
+    >>> r = BoundaryExplorer().compute()
+    >>> r.design.z_efficacy.round(3)
+    array([3.71 , 2.511, 1.993])
+    """
+
+    title = "Boundary explorer: alpha spending, stopping boundaries and power"
+    FIGSIZE = (10.0, 6.6)
+    PARAMS = (
+        Param("n_looks", "Number of looks", "int", 3, min=1, max=6),
+        Param("first_look", "First look at information fraction", "float", 1 / 3, min=0.1,
+              max=0.9, step=0.01),
+        Param("spending", "Spending family", "choice", "obrien-fleming", options=_SPENDINGS,
+              option_labels=_SPENDING_LABELS),
+        Param("gamma", "Hwang-Shih-DeCani gamma", "float", -4.0, min=-10.0, max=4.0, step=0.5),
+        Param("rho", "Kim-DeMets rho", "float", 3.0, min=0.5, max=6.0, step=0.25),
+        Param("alpha", "One-sided alpha", "float", 0.025, min=0.005, max=0.05, step=0.005),
+        Param("futility", "Futility rule (test the alternative)", "bool", True),
+        Param("futility_alpha", "Futility level", "float", 0.024, min=0.005, max=0.2, step=0.001),
+        Param("hazard_ratio", "Hazard ratio (power, HR scale)", "float", 0.58, min=0.4, max=0.9,
+              step=0.01),
+        Param("events_planned", "Events planned", "int", 131, min=40, max=400),
+    )
+
+    @classmethod
+    def example_params(cls):
+        return [cls.defaults(), dict(n_looks=1), dict(n_looks=6, first_look=0.2),
+                dict(spending="pocock"), dict(spending="hwang-shih-decani", gamma=-2.0),
+                dict(spending="power", rho=1.5, futility=False),
+                dict(spending="classical-obrien-fleming", n_looks=4),
+                dict(spending="classical-pocock", futility_alpha=0.1),
+                dict(alpha=0.05, hazard_ratio=0.75, events_planned=300, first_look=0.6)]
+
+    def compute(self, **params):
+        from teachkit import sequential
+
+        p = self._full_params(params)
+        t = _look_fractions(p["n_looks"], p["first_look"])
+        drift = sequential.drift_from_hazard_ratio(p["hazard_ratio"], p["events_planned"])
+        parameter = {"hwang-shih-decani": p["gamma"], "power": p["rho"]}.get(p["spending"])
+        futility = dict(futility_alpha=p["futility_alpha"], futility_drift=drift) \
+            if p["futility"] and p["n_looks"] > 1 else {}
+        design = sequential.group_sequential_design(t, alpha=p["alpha"], spending=p["spending"],
+                                                    parameter=parameter, **futility)
+        cum = design.rejection_probabilities(drift)
+        hr = np.exp(-design.z_efficacy / np.sqrt(t * p["events_planned"] / 4.0))
+        return BoundaryResult(design, drift, np.diff(design.alpha_spent, prepend=0.0), cum,
+                              float(cum[-1]), design.power(drift, futility=False), hr)
+
+    def _setup(self, fig):
+        axes = {"z": fig.add_axes((0.07, 0.47, 0.25, 0.34)),
+                "p": fig.add_axes((0.415, 0.47, 0.25, 0.34)),
+                "hr": fig.add_axes((0.75, 0.47, 0.24, 0.34))}
+        self._panel = plots.BoundaryPanel(axes, x_label="Information fraction")
+        for a in self._panel.artists():
+            self._dyn(a)
+        for scale, ax in axes.items():
+            ax.set_xlabel("Information fraction", fontsize=11)
+            ax.yaxis.label.set_size(10.5)
+        axes["z"].set_ylabel("Z (> 0 favours blinatumomab)")
+        axes["hr"].set_ylabel("Hazard ratio")
+        axes["z"].legend(loc="upper left", bbox_to_anchor=(0.0, 1.16), ncol=3, fontsize=10,
+                         borderaxespad=0)
+        self._ax_alpha = ax = fig.add_axes((0.07, 0.08, 0.38, 0.26))
+        self._alpha_bars = self._dyn(plots.BarCollection(ax, np.arange(1, 7), 0.6,
+                                                          color=plots.OKABE_ITO["sky_blue"]))
+        ax.set_xlim(0.4, 6.6)
+        ax.set_xticks(np.arange(1, 7))
+        ax.set_xlabel("Look")
+        ax.set_ylabel("Alpha spent at look")
+        ax.set_ylim(0, 0.05 * 1.15)  # the largest alpha of the control: a fixed scale
+        self._ax_power = ax = fig.add_axes((0.58, 0.08, 0.38, 0.26))
+        self._power_bars = self._dyn(plots.BarCollection(ax, np.arange(1, 7), 0.6,
+                                                          color=plots.EFFICACY_COLOR))
+        ax.set_xlim(0.4, 6.6)
+        ax.set_ylim(0, 1)
+        ax.set_xticks(np.arange(1, 7))
+        ax.set_xlabel("Look")
+        ax.set_ylabel("P(stopped for efficacy by look)", fontsize=10)
+        self._alpha_texts = [self._dyn(self._ax_alpha.text(k, 0, "", ha="center", va="bottom",
+                                                           fontsize=8.5)) for k in range(1, 7)]
+        self._power_texts = [self._dyn(self._ax_power.text(k, 0, "", ha="center", va="bottom",
+                                                           fontsize=8.5)) for k in range(1, 7)]
+        self._title = self._dyn(fig.suptitle("", x=0.01, ha="left", fontsize=12.5,
+                                             fontweight="bold"))
+
+    def _draw(self, r):
+        p = self.params
+        d = r.design
+        self._panel.update(d, p["events_planned"])
+        k = d.n_looks
+        alpha = np.zeros(6)
+        alpha[:k] = r.alpha_per_look
+        power = np.zeros(6)
+        power[:k] = r.power_cumulative
+        self._alpha_bars.set_values(alpha)
+        self._power_bars.set_values(power)
+        for i in range(6):
+            shown = i < k
+            self._alpha_texts[i].set_text(f"{alpha[i]:.4f}" if shown else "")
+            self._alpha_texts[i].set_y(alpha[i])
+            self._power_texts[i].set_text(f"{power[i]:.2f}" if shown else "")
+            self._power_texts[i].set_y(power[i])
+        fut = (f"futility at {p['futility_alpha']:g}: power {r.power:.1%} if obeyed, "
+               f"{r.power_ignoring_futility:.1%} if ignored") if d.has_futility \
+            else f"power {r.power:.1%}"
+        self._title.set_text(f"{k} look(s), {d._label()} spending, one-sided alpha {p['alpha']:g}\n"
+                             f"HR {p['hazard_ratio']:g} with {p['events_planned']} events: {fut}")
+
+    def _note(self, r):
+        d = r.design
+        cells = ", ".join(f"look {i + 1}: Z ≥ {z:.3f} (P ≤ {pp:.4f})"
+                          for i, (z, pp) in enumerate(zip(d.z_efficacy, d.p_efficacy)))
+        return html.escape(cells)

@@ -1,0 +1,71 @@
+"""The "Check yourself" question that ends every lesson: multiple choice, immediate
+feedback, the right answer computed by the lesson with teachkit.
+"""
+
+from __future__ import annotations
+
+import html
+
+
+class CheckYourself:
+    """A multiple-choice question with immediate feedback, for the end of a lesson.
+
+    The lesson computes the right answer with teachkit and passes it in, so the
+    question stays true when the numbers change.  ``right`` and ``wrong`` are HTML
+    explanations shown after a right or a wrong choice.
+
+    >>> q = CheckYourself("Did Z cross 2.64?", ["Yes", "No"], answer="No",
+    ...                   right="Z = 1.55 is below 2.64.", wrong="Compare Z with 2.64.")
+    >>> q.choose("Yes")
+    False
+    >>> "Not quite" in q.feedback
+    True
+    >>> q.choose("No"), "Right" in q.feedback
+    (True, True)
+    """
+
+    RIGHT = "<b style='color:#009E73'>Right.</b> "
+    WRONG = "<b style='color:#D55E00'>Not quite.</b> "
+
+    def __init__(self, question: str, options, answer, right: str = "", wrong: str = ""):
+        if not isinstance(question, str) or not question.strip():
+            raise ValueError("question must be a non-empty string")
+        options = list(options)
+        if len(options) < 2 or len(set(options)) != len(options):
+            raise ValueError(f"options must hold at least two different choices, got {options!r}")
+        if answer not in options:
+            raise ValueError(f"answer must be one of the options {options!r}, got {answer!r}")
+        self.question, self.options, self.answer = question, options, answer
+        self.right, self.wrong = right, wrong
+        self.feedback = ""
+        self._widget = None
+
+    def choose(self, option) -> bool:
+        """Record a learner's choice; return whether it is right (and set ``feedback``)."""
+        if option not in self.options:
+            raise ValueError(f"option must be one of {self.options!r}, got {option!r}")
+        correct = option == self.answer
+        self.feedback = (self.RIGHT + self.right) if correct else (self.WRONG + self.wrong)
+        if self._widget is not None:
+            self._feedback.value = self.feedback
+        return correct
+
+    @property
+    def widget(self):
+        """The question, radio buttons and a feedback line (built on first use)."""
+        if self._widget is None:
+            import ipywidgets as W
+
+            self._buttons = W.RadioButtons(options=self.options, value=None,
+                                           layout=W.Layout(width="auto"))
+            self._feedback = W.HTML(self.feedback)
+            self._buttons.observe(lambda change: change["new"] is not None and
+                                  self.choose(change["new"]), names="value")
+            self._widget = W.VBox([W.HTML(f"<b>{html.escape(self.question)}</b>"),
+                                   self._buttons, self._feedback])
+        return self._widget
+
+    def _ipython_display_(self):  # pragma: no cover - notebook only
+        from IPython.display import display
+
+        display(self.widget)

@@ -1,0 +1,208 @@
+"""Interim monitoring: what the data monitoring committee saw at a look (Z, B-value,
+boundaries, conditional power, the verdict of each rule), with the trial's June 2019
+interim as a preset.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from teachkit import plots
+from teachkit.explorers._base import Explorer, Param, _result_repr, _short_message
+
+
+#: The AALL1331 interim look (Results, Early Closure of Randomization; Methods, Statistical
+#: Analysis): 80 of 131 events, one-sided P = .06, design HR 0.58, futility at .024.
+def june_2019_interim() -> dict:
+    """The parameters of the trial's June 2019 interim analysis, from :mod:`teachkit.aall1331`.
+
+    >>> june_2019_interim()["events"], june_2019_interim()["p_one_sided"]
+    (80, 0.06)
+    """
+    from teachkit import aall1331
+
+    f = aall1331.fact
+    return dict(events=int(f("interim.events").value),
+                events_planned=int(f("interim.events_planned").value),
+                observed="P value", p_one_sided=float(f("interim.p_dfs").value),
+                hazard_ratio_design=float(f("design.hazard_ratio").value),
+                futility_alpha=float(f("design.futility_alpha").value),
+                spending=str(f("design.efficacy_spending").value))
+
+
+@dataclass(frozen=True)
+class InterimResult:
+    """The monitoring committee's numbers at one look, and the verdict per rule."""
+
+    report: Any                 # teachkit.sequential.InterimReport
+    drift_trend: float          # B(t) / t, the current trend as a drift
+    verdicts: tuple             # (rule, met?, explanation) per rule
+
+    __repr__ = _result_repr
+
+
+class InterimMonitor(Explorer):
+    """Events observed and the observed P (or hazard ratio) -> Z, B-value, the boundaries
+    at this look, conditional powers, and the verdict of each stopping rule.  The preset
+    button reproduces the trial's June 2019 interim: 80 of 131 events, P = .06, critical
+    P = .004 (Results, Early Closure of Randomization).
+
+    Uses :func:`teachkit.sequential.interim_report` (Lan & DeMets 1983 at the observed
+    information; Lan & Wittes 1988 B-values and conditional power).
+
+    >>> r = InterimMonitor().compute(**june_2019_interim())
+    >>> round(r.report.p_efficacy, 4), r.report.efficacy_met
+    (0.0041, False)
+    """
+
+    title = "Interim monitor: what the data monitoring committee saw"
+    FIGSIZE = (10.0, 5.6)
+    PARAMS = (
+        Param("events", "Events observed", "int", 80, min=10, max=399),
+        Param("events_planned", "Events planned", "int", 131, min=40, max=400),
+        Param("observed", "Observed result given as", "choice", "P value",
+              options=("P value", "hazard ratio")),
+        # A log slider's values are min * 10**(k * step): range chosen so that the trial's
+        # P = .06 lies on the grid (0.06 * 10**(-139 * 0.02) ~ 1e-4 to 0.06 * 10**(46 * 0.02)
+        # ~ 0.5); otherwise the browser snaps the preset to 0.0603.
+        Param("p_one_sided", "Observed one-sided P", "log", 0.06, min=0.06 * 10 ** (-139 * 0.02),
+              max=0.06 * 10 ** (46 * 0.02), step=0.02),
+        Param("hazard_ratio", "Observed hazard ratio", "float", 0.70, min=0.3, max=1.5,
+              step=0.01),
+        Param("hazard_ratio_design", "Design hazard ratio", "float", 0.58, min=0.4, max=0.9,
+              step=0.01),
+        Param("futility_alpha", "Futility level", "float", 0.024, min=0.005, max=0.2, step=0.001,
+              help="level at which the design effect is tested: below it, stop for futility"),
+        Param("spending", "Spending family", "choice", "obrien-fleming",
+              options=("obrien-fleming", "pocock"),
+              option_labels=("O'Brien-Fleming type", "Pocock type")),
+    )
+
+    def _check_together(self, params):
+        if "events" in params and "events_planned" in params and \
+                params["events"] >= params["events_planned"]:
+            raise ValueError(f"events ({params['events']}) must be below events_planned "
+                             f"({params['events_planned']}) at an interim look")
+
+    @classmethod
+    def example_params(cls):
+        return [june_2019_interim(), dict(events=44), dict(events=120, p_one_sided=0.001),
+                dict(observed="hazard ratio", hazard_ratio=0.55, events=87),
+                dict(observed="hazard ratio", hazard_ratio=1.2, events=60),
+                dict(p_one_sided=0.4, futility_alpha=0.1), dict(spending="pocock"),
+                dict(events_planned=300, events=150, observed="P value", p_one_sided=0.01)]
+
+    def compute(self, **params):
+        from teachkit import sequential
+
+        p = self._full_params(params)
+        kw = dict(hazard_ratio_design=p["hazard_ratio_design"], futility_alpha=p["futility_alpha"],
+                  spending=p["spending"])
+        if p["observed"] == "P value":
+            report = sequential.interim_report(p["events"], p["events_planned"], p["p_one_sided"], **kw)
+        else:
+            z = -math.log(p["hazard_ratio"]) * math.sqrt(p["events"] / 4.0)  # 1:1, Schoenfeld
+            report = sequential.interim_report(p["events"], p["events_planned"], z=z, **kw)
+        t = report.information_fraction
+        verdicts = (
+            ("efficacy", report.efficacy_met,
+             f"Z = {report.z:.2f} {'≥' if report.efficacy_met else '<'} {report.z_efficacy:.2f} "
+             f"(P {'≤' if report.efficacy_met else '>'} {report.p_efficacy:.4f})"),
+            ("futility", report.futility_met,
+             f"Z = {report.z:.2f} {'<' if report.futility_met else '≥'} {report.z_futility:.2f}"
+             if math.isfinite(report.z_futility) else "no futility rule at this look"),
+        )
+        return InterimResult(report, report.b_value / t, verdicts)
+
+    def _setup(self, fig):
+        self._ax_z = ax = fig.add_axes((0.07, 0.14, 0.27, 0.62))
+        self._bpanel = plots.BoundaryPanel({"z": ax}, x_label="Information fraction")
+        for a in self._bpanel.artists():
+            self._dyn(a)
+        ax.set_title("Boundaries at the observed look", loc="left", fontsize=11)
+        ax.set_ylabel("Z (> 0 favours blinatumomab)", fontsize=10.5)
+        self._ax_b = ax2 = fig.add_axes((0.41, 0.14, 0.27, 0.62))
+        self._vpanel = plots.BValuePanel(ax2, {"design effect": plots.OKABE_ITO["blue"],
+                                              "current trend": plots.OKABE_ITO["orange"],
+                                              "no effect (H0)": plots.OKABE_ITO["sky_blue"]})
+        for a in self._vpanel.artists():
+            self._dyn(a)
+        ax2.set_title("B-value and where it may go", loc="left", fontsize=11)
+        self._legend(ax2, loc="upper left", fontsize=8.5)
+        labels = ("events", "Z (P)", "B = Z√t", "HR (95% CI)", "efficacy", "futility",
+                  "CP design", "CP trend", "CP H0", "pred. power")
+        fig.text(0.705, 0.76, "\n".join(labels), fontsize=9.5, va="top",
+                 family="DejaVu Sans Mono", linespacing=1.45)  # static labels
+        self._report = self._dyn(fig.text(0.81, 0.76, "", fontsize=9.5, va="top",
+                                          family="DejaVu Sans Mono", linespacing=1.45))
+        self._verdict = self._dyn(fig.text(0.71, 0.22, "", fontsize=11.5, va="top",
+                                           fontweight="bold"))
+        self._title = self._dyn(fig.suptitle("", x=0.01, ha="left", fontsize=13,
+                                             fontweight="bold"))
+
+    def _draw(self, r):
+        rep = r.report
+        d = rep.design
+        t = rep.information_fraction
+        self._bpanel.update(d, observed_fractions=[t], observed_z=[rep.z])
+        self._vpanel.update([t], [rep.z], {"design effect": rep.drift_design,
+                                           "current trend": r.drift_trend,
+                                           "no effect (H0)": 0.0},
+                            float(d.z_efficacy[-1]))
+        hr = rep.hazard_ratio
+        self._report.set_text(
+            f"{rep.events:g} / {rep.events_planned:g} (t = {t:.2f})\n"
+            f"{rep.z:.3f} (P = {rep.p_one_sided:.4f})\n"
+            f"{rep.b_value:.3f}\n"
+            f"{hr.estimate:.2f} ({hr.ci_lower:.2f}-{hr.ci_upper:.2f})\n"
+            f"Z ≥ {rep.z_efficacy:.3f} (P ≤ {rep.p_efficacy:.4f})\n"
+            f"Z < {rep.z_futility:.3f}\n"
+            f"{rep.conditional_power_design:.2f}\n"
+            f"{rep.conditional_power_trend:.2f}\n"
+            f"{rep.conditional_power_null:.2f}\n"
+            f"{rep.predictive_power:.2f}")
+        lines = [f"{name}: {'MET' if met else 'not met'}" for name, met, _ in r.verdicts]
+        stop = any(met for _, met, _ in r.verdicts)
+        self._verdict.set_text("\n".join(lines) + ("\n→ a rule says stop" if stop else
+                                                   "\n→ no rule says stop"))
+        self._title.set_text(f"Interim look at {rep.events:g} of {rep.events_planned:g} events "
+                             f"({100 * t:.0f}% information): one-sided P = {rep.p_one_sided:.3f}, "
+                             f"critical P = {rep.p_efficacy:.4f}")
+
+    def _extra_controls(self):
+        import ipywidgets as W
+
+        button = W.Button(description="June 2019 interim (AALL1331)", icon="history",
+                          tooltip="80 of 131 events, one-sided P = .06",
+                          layout=W.Layout(width="auto"))
+        button.on_click(lambda _b: self._preset())
+        return [button]
+
+    def _preset(self):
+        try:
+            self.update(**june_2019_interim())
+        except (ValueError, TypeError) as exc:  # pragma: no cover - the preset is valid
+            self._show_message(f"Cannot use the preset: {_short_message(exc)}", error=True)
+
+    def _update_views(self, r):
+        # events cannot reach events_planned: the slider's maximum follows the plan
+        events = self._controls.get("events")
+        if events is not None:
+            self._syncing = True
+            try:
+                events.max = self.params["events_planned"] - 1
+            finally:
+                self._syncing = False
+
+    def _on_control(self, name, value):
+        if name == "events_planned" and self.params["events"] >= value:
+            # keep the pair valid: pull events below the new plan first
+            return super()._on_control_pair({"events": value - 1, "events_planned": value})
+        return super()._on_control(name, value)
+
+    def _note(self, r):
+        return "; ".join(f"<b>{n}</b>: {'met' if m else 'not met'} ({html.escape(e)})"
+                         for n, m, e in r.verdicts)

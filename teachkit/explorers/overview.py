@@ -1,0 +1,71 @@
+"""The trial at a glance (lesson 00): one published result of AALL1331, both arms, as
+100 patients per arm.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from teachkit import plots
+from teachkit.explorers._base import Explorer, Param, _result_repr
+
+
+@dataclass(frozen=True)
+class EndpointResult:
+    """One published result in both arms (percentages, and counts where the paper gives them)."""
+
+    endpoint: str
+    title: str
+    percent: dict
+    counts: dict | None
+    source: str
+
+    __repr__ = _result_repr
+
+
+class TrialOverview(Explorer):
+    """Pick one of the trial's published results and see it in both arms, as 100
+    patients per arm (an icon array, :func:`teachkit.plots.arm_comparison`).
+
+    The numbers are the paper's (Abstract; Table 2; Results, AE End Point), read from
+    :mod:`teachkit.aall1331` through :data:`teachkit.plots.ARM_ENDPOINTS`.
+
+    >>> r = TrialOverview().compute(endpoint="toxic_deaths")
+    >>> r.counts["chemotherapy"]
+    (5, 97)
+    """
+
+    title = "The trial at a glance: one result, both arms"
+    FIGSIZE = (8.0, 4.8)
+    PARAMS = (
+        Param("endpoint", "Result", "choice", "dfs_2y",
+              options=tuple(plots.ARM_ENDPOINTS),
+              option_labels=tuple(spec["title"] for spec in plots.ARM_ENDPOINTS.values())),
+    )
+
+    @classmethod
+    def example_params(cls):
+        return [dict(endpoint=name) for name in plots.ARM_ENDPOINTS]
+
+    def compute(self, **params):
+        p = self._full_params(params)
+        spec = plots.ARM_ENDPOINTS[p["endpoint"]]
+        return EndpointResult(p["endpoint"], spec["title"], dict(spec["percent"]),
+                              None if spec["counts"] is None else dict(spec["counts"]),
+                              spec["source"])
+
+    def _setup(self, fig):
+        ax = fig.add_axes((0.02, 0.01, 0.96, 0.8))
+        plots.arm_comparison(self.PARAMS[0].default, ax=ax)
+        for artist in plots.set_arm_comparison(ax, self.PARAMS[0].default):
+            self._dyn(artist)
+        self._ax = ax
+
+    def _draw(self, r):
+        plots.set_arm_comparison(self._ax, r.endpoint)
+
+    def _note(self, r):
+        decimals = plots.ARM_ENDPOINTS[r.endpoint]["decimals"]
+        arms = " vs ".join(f"{plots.ARM_LABELS[a]} {r.percent[a]:.{decimals}f}%" for a in r.percent)
+        return f"<b>{html.escape(r.title)}</b>: {html.escape(arms)}"

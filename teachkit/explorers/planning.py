@@ -1,0 +1,152 @@
+"""Planning an event-driven trial: events needed (Schoenfeld), patients needed, and when
+each look is expected.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from teachkit import plots
+from teachkit.explorers._base import Explorer, Param, _result_repr
+from teachkit.explorers._layout import _ceiling
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """Events and patients needed, and when each look is expected."""
+
+    events: Any                 # teachkit.design.EventsRequired
+    patients: float             # patients_required(...) (not rounded)
+    control_hazard: float       # per year, from the control 2-year DFS
+    look_fractions: np.ndarray
+    look_events: np.ndarray
+    look_times: np.ndarray      # years after the first randomization
+    calendar: np.ndarray        # grid of calendar times (years)
+    expected: np.ndarray        # expected events on the grid
+
+    __repr__ = _result_repr
+
+
+class EventsPlanner(Explorer):
+    """Hazard ratio, power, alpha, looks, accrual and follow-up -> events needed
+    (Schoenfeld 1981, inflated for the looks), patients needed, and when each look is
+    expected (uniform accrual, exponential control survival).
+
+    Uses :func:`teachkit.design.events_required`, :func:`teachkit.design.patients_required`,
+    :func:`teachkit.design.expected_events` and :func:`teachkit.design.analysis_times`.
+
+    >>> r = EventsPlanner().compute(n_looks=1)
+    >>> round(r.events.events, 2)
+    121.03
+    """
+
+    title = "Events planner: how many events and patients, and when will each look come?"
+    FIGSIZE = (9.0, 5.2)
+    PARAMS = (
+        Param("hazard_ratio", "Hazard ratio to detect", "float", 0.58, min=0.4, max=0.9, step=0.01),
+        Param("power", "Power", "float", 0.85, min=0.6, max=0.95, step=0.01),
+        Param("alpha", "One-sided alpha", "float", 0.025, min=0.005, max=0.05, step=0.005),
+        Param("n_looks", "Looks (O'Brien-Fleming type, equally spaced)", "int", 3, min=1, max=5),
+        Param("control_2y", "Control 2-year DFS", "float", 0.45, min=0.2, max=0.8, step=0.01),
+        Param("accrual_years", "Accrual period (years)", "float", 4.5, min=1.0, max=8.0, step=0.25),
+        Param("follow_up_years", "Follow-up after accrual (years)", "float", 1.0, min=0.25,
+              max=4.0, step=0.25),
+    )
+
+    @classmethod
+    def example_params(cls):
+        return [cls.defaults(), dict(n_looks=1), dict(hazard_ratio=0.7), dict(power=0.9, alpha=0.01),
+                dict(control_2y=0.7), dict(accrual_years=2.0, follow_up_years=3.0),
+                dict(n_looks=5, hazard_ratio=0.5), dict(accrual_years=8.0, follow_up_years=0.25)]
+
+    def compute(self, **params):
+        from teachkit import design as dsg
+        from teachkit import sequential
+
+        p = self._full_params(params)
+        k = p["n_looks"]
+        fractions = np.arange(1, k + 1) / k
+        gs = sequential.group_sequential_design(fractions, alpha=p["alpha"]) if k > 1 else None
+        ev = dsg.events_required(p["hazard_ratio"], alpha=p["alpha"], power=p["power"], design=gs)
+        lam = dsg.hazard_from_survival(p["control_2y"], 2.0)
+        n = dsg.patients_required(ev, p["accrual_years"], p["follow_up_years"], lam, p["hazard_ratio"])
+        look_events = ev.events * fractions
+        times = np.atleast_1d(dsg.analysis_times(look_events, n, p["accrual_years"], lam,
+                                                 p["hazard_ratio"]))
+        grid = np.linspace(0, self._xmax(p), 121)
+        expected = dsg.expected_events(grid, n, p["accrual_years"], lam, p["hazard_ratio"])
+        return PlanResult(ev, float(n), float(lam), fractions, look_events, times, grid, expected)
+
+    @classmethod
+    def _xmax(cls, p):
+        return cls.XMAX
+
+    def _setup(self, fig):
+        self._ax = ax = fig.add_axes((0.09, 0.13, 0.6, 0.66))
+        from matplotlib.patches import Rectangle
+
+        self._accrual = self._dyn(Rectangle((0, 0), 1, 1, facecolor="#E3E3E3", edgecolor="none",
+                                            zorder=0.5, label="accrual period"))
+        ax.add_patch(self._accrual)
+        (curve,) = ax.plot([], [], color=plots.OKABE_ITO["black"], lw=2.2, label="expected events")
+        self._curve = self._dyn(curve)
+        self._target = self._dyn(ax.axhline(0, color=plots.EFFICACY_COLOR, lw=1.5, ls="--",
+                                            label="events required"))
+        (looks,) = ax.plot([], [], "o", color=plots.OKABE_ITO["vermillion"], ms=9,
+                           label="looks")
+        self._looks = self._dyn(looks)
+        self._look_labels = [self._dyn(ax.text(0, 0, "", fontsize=9.5, ha="right", va="bottom"))
+                             for _ in range(5)]
+        ax.set_xlabel("Years after the first randomization")
+        ax.set_ylabel("Expected events (DFS)")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.03, 0.28), fontsize=9.5,
+                  borderaxespad=0)  # outside the axes: never under the moving artists
+        self._text = self._dyn(fig.text(0.72, 0.78, "", fontsize=10, va="top",
+                                        family="DejaVu Sans Mono", linespacing=1.5))
+        self._title = self._dyn(fig.suptitle("", x=0.01, ha="left", fontsize=12.5,
+                                             fontweight="bold"))
+
+    XMAX = 13.0  # years: the longest accrual (8) + follow-up (4) + 1
+
+    def _limits(self, r):
+        return self.XMAX, _ceiling(max(r.expected[-1], r.events.events) * 1.1,
+                                   (150, 300, 600, 1200, 2400, 4800))
+
+    def _layout_key(self):
+        return self._limits(self.result)
+
+    def _draw(self, r):
+        p = self.params
+        xmax, ymax = self._limits(r)
+        self._ax.set_xlim(0, xmax)
+        self._ax.set_ylim(0, ymax)
+        self._accrual.set_bounds(0, 0, p["accrual_years"], ymax)
+        self._curve.set_data(r.calendar, r.expected)
+        self._target.set_ydata([r.events.events] * 2)
+        self._looks.set_data(r.look_times, r.look_events)
+        for i, text in enumerate(self._look_labels):
+            if i < r.look_times.size:
+                text.set_position((r.look_times[i] - 0.05, r.look_events[i] + ymax * 0.015))
+                text.set_text(f"look {i + 1}")
+            else:
+                text.set_text("")
+        ev = r.events
+        lines = [f"events fixed  {ev.events_fixed:7.1f}",
+                 f"inflation     {ev.inflation_factor:7.4f}",
+                 f"events        {ev.events:7.1f} -> {ev.events_rounded}",
+                 f"patients      {r.patients:7.1f} -> {math.ceil(r.patients - 1e-9)}",
+                 f"control hazard {r.control_hazard:6.3f}/y", ""]
+        lines += [f"look {i + 1}: {d:5.1f} events, {t:4.1f} y" for i, (d, t) in
+                  enumerate(zip(r.look_events, r.look_times))]
+        self._text.set_text("\n".join(lines))
+        self._title.set_text(f"HR {p['hazard_ratio']:g}, power {p['power']:.0%}, one-sided alpha "
+                             f"{p['alpha']:g}: {ev.events_rounded} events, "
+                             f"{math.ceil(r.patients - 1e-9)} patients")
+
+    def _note(self, r):
+        return (f"Schoenfeld: D = (z<sub>1-α</sub> + z<sub>power</sub>)² / (¼ log(HR)²) = "
+                f"{r.events.events_fixed:.1f}, × inflation {r.events.inflation_factor:.4f} for the looks")

@@ -1,0 +1,196 @@
+"""Replaying the whole trial many times: when it would stop, its power, and how early
+efficacy stops exaggerate the hazard ratio.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from teachkit import plots
+from teachkit.explorers._base import Explorer, Param, _result_repr
+from teachkit.explorers._layout import _LogBars, _ceiling
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """Many replays of the whole trial: when they stopped, how often they succeeded, and
+    the hazard ratio they reported when stopping for efficacy."""
+
+    n_trials: int
+    hazard_ratio: float
+    information_fractions: np.ndarray
+    prob_efficacy: np.ndarray       # per look
+    prob_futility: np.ndarray       # per look (final look: H0 kept)
+    power: float
+    stop_look: np.ndarray           # per trial, 0-based
+    efficacy: np.ndarray            # per trial
+    hr_at_stop: np.ndarray          # per trial
+    mean_log_hr_early: float        # mean log HR over early efficacy stops (NaN if < 2)
+    share_early: float              # share of trials stopping early for efficacy
+    seconds: float
+
+    __repr__ = _result_repr
+
+
+class TrialReplayer(Explorer):
+    """Replay the whole trial thousands of times with the vectorized simulator: the
+    distribution of the stopping look, the power, and the hazard ratio reported at an
+    efficacy stop compared with the truth (early stops exaggerate the effect; Pocock &
+    Hughes 1989).  Each replay: 220 patients, Table 1 strata, stratified permuted blocks,
+    131 events, looks at equal information, stratified log-rank.
+
+    Uses :func:`teachkit.simulate.simulate_trials` (replays run in chunks so that a
+    progress bar can move when a run takes more than a second).
+
+    >>> r = TrialReplayer().compute(n_trials=500, seed=1)
+    >>> r.n_trials, bool(0.6 < r.power < 1.0)
+    (500, True)
+    """
+
+    title = "Trial replayer: how often would AALL1331 stop early, and what would it report?"
+    FIGSIZE = (10.0, 5.2)
+    CHUNK = 1000
+    PARAMS = (
+        Param("hazard_ratio", "True hazard ratio", "float", 0.58, min=0.4, max=1.2, step=0.02,
+              continuous=False),
+        Param("n_looks", "Looks (equally spaced)", "int", 3, min=1, max=5, continuous=False),
+        Param("spending", "Spending family", "choice", "obrien-fleming",
+              options=("obrien-fleming", "pocock"),
+              option_labels=("O'Brien-Fleming type", "Pocock type")),
+        Param("futility", "Futility rule of the trial", "bool", True),
+        Param("n_trials", "Replays", "choice", 2000, options=(500, 1000, 2000, 5000, 10000)),
+        Param("seed", "New replays", "seed", 2019),
+    )
+
+    @classmethod
+    def example_params(cls):
+        return [dict(hazard_ratio=0.58, n_looks=3, spending="obrien-fleming", futility=True,
+                     n_trials=2000, seed=2019),
+                dict(hazard_ratio=1.0), dict(hazard_ratio=0.7, spending="pocock"),
+                dict(n_looks=5, futility=False), dict(n_looks=1, hazard_ratio=0.5),
+                dict(hazard_ratio=0.58, n_looks=3, spending="obrien-fleming", futility=True,
+                     seed=7)]
+
+    def compute(self, **params):
+        from teachkit import sequential, simulate
+
+        p = self._full_params(params)
+        start = time.perf_counter()
+        fractions = np.arange(1, p["n_looks"] + 1) / p["n_looks"]
+        events = 131
+        design = sequential.group_sequential_design(
+            fractions, spending=p["spending"],
+            **(dict(futility_alpha=0.024,
+                    futility_drift=sequential.drift_from_hazard_ratio(0.58, events))
+               if p["futility"] and p["n_looks"] > 1 else {}))
+        sizes = [self.CHUNK] * (p["n_trials"] // self.CHUNK)
+        if p["n_trials"] % self.CHUNK:
+            sizes.append(p["n_trials"] % self.CHUNK)
+        seeds = np.random.SeedSequence(p["seed"]).spawn(len(sizes))
+        sims = []
+        for i, (size, seed) in enumerate(zip(sizes, seeds)):
+            sims.append(simulate.simulate_trials(
+                size, hazard_ratio=p["hazard_ratio"], events=events, information_fractions=fractions,
+                design=design, futility="design" if design.has_futility else None, seed=seed))
+            self._progress_hook(i + 1, len(sizes), time.perf_counter() - start)
+        w = np.array(sizes, dtype=float) / sum(sizes)
+        stop_look = np.concatenate([s.stop_look for s in sims])
+        efficacy = np.concatenate([s.efficacy for s in sims])
+        hr = np.concatenate([s.hr_at_stop for s in sims])
+        early = efficacy & (stop_look < p["n_looks"] - 1)
+        return ReplayResult(
+            p["n_trials"], p["hazard_ratio"], fractions,
+            sum(wi * s.prob_efficacy for wi, s in zip(w, sims)),
+            sum(wi * s.prob_futility for wi, s in zip(w, sims)),
+            float(efficacy.mean()), stop_look, efficacy, hr,
+            float(np.log(hr[early]).mean()) if early.sum() >= 2 else float("nan"),
+            float(early.mean()), time.perf_counter() - start)
+
+    def _progress_hook(self, done, total, elapsed):
+        """Show a progress bar once a run is expected to take more than a second."""
+        bar = getattr(self, "_progress", None)
+        if bar is None or self._widget is None:
+            return
+        expected = elapsed / done * total
+        if done < total and expected > self.PROGRESS_AFTER:
+            bar.layout.visibility = "visible"
+            bar.value = int(100 * done / total)
+        elif done == total:
+            bar.layout.visibility = "hidden"
+
+    BINS = np.exp(np.linspace(np.log(0.15), np.log(1.5), 41))
+
+    def _setup(self, fig):
+        self._ax_stop = ax = fig.add_axes((0.07, 0.14, 0.36, 0.64))
+        self._eff_bars = self._dyn(plots.BarCollection(ax, np.arange(1, 6), 0.6,
+                                                        color=plots.EFFICACY_COLOR,
+                                                        label="efficacy"))
+        self._fut_bars = self._dyn(plots.BarCollection(ax, np.arange(1, 6), 0.6,
+                                                        color=plots.FUTILITY_COLOR,
+                                                        label="futility / not rejected at the end"))
+        ax.set_xlim(0.4, 5.6)
+        ax.set_ylim(0, 1)
+        ax.set_xticks(np.arange(1, 6))
+        ax.set_xlabel("Look at which the trial stopped")
+        ax.set_ylabel("Share of replays")
+        self._legend(ax, loc="upper left", fontsize=9.5)
+        ax.set_title("When the replays stopped", loc="left", fontsize=11)
+        self._ax_hr = ax2 = fig.add_axes((0.52, 0.14, 0.45, 0.64))
+        self._hr_bars = self._dyn(_LogBars(ax2, self.BINS, color=plots.OKABE_ITO["blue"],
+                                           label="efficacy at an interim look"))
+        self._hr_bars_final = self._dyn(_LogBars(ax2, self.BINS, color=plots.OKABE_ITO["sky_blue"],
+                                                 label="efficacy at the final look"))
+        ax2.set_xscale("log")
+        ax2.set_xlim(self.BINS[0], self.BINS[-1])
+        ticks = [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.2]
+        ax2.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax2.minorticks_off()
+        ax2.set_xlabel("Hazard ratio reported at the efficacy stop")
+        ax2.set_ylabel("Share of replays")
+        self._truth = self._dyn(ax2.axvline(0.58, color="black", lw=2, ls="--", label="true HR"))
+        (mean,) = ax2.plot([], [], "v", color=plots.OKABE_ITO["vermillion"], ms=11,
+                           label="mean at interim stops")
+        self._mean = self._dyn(mean)
+        self._legend(ax2, loc="upper left", fontsize=9)
+        ax2.set_title("Estimates at stopping vs the truth", loc="left", fontsize=11)
+        self._title = self._dyn(fig.suptitle("", x=0.01, ha="left", fontsize=12.5,
+                                             fontweight="bold"))
+
+    def _ymax(self, r):
+        counts = np.histogram(r.hr_at_stop[r.efficacy], self.BINS)[0] / r.n_trials
+        return _ceiling(counts.max() * 1.1, (0.05, 0.1, 0.2, 0.4, 0.8, 1.0))
+
+    def _layout_key(self):
+        return self._ymax(self.result)
+
+    def _draw(self, r):
+        k = r.information_fractions.size
+        eff = np.zeros(5)
+        fut = np.zeros(5)
+        eff[:k] = r.prob_efficacy
+        fut[:k] = r.prob_futility
+        self._eff_bars.set_values(eff)
+        self._fut_bars.set_values(fut, base=eff)
+        last = r.stop_look == k - 1
+        interim = np.histogram(r.hr_at_stop[r.efficacy & ~last], self.BINS)[0] / r.n_trials
+        final = np.histogram(r.hr_at_stop[r.efficacy & last], self.BINS)[0] / r.n_trials
+        self._hr_bars.set_values(interim)
+        self._hr_bars_final.set_values(final, base=interim)
+        self._ax_hr.set_ylim(0, self._ymax(r))
+        self._truth.set_xdata([r.hazard_ratio, r.hazard_ratio])
+        if math.isfinite(r.mean_log_hr_early):
+            self._mean.set_data([math.exp(r.mean_log_hr_early)], [self._ymax(r) * 0.97])
+        else:
+            self._mean.set_data([], [])
+        bias = (f"; early efficacy stops report HR {math.exp(r.mean_log_hr_early):.2f} on "
+                f"average (truth {r.hazard_ratio:g})") if math.isfinite(r.mean_log_hr_early) else ""
+        self._title.set_text(
+            f"{r.n_trials} simulated trials, true HR {r.hazard_ratio:g}, {k} look(s): "
+            f"power {r.power:.1%}\nstopped early for efficacy {r.share_early:.1%}{bias}")
+
+    def _note(self, r):
+        return f"{r.n_trials} replays in {r.seconds:.2f} s"
