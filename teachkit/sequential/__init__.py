@@ -34,6 +34,7 @@ from __future__ import annotations
 from ._checks import MAX_LOOKS, _fraction_open, _fractions, _hazard_ratio, _probability, _real
 from .boundaries import (GRID_M, GroupSequentialDesign, drift_from_hazard_ratio,
                          group_sequential_design)
+from .inference import InferenceAfterStop, inference_after_stop
 from .monitoring import (HazardRatioEstimate, InterimReport, b_value, conditional_power,
                          hazard_ratio_from_z, interim_report, predictive_power)
 from .spending import (SPENDING_NAMES, hwang_shih_decani_spending, obrien_fleming_spending,
@@ -57,4 +58,6 @@ __all__ = [
     "predictive_power",
     "interim_report",
     "InterimReport",
+    "inference_after_stop",
+    "InferenceAfterStop",
 ]

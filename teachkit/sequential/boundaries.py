@@ -15,7 +15,7 @@ from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri
 
 from ._checks import _fractions, _hazard_ratio, _probability, _real
-from .spending import SPENDING_NAMES, spending_function
+from .spending import SPENDING_NAMES, spending_function, user_spending
 
 #: Jennison & Turnbull's grid size m (6m - 1 points per look before midpoints).
 #: m = 24 gives boundaries within ~2e-7 of rpact; m = 16 within ~1e-6.
@@ -179,7 +179,7 @@ class GroupSequentialDesign:
     information_fractions: np.ndarray
     alpha: float
     spending: str
-    parameter: float | None
+    parameter: float | tuple | None
     z_efficacy: np.ndarray
     p_efficacy: np.ndarray
     alpha_spent: np.ndarray
@@ -305,9 +305,11 @@ class GroupSequentialDesign:
         >>> d.at_observed([80 / 131]).information_fractions.round(4)
         array([0.6107, 0.6667, 1.    ])
         """
-        if self.spending.startswith("classical"):
-            raise ValueError("observed fractions can only be used with an alpha-spending design, "
-                             f"not spending={self.spending!r}")
+        if self.spending.startswith("classical") or self.spending == "user":
+            raise ValueError("observed fractions can only be used with an alpha-spending function, "
+                             f"not spending={self.spending!r}"
+                             + (" (give the alpha spent at the new looks as a new user design)"
+                                if self.spending == "user" else ""))
         obs = np.atleast_1d(_real("observed_fractions", observed_fractions, allow_array=True))
         if obs.ndim != 1 or obs.size == 0 or np.any(obs <= 0) or np.any(obs > 1) \
                 or np.any(np.diff(obs) <= 0):
@@ -394,7 +396,9 @@ class GroupSequentialDesign:
 
     def _label(self):
         name = self.spending
-        if self.parameter is not None:
+        if self.spending == "user":
+            name += "(cumulative alpha " + ", ".join(f"{a:g}" for a in self.parameter) + ")"
+        elif self.parameter is not None:
             name += f"({'gamma' if self.spending == 'hwang-shih-decani' else 'rho'}={self.parameter:g})"
         return name
 
@@ -434,6 +438,11 @@ def group_sequential_design(information_fractions, alpha=0.025, spending="obrien
     designs use a fixed shape, b_k = C / sqrt(t_k) (O'Brien & Fleming 1979) or
     b_k = C (Pocock 1977), with C giving total type I error alpha.
 
+    ``spending="user"`` takes the cumulative alpha alpha(t_k) itself as
+    ``parameter`` (one value per look, non-decreasing, the last = ``alpha``):
+    a design re-cut at the looks that actually happened, with the alpha each
+    actually spent (rpact ``typeOfDesign = "asUser", userAlphaSpending``).
+
     Futility by testing the alternative (the AALL1331 rule): at interim look k
     stop when the one-sided test of theta = ``futility_drift`` rejects at level
     ``futility_alpha``, i.e. when Z_k < futility_drift sqrt(t_k) - z_{1-futility_alpha}.
@@ -444,13 +453,20 @@ def group_sequential_design(information_fractions, alpha=0.025, spending="obrien
 
     Matches R: ``rpact::getDesignGroupSequential(informationRates = t,
     alpha = alpha, typeOfDesign = "asOF" | "asP" | "asHSD" | "asKD" | "OF" | "P",
-    gammaA = parameter, futilityBounds = ..., bindingFutility = ...)``.
+    gammaA = parameter, userAlphaSpending = parameter, futilityBounds = ...,
+    bindingFutility = ...)``.
 
     >>> d = group_sequential_design([0.25, 0.5, 0.75, 1], spending="pocock")
     >>> d.z_efficacy.round(4)
     array([2.3683, 2.3675, 2.3582, 2.35  ])
     >>> float(d.alpha_spent[-1])
     0.025
+
+    AALL1331 re-cut: alpha .004128 spent at the 80-event interim, the rest at
+    the final analysis of 107 events:
+
+    >>> group_sequential_design([80 / 107, 1], spending="user", parameter=[0.004128, 0.025]).z_efficacy.round(4)
+    array([2.6414, 1.9705])
     """
     t = _fractions("information_fractions", information_fractions)
     alpha = _probability("alpha", alpha)
@@ -487,10 +503,14 @@ def group_sequential_design(information_fractions, alpha=0.025, spending="obrien
         up, _ = _stage_probabilities(z_eff, np.full(n, -np.inf), t, 0.0, grid_points)
         alpha_spent = np.cumsum(up)
     else:
-        f = spending_function(spending, parameter)
-        parameter = None if parameter is None else float(parameter)
-        cumulative = np.asarray(f(t, alpha), dtype=float)
-        cumulative[-1] = alpha
+        if spending == "user":
+            cumulative = user_spending(parameter, alpha, n)
+            parameter = tuple(float(a) for a in cumulative)
+        else:
+            f = spending_function(spending, parameter)
+            parameter = None if parameter is None else float(parameter)
+            cumulative = np.asarray(f(t, alpha), dtype=float)
+            cumulative[-1] = alpha
         z_eff = _spending_boundaries(t, cumulative, lower, grid_points)
         alpha_spent = cumulative
     if futility_alpha is not None:

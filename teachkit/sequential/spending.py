@@ -22,6 +22,7 @@ SPENDING_NAMES = (
     "power",
     "classical-obrien-fleming",
     "classical-pocock",
+    "user",
 )
 
 
@@ -125,3 +126,40 @@ def spending_function(spending, parameter=None):
     if spending == "hwang-shih-decani":
         return lambda t, alpha: hwang_shih_decani_spending(t, alpha, parameter)
     return lambda t, alpha: power_spending(t, alpha, parameter)
+
+
+def user_spending(cumulative_alpha, alpha, n_looks):
+    """Check a user-given cumulative alpha-spending vector (rpact ``typeOfDesign = "asUser"``).
+
+    ``cumulative_alpha[k]`` is the one-sided type I error spent by look k:
+    non-decreasing, in [0, alpha], one entry per look, the last equal to
+    ``alpha``.  Used to re-cut a design at the looks that actually happened
+    with the alpha each of them actually spent.
+
+    >>> user_spending([0.004128, 0.025], 0.025, 2)
+    array([0.004128, 0.025   ])
+    """
+    if isinstance(cumulative_alpha, (str, bytes, bool)) or cumulative_alpha is None:
+        raise TypeError("parameter must be the cumulative alpha spent at each look (a sequence of "
+                        f"numbers) for spending='user', got {cumulative_alpha!r}")
+    try:
+        arr = np.asarray(cumulative_alpha)
+    except Exception:  # pragma: no cover - exotic objects
+        raise TypeError("parameter must be a sequence of numbers for spending='user'") from None
+    if arr.dtype == bool or arr.dtype.kind not in "iuf":
+        raise TypeError(f"parameter must be a sequence of numbers for spending='user', got dtype {arr.dtype}")
+    arr = np.atleast_1d(arr.astype(float))
+    if arr.ndim != 1 or arr.size != n_looks:
+        raise ValueError(f"parameter must give the cumulative alpha at each of the {n_looks} looks "
+                         f"for spending='user', got {arr.size} value(s)")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"parameter must be finite, got {arr.tolist()}")
+    if np.any(arr < 0) or np.any(np.diff(arr) < 0):
+        raise ValueError(f"parameter (cumulative alpha spent) must be >= 0 and non-decreasing, "
+                         f"got {arr.tolist()}")
+    if abs(arr[-1] - alpha) > 1e-12 * max(1.0, alpha):
+        raise ValueError(f"parameter must end at alpha ({alpha:g}): all alpha is spent by the final "
+                         f"look, got last value {arr[-1]:g}")
+    arr[-1] = alpha
+    return arr
+
