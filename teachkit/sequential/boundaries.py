@@ -1,259 +1,27 @@
-"""Group-sequential monitoring: alpha spending, boundaries, futility, power, B-values.
+"""Group-sequential boundaries by recursive numerical integration; the design object.
 
-A trial that looks at its data K times must not reject H0 more often than
-``alpha`` over all looks.  With Z_k the standardized log-rank statistic at
-information fraction t_k (events so far / events planned), the canonical joint
-distribution (Jennison & Turnbull 2000, ch. 3) is
-
-    Z_k sqrt(t_k) = B(t_k),   B = Brownian motion with drift theta:
-    B(t_k) - B(t_{k-1}) ~ N(theta (t_k - t_{k-1}), t_k - t_{k-1}), independent,
-
-so E[Z_k] = theta sqrt(t_k).  ``theta`` is the *drift* (rpact's ``shift`` is
-theta**2); for a log-rank test it is -log(HR) sqrt(D r (1 - r)) with D the
-planned events and r the allocation fraction (:func:`drift_from_hazard_ratio`).
-
-Probabilities of crossing boundaries are computed exactly (to ~1e-7) by the
-recursive numerical integration of Armitage, McPherson & Rowe (1969), on the
-grid of Jennison & Turnbull (2000, ch. 19): 6m - 1 points per look, dense
-where the density of Z_k is large, plus midpoints for Simpson's rule.  No
-Monte Carlo anywhere.  Results match R's rpact (``getDesignGroupSequential``,
-``getDesignCharacteristics``) to better than 1e-6.
-
->>> d = group_sequential_design([1/3, 2/3, 1], alpha=0.025, spending="obrien-fleming")
->>> d.z_efficacy.round(4)
-array([3.7103, 2.5114, 1.993 ])
->>> round(d.drift_for_power(0.85) ** 2, 3)         # rpact's shift
-9.089
->>> interim = d.at_observed([80 / 131])             # the AALL1331 look
->>> round(float(interim.z_efficacy[0]), 4), round(float(interim.p_efficacy[0]), 4)
-(2.6414, 0.0041)
+The numerical engine is that of Armitage, McPherson & Rowe (1969) on the grid
+of Jennison & Turnbull (2000, ch. 19); see the package docstring for the
+canonical joint distribution of the Z statistics.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from numbers import Real
 
 import numpy as np
 from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri
 
-__all__ = [
-    "SPENDING_NAMES",
-    "MAX_LOOKS",
-    "obrien_fleming_spending",
-    "pocock_spending",
-    "hwang_shih_decani_spending",
-    "power_spending",
-    "spending_function",
-    "group_sequential_design",
-    "GroupSequentialDesign",
-    "drift_from_hazard_ratio",
-    "hazard_ratio_from_z",
-    "HazardRatioEstimate",
-    "b_value",
-    "conditional_power",
-    "predictive_power",
-    "interim_report",
-    "InterimReport",
-]
-
-#: Names accepted by ``group_sequential_design(spending=...)``.
-SPENDING_NAMES = (
-    "obrien-fleming",
-    "pocock",
-    "hwang-shih-decani",
-    "power",
-    "classical-obrien-fleming",
-    "classical-pocock",
-)
-
-#: Largest number of looks a design may have.
-MAX_LOOKS = 10
+from ._checks import _fractions, _hazard_ratio, _probability, _real
+from .spending import SPENDING_NAMES, spending_function, user_spending
 
 #: Jennison & Turnbull's grid size m (6m - 1 points per look before midpoints).
 #: m = 24 gives boundaries within ~2e-7 of rpact; m = 16 within ~1e-6.
 GRID_M = 24
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
-
-
-# --------------------------------------------------------------------------
-# validation helpers (errors name the argument and say what was wrong)
-# --------------------------------------------------------------------------
-
-def _real(name, value, *, allow_array=False):
-    if isinstance(value, bool) or (isinstance(value, np.ndarray) and value.dtype == bool):
-        raise TypeError(f"{name} must be a number, got a boolean")
-    if allow_array and not isinstance(value, Real):
-        try:
-            arr = np.asarray(value)
-        except Exception:  # pragma: no cover - exotic objects
-            raise TypeError(f"{name} must be a number or an array of numbers") from None
-        if arr.dtype.kind not in "iuf":
-            raise TypeError(f"{name} must be a number or an array of numbers, got dtype {arr.dtype}")
-        arr = arr.astype(float)
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} must be finite, got {value!r}")
-        return arr if arr.ndim else float(arr)
-    if not isinstance(value, Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
-
-
-def _probability(name, value):
-    value = _real(name, value)
-    if not 0.0 < value < 1.0:
-        raise ValueError(f"{name} must be strictly between 0 and 1, got {value}")
-    return value
-
-
-def _hazard_ratio(name, value):
-    value = _real(name, value)
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    if value == 1:
-        raise ValueError(f"{name} = 1 means no effect: there is no drift to plan or test against")
-    return value
-
-
-def _fractions(name, values):
-    if isinstance(values, (str, bytes)) or isinstance(values, bool):
-        raise TypeError(f"{name} must be a sequence of numbers, got {type(values).__name__}")
-    try:
-        arr = np.asarray(values)
-    except Exception:  # pragma: no cover
-        raise TypeError(f"{name} must be a sequence of numbers") from None
-    if arr.dtype == bool or arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be a sequence of numbers, got dtype {arr.dtype}")
-    arr = np.atleast_1d(arr.astype(float))
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D sequence, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {arr.tolist()}")
-    if arr.size > MAX_LOOKS:
-        raise ValueError(f"{name} has {arr.size} looks; at most {MAX_LOOKS} are supported")
-    if arr[0] <= 0:
-        raise ValueError(f"{name} must be > 0, got first value {arr[0]}")
-    steps = np.diff(arr)
-    if np.any(steps <= 0):
-        k = int(np.argmax(steps <= 0))
-        raise ValueError(f"{name} must be strictly increasing, but look {k + 2} ({arr[k + 1]}) "
-                         f"does not exceed look {k + 1} ({arr[k]})")
-    if abs(arr[-1] - 1.0) > 1e-9:
-        raise ValueError(f"{name} must end at 1 (the final analysis at full information), "
-                         f"got last value {arr[-1]}")
-    arr[-1] = 1.0
-    return arr
-
-
-# --------------------------------------------------------------------------
-# spending functions: cumulative one-sided alpha spent at information t
-# --------------------------------------------------------------------------
-
-def _spending_t(t):
-    t = _real("t", t, allow_array=True)
-    if np.any(np.asarray(t) < 0) or np.any(np.asarray(t) > 1):
-        raise ValueError(f"t must lie in [0, 1], got {t!r}")
-    return t
-
-
-def obrien_fleming_spending(t, alpha=0.025):
-    """Lan-DeMets O'Brien-Fleming-type spending: alpha(t) = 2 - 2 Phi(z_{1-alpha/2} / sqrt(t)).
-
-    One-sided version (Lan & DeMets 1983); rpact ``typeOfDesign = "asOF"``.
-    Spends almost nothing early, nearly all alpha at the end.
-
-    >>> round(float(obrien_fleming_spending(80 / 131)), 5)
-    0.00413
-    """
-    t = _spending_t(t)
-    alpha = _probability("alpha", alpha)
-    # 2 - 2 Phi(x) written as 2 Phi(-x): no cancellation when x is large (t small)
-    with np.errstate(divide="ignore"):
-        return 2.0 * ndtr(ndtri(alpha / 2.0) / np.sqrt(t))
-
-
-def pocock_spending(t, alpha=0.025):
-    """Lan-DeMets Pocock-type spending: alpha(t) = alpha log(1 + (e - 1) t).
-
-    Lan & DeMets (1983); rpact ``typeOfDesign = "asP"``.  Spends evenly, so
-    the Z boundaries are nearly flat.
-
-    >>> round(float(pocock_spending(0.5)), 6)
-    0.015503
-    """
-    t = _spending_t(t)
-    alpha = _probability("alpha", alpha)
-    return alpha * np.log1p((math.e - 1.0) * t)
-
-
-def hwang_shih_decani_spending(t, alpha=0.025, gamma=-4.0):
-    """Hwang, Shih & DeCani (1990): alpha (1 - exp(-gamma t)) / (1 - exp(-gamma)).
-
-    gamma = 0 is linear spending alpha t; gamma = -4 resembles O'Brien-Fleming,
-    gamma = 1 resembles Pocock.  rpact ``typeOfDesign = "asHSD", gammaA = gamma``.
-
-    >>> round(float(hwang_shih_decani_spending(0.5, gamma=-4)), 6)
-    0.00298
-    """
-    t = _spending_t(t)
-    alpha = _probability("alpha", alpha)
-    gamma = _real("gamma", gamma)
-    if gamma == 0:
-        return alpha * t
-    return alpha * np.expm1(-gamma * t) / math.expm1(-gamma)
-
-
-def power_spending(t, alpha=0.025, rho=3.0):
-    """Kim & DeMets (1987) power family: alpha t**rho (rho > 0).
-
-    rpact ``typeOfDesign = "asKD", gammaA = rho``.
-
-    >>> float(power_spending(0.5, rho=2))
-    0.00625
-    """
-    t = _spending_t(t)
-    alpha = _probability("alpha", alpha)
-    rho = _real("rho", rho)
-    if rho <= 0:
-        raise ValueError(f"rho must be > 0, got {rho}")
-    return alpha * np.power(t, rho)
-
-
-def spending_function(spending, parameter=None):
-    """The spending function called ``spending``, as ``f(t, alpha)``.
-
-    >>> f = spending_function("power", parameter=3)
-    >>> float(f(0.5, 0.025))
-    0.003125
-    """
-    if not isinstance(spending, str):
-        raise TypeError(f"spending must be a string, one of {SPENDING_NAMES}")
-    if spending not in SPENDING_NAMES[:4]:
-        raise ValueError(f"spending must be one of {SPENDING_NAMES[:4]} for a spending function, "
-                         f"got {spending!r}")
-    if spending in ("hwang-shih-decani", "power"):
-        if parameter is None:
-            what = "gamma" if spending == "hwang-shih-decani" else "rho"
-            raise ValueError(f"parameter ({what}) is required for spending={spending!r}")
-        parameter = _real("parameter", parameter)
-        if spending == "power" and parameter <= 0:
-            raise ValueError(f"parameter (rho) must be > 0 for power spending, got {parameter}")
-    elif parameter is not None:
-        raise ValueError(f"parameter is only used with 'hwang-shih-decani' or 'power' spending, "
-                         f"not {spending!r}")
-    if spending == "obrien-fleming":
-        return obrien_fleming_spending
-    if spending == "pocock":
-        return pocock_spending
-    if spending == "hwang-shih-decani":
-        return lambda t, alpha: hwang_shih_decani_spending(t, alpha, parameter)
-    return lambda t, alpha: power_spending(t, alpha, parameter)
 
 
 # --------------------------------------------------------------------------
@@ -411,7 +179,7 @@ class GroupSequentialDesign:
     information_fractions: np.ndarray
     alpha: float
     spending: str
-    parameter: float | None
+    parameter: float | tuple | None
     z_efficacy: np.ndarray
     p_efficacy: np.ndarray
     alpha_spent: np.ndarray
@@ -537,9 +305,11 @@ class GroupSequentialDesign:
         >>> d.at_observed([80 / 131]).information_fractions.round(4)
         array([0.6107, 0.6667, 1.    ])
         """
-        if self.spending.startswith("classical"):
-            raise ValueError("observed fractions can only be used with an alpha-spending design, "
-                             f"not spending={self.spending!r}")
+        if self.spending.startswith("classical") or self.spending == "user":
+            raise ValueError("observed fractions can only be used with an alpha-spending function, "
+                             f"not spending={self.spending!r}"
+                             + (" (give the alpha spent at the new looks as a new user design)"
+                                if self.spending == "user" else ""))
         obs = np.atleast_1d(_real("observed_fractions", observed_fractions, allow_array=True))
         if obs.ndim != 1 or obs.size == 0 or np.any(obs <= 0) or np.any(obs > 1) \
                 or np.any(np.diff(obs) <= 0):
@@ -626,7 +396,9 @@ class GroupSequentialDesign:
 
     def _label(self):
         name = self.spending
-        if self.parameter is not None:
+        if self.spending == "user":
+            name += "(cumulative alpha " + ", ".join(f"{a:g}" for a in self.parameter) + ")"
+        elif self.parameter is not None:
             name += f"({'gamma' if self.spending == 'hwang-shih-decani' else 'rho'}={self.parameter:g})"
         return name
 
@@ -666,6 +438,11 @@ def group_sequential_design(information_fractions, alpha=0.025, spending="obrien
     designs use a fixed shape, b_k = C / sqrt(t_k) (O'Brien & Fleming 1979) or
     b_k = C (Pocock 1977), with C giving total type I error alpha.
 
+    ``spending="user"`` takes the cumulative alpha alpha(t_k) itself as
+    ``parameter`` (one value per look, non-decreasing, the last = ``alpha``):
+    a design re-cut at the looks that actually happened, with the alpha each
+    actually spent (rpact ``typeOfDesign = "asUser", userAlphaSpending``).
+
     Futility by testing the alternative (the AALL1331 rule): at interim look k
     stop when the one-sided test of theta = ``futility_drift`` rejects at level
     ``futility_alpha``, i.e. when Z_k < futility_drift sqrt(t_k) - z_{1-futility_alpha}.
@@ -676,13 +453,20 @@ def group_sequential_design(information_fractions, alpha=0.025, spending="obrien
 
     Matches R: ``rpact::getDesignGroupSequential(informationRates = t,
     alpha = alpha, typeOfDesign = "asOF" | "asP" | "asHSD" | "asKD" | "OF" | "P",
-    gammaA = parameter, futilityBounds = ..., bindingFutility = ...)``.
+    gammaA = parameter, userAlphaSpending = parameter, futilityBounds = ...,
+    bindingFutility = ...)``.
 
     >>> d = group_sequential_design([0.25, 0.5, 0.75, 1], spending="pocock")
     >>> d.z_efficacy.round(4)
     array([2.3683, 2.3675, 2.3582, 2.35  ])
     >>> float(d.alpha_spent[-1])
     0.025
+
+    AALL1331 re-cut: alpha .004128 spent at the 80-event interim, the rest at
+    the final analysis of 107 events:
+
+    >>> group_sequential_design([80 / 107, 1], spending="user", parameter=[0.004128, 0.025]).z_efficacy.round(4)
+    array([2.6414, 1.9705])
     """
     t = _fractions("information_fractions", information_fractions)
     alpha = _probability("alpha", alpha)
@@ -719,10 +503,14 @@ def group_sequential_design(information_fractions, alpha=0.025, spending="obrien
         up, _ = _stage_probabilities(z_eff, np.full(n, -np.inf), t, 0.0, grid_points)
         alpha_spent = np.cumsum(up)
     else:
-        f = spending_function(spending, parameter)
-        parameter = None if parameter is None else float(parameter)
-        cumulative = np.asarray(f(t, alpha), dtype=float)
-        cumulative[-1] = alpha
+        if spending == "user":
+            cumulative = user_spending(parameter, alpha, n)
+            parameter = tuple(float(a) for a in cumulative)
+        else:
+            f = spending_function(spending, parameter)
+            parameter = None if parameter is None else float(parameter)
+            cumulative = np.asarray(f(t, alpha), dtype=float)
+            cumulative[-1] = alpha
         z_eff = _spending_boundaries(t, cumulative, lower, grid_points)
         alpha_spent = cumulative
     if futility_alpha is not None:
@@ -733,260 +521,3 @@ def group_sequential_design(information_fractions, alpha=0.025, spending="obrien
         z_efficacy=z_eff, p_efficacy=ndtr(-z_eff), alpha_spent=alpha_spent,
         z_futility=z_futility, futility_alpha=futility_alpha, futility_drift=futility_drift,
         binding_futility=bool(binding_futility), grid_points=int(grid_points))
-
-
-# --------------------------------------------------------------------------
-# monitoring quantities
-# --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class HazardRatioEstimate:
-    """Hazard ratio implied by a log-rank Z and the number of events."""
-
-    estimate: float
-    ci_lower: float
-    ci_upper: float
-    conf_level: float
-    z: float
-    events: float
-
-    def __repr__(self) -> str:
-        return (f"HazardRatioEstimate({self.estimate:.3f}, {100 * self.conf_level:g}% CI "
-                f"{self.ci_lower:.3f}-{self.ci_upper:.3f}; Z={self.z:.3f}, D={self.events:g})")
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{self!r}</pre>"
-
-
-def hazard_ratio_from_z(z, events, allocation=0.5, conf_level=0.95) -> HazardRatioEstimate:
-    """HR = exp(-Z / sqrt(D r (1 - r))) with CI exp(log HR -/+ z_{1-a/2} / sqrt(D r (1 - r))).
-
-    The log-rank Z divided by sqrt(D r (1 - r)) estimates -log(HR) with
-    standard error 1 / sqrt(D r (1 - r)) (Schoenfeld 1981); for 1:1
-    allocation HR = exp(-2 Z / sqrt(D)).
-
-    >>> hazard_ratio_from_z(1.5548, 80)
-    HazardRatioEstimate(0.706, 95% CI 0.456-1.094; Z=1.555, D=80)
-    """
-    z = _real("z", z)
-    events = _real("events", events)
-    if events <= 0:
-        raise ValueError(f"events must be > 0, got {events}")
-    allocation = _probability("allocation", allocation)
-    conf_level = _probability("conf_level", conf_level)
-    scale = math.sqrt(events * allocation * (1.0 - allocation))
-    log_hr = -z / scale
-    half = float(-ndtri((1.0 - conf_level) / 2.0)) / scale
-    return HazardRatioEstimate(math.exp(log_hr), math.exp(log_hr - half), math.exp(log_hr + half),
-                               conf_level, z, events)
-
-
-def b_value(z, information_fraction):
-    """Lan & Wittes (1988) B-value B(t) = Z(t) sqrt(t): the score process on the
-    information-fraction scale, a Brownian motion with drift theta.
-
-    >>> round(float(b_value(1.5548, 80 / 131)), 4)
-    1.215
-    """
-    z = _real("z", z, allow_array=True)
-    t = _fraction_open("information_fraction", information_fraction, allow_one=True)
-    return z * np.sqrt(t)
-
-
-def _fraction_open(name, value, allow_one=False):
-    value = _real(name, value, allow_array=True)
-    arr = np.asarray(value)
-    if np.any(arr <= 0) or np.any(arr > 1) or (not allow_one and np.any(arr >= 1)):
-        raise ValueError(f"{name} must lie in (0, {'1]' if allow_one else '1)'}, got {value!r}")
-    return value
-
-
-def _final_critical_value(design_or_final_z):
-    if isinstance(design_or_final_z, GroupSequentialDesign):
-        return float(design_or_final_z.z_efficacy[-1])
-    return _real("design_or_final_z", design_or_final_z)
-
-
-def conditional_power(z, information_fraction, design_or_final_z, drift="trend"):
-    """Probability of Z(1) >= c at the final analysis given Z(t) = z now.
-
-    With B(t) = z sqrt(t) and future increment B(1) - B(t) ~ N(theta (1 - t), 1 - t)
-    (Lan & Wittes 1988):
-
-        CP = 1 - Phi((c - B(t) - theta (1 - t)) / sqrt(1 - t))
-
-    ``drift``: a number (e.g. the design effect, ``drift_from_hazard_ratio``),
-    "trend" (theta = B(t) / t, the current estimate) or "null" (theta = 0).
-    ``design_or_final_z`` is a design (its final efficacy boundary is used) or
-    the final critical value c itself.  Intervening interim looks are ignored,
-    as in Lan & Wittes.  Vectorized over ``z``.
-
-    >>> round(float(conditional_power(1.5548, 80 / 131, 1.9827, drift="trend")), 4)
-    0.5044
-    """
-    z = _real("z", z, allow_array=True)
-    t = _fraction_open("information_fraction", information_fraction)
-    c = _final_critical_value(design_or_final_z)
-    b = z * np.sqrt(t)
-    if isinstance(drift, str):
-        if drift == "trend":
-            theta = b / t
-        elif drift == "null":
-            theta = 0.0
-        else:
-            raise ValueError(f"drift must be a number, 'trend' or 'null', got {drift!r}")
-    else:
-        theta = _real("drift", drift)
-    result = ndtr((b + theta * (1.0 - t) - c) / np.sqrt(1.0 - t))
-    return float(result) if np.ndim(result) == 0 else result
-
-
-def predictive_power(z, information_fraction, design_or_final_z):
-    """Conditional power averaged over the flat-prior posterior of the drift.
-
-    With a flat prior, theta | B(t) ~ N(B(t) / t, 1 / t), so
-    B(1) | B(t) ~ N(B(t) / t, (1 - t) / t) and (Spiegelhalter, Freedman &
-    Blackburn 1986)
-
-        PP = Phi((z - c sqrt(t)) / sqrt(1 - t)).
-
-    >>> round(float(predictive_power(1.5548, 80 / 131, 1.9827)), 4)
-    0.5034
-    """
-    z = _real("z", z, allow_array=True)
-    t = _fraction_open("information_fraction", information_fraction)
-    c = _final_critical_value(design_or_final_z)
-    result = ndtr((z - c * np.sqrt(t)) / np.sqrt(1.0 - t))
-    return float(result) if np.ndim(result) == 0 else result
-
-
-@dataclass(frozen=True)
-class InterimReport:
-    """What a data monitoring committee's table shows at one interim look."""
-
-    events: float
-    events_planned: float
-    information_fraction: float
-    z: float
-    p_one_sided: float
-    b_value: float
-    hazard_ratio: HazardRatioEstimate
-    z_efficacy: float
-    p_efficacy: float
-    efficacy_met: bool
-    z_futility: float
-    p_alternative: float
-    futility_met: bool
-    drift_design: float
-    hazard_ratio_design: float
-    conditional_power_design: float
-    conditional_power_trend: float
-    conditional_power_null: float
-    predictive_power: float
-    design: GroupSequentialDesign = field(repr=False)
-
-    def _rows(self):
-        hr = self.hazard_ratio
-        fut = "no futility rule" if not math.isfinite(self.z_futility) else \
-            (f"Z < {self.z_futility:.3f}, i.e. P for HR = {self.hazard_ratio_design:g} "
-             f"< {self.design.futility_alpha:g}; here {self.p_alternative:.3f}")
-        return [
-            ("events / planned", f"{self.events:g} / {self.events_planned:g}",
-             f"information fraction {self.information_fraction:.3f}"),
-            ("log-rank Z (one-sided P)", f"{self.z:.3f} (P = {self.p_one_sided:.4f})", "Z = Phi^-1(1 - P)"),
-            ("B-value", f"{self.b_value:.3f}", "B = Z sqrt(t)"),
-            ("hazard ratio", f"{hr.estimate:.3f} ({100 * hr.conf_level:g}% CI {hr.ci_lower:.3f}-{hr.ci_upper:.3f})",
-             "exp(-Z / sqrt(D r (1 - r)))"),
-            ("efficacy boundary", f"Z >= {self.z_efficacy:.4f} (P <= {self.p_efficacy:.4f})",
-             "met" if self.efficacy_met else "not met"),
-            ("futility boundary", fut, "met" if self.futility_met else "not met"),
-            ("design drift", f"{self.drift_design:.4f}", f"HR {self.hazard_ratio_design:g} at {self.events_planned:g} events"),
-            ("conditional power, design effect", f"{self.conditional_power_design:.3f}", f"HR {self.hazard_ratio_design:g}"),
-            ("conditional power, current trend", f"{self.conditional_power_trend:.3f}", f"HR {hr.estimate:.3f}"),
-            ("conditional power, H0", f"{self.conditional_power_null:.3f}", "HR 1"),
-            ("predictive power (flat prior)", f"{self.predictive_power:.3f}", ""),
-        ]
-
-    def table(self) -> str:
-        rows = self._rows()
-        w0 = max(len(r[0]) for r in rows)
-        w1 = max(len(r[1]) for r in rows)
-        return "\n".join(f"{a:<{w0}s}  {b:<{w1}s}  {c}".rstrip() for a, b, c in rows)
-
-    def __repr__(self) -> str:
-        return f"InterimReport(\n{self.table()}\n)"
-
-    def _repr_html_(self) -> str:
-        body = "".join(f"<tr><td>{a}</td><td>{b}</td><td>{c}</td></tr>" for a, b, c in self._rows())
-        return f"<table><tr><th>quantity</th><th>value</th><th>note</th></tr>{body}</table>"
-
-    def to_frame(self):
-        import pandas as pd
-        return pd.DataFrame(self._rows(), columns=["quantity", "value", "note"]).set_index("quantity")
-
-
-def interim_report(events, events_planned, p_one_sided=None, *, z=None, hazard_ratio_design,
-                   planned_fractions=(1 / 3, 2 / 3, 1.0), previous_events=(), alpha=0.025,
-                   spending="obrien-fleming", parameter=None, futility_alpha=None,
-                   allocation=0.5, conf_level=0.95) -> InterimReport:
-    """Everything a monitoring committee's table shows at an interim look.
-
-    The design is re-computed at the observed information fractions
-    (``previous_events`` looks, then this one, then the planned looks beyond
-    it; :meth:`GroupSequentialDesign.at_observed`).  Give the one-sided P of
-    the log-rank test (benefit direction) or its Z.  The futility rule (when
-    ``futility_alpha`` is given) tests the design alternative: stop when
-    Z < theta sqrt(t) - z_{1 - futility_alpha}, theta = drift of
-    ``hazard_ratio_design`` at ``events_planned`` events.
-
-    AALL1331 (Brown et al. 2021, Results, Early Closure of Randomization):
-
-    >>> r = interim_report(80, 131, 0.06, hazard_ratio_design=0.58, futility_alpha=0.024)
-    >>> round(r.z, 3), round(r.z_efficacy, 4), round(r.p_efficacy, 4), r.efficacy_met, r.futility_met
-    (1.555, 2.6414, 0.0041, False, False)
-    """
-    events = _real("events", events)
-    events_planned = _real("events_planned", events_planned)
-    if events <= 0:
-        raise ValueError(f"events must be > 0, got {events}")
-    if events_planned <= events:
-        raise ValueError(f"events_planned must exceed events ({events:g}) at an interim look, "
-                         f"got {events_planned:g}")
-    if (p_one_sided is None) == (z is None):
-        raise ValueError("give exactly one of p_one_sided and z")
-    if z is None:
-        p_one_sided = _probability("p_one_sided", p_one_sided)
-        z = float(-ndtri(p_one_sided))
-    else:
-        z = _real("z", z)
-        p_one_sided = float(ndtr(-z))
-    hazard_ratio_design = _hazard_ratio("hazard_ratio_design", hazard_ratio_design)
-    prev = _real("previous_events", previous_events, allow_array=True)
-    prev = np.atleast_1d(np.asarray(prev, dtype=float))
-    if prev.size and (np.any(np.diff(prev) <= 0) or prev[0] <= 0 or prev[-1] >= events):
-        raise ValueError(f"previous_events must be increasing, positive and below events ({events:g}), "
-                         f"got {prev.tolist()}")
-    theta = drift_from_hazard_ratio(hazard_ratio_design, events_planned, allocation)
-    planned = group_sequential_design(planned_fractions, alpha=alpha, spending=spending,
-                                      parameter=parameter,
-                                      futility_alpha=futility_alpha,
-                                      futility_drift=None if futility_alpha is None else theta)
-    t = events / events_planned
-    design = planned.at_observed(np.append(prev / events_planned, t))
-    k = prev.size
-    z_eff = float(design.z_efficacy[k])
-    z_fut = float(design.z_futility[k])
-    p_alt = float(ndtr(z - theta * math.sqrt(t)))
-    return InterimReport(
-        events=events, events_planned=events_planned, information_fraction=t,
-        z=z, p_one_sided=p_one_sided, b_value=float(z * math.sqrt(t)),
-        hazard_ratio=hazard_ratio_from_z(z, events, allocation, conf_level),
-        z_efficacy=z_eff, p_efficacy=float(design.p_efficacy[k]), efficacy_met=bool(z >= z_eff),
-        z_futility=z_fut, p_alternative=p_alt,
-        futility_met=bool(math.isfinite(z_fut) and z < z_fut),
-        drift_design=theta, hazard_ratio_design=hazard_ratio_design,
-        conditional_power_design=conditional_power(z, t, design, drift=theta),
-        conditional_power_trend=conditional_power(z, t, design, drift="trend"),
-        conditional_power_null=conditional_power(z, t, design, drift="null"),
-        predictive_power=predictive_power(z, t, design),
-        design=design)

@@ -1,0 +1,257 @@
+"""Monitoring an ongoing trial: hazard ratio from Z, B-values, conditional and
+predictive power, and the interim report a monitoring committee reads."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import ndtr, ndtri
+
+from ._checks import _fraction_open, _hazard_ratio, _probability, _real
+from .boundaries import GroupSequentialDesign, drift_from_hazard_ratio, group_sequential_design
+
+@dataclass(frozen=True)
+class HazardRatioEstimate:
+    """Hazard ratio implied by a log-rank Z and the number of events."""
+
+    estimate: float
+    ci_lower: float
+    ci_upper: float
+    conf_level: float
+    z: float
+    events: float
+
+    def __repr__(self) -> str:
+        return (f"HazardRatioEstimate({self.estimate:.3f}, {100 * self.conf_level:g}% CI "
+                f"{self.ci_lower:.3f}-{self.ci_upper:.3f}; Z={self.z:.3f}, D={self.events:g})")
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{self!r}</pre>"
+
+
+def hazard_ratio_from_z(z, events, allocation=0.5, conf_level=0.95) -> HazardRatioEstimate:
+    """HR = exp(-Z / sqrt(D r (1 - r))) with CI exp(log HR -/+ z_{1-a/2} / sqrt(D r (1 - r))).
+
+    The log-rank Z divided by sqrt(D r (1 - r)) estimates -log(HR) with
+    standard error 1 / sqrt(D r (1 - r)) (Schoenfeld 1981); for 1:1
+    allocation HR = exp(-2 Z / sqrt(D)).
+
+    >>> hazard_ratio_from_z(1.5548, 80)
+    HazardRatioEstimate(0.706, 95% CI 0.456-1.094; Z=1.555, D=80)
+    """
+    z = _real("z", z)
+    events = _real("events", events)
+    if events <= 0:
+        raise ValueError(f"events must be > 0, got {events}")
+    allocation = _probability("allocation", allocation)
+    conf_level = _probability("conf_level", conf_level)
+    scale = math.sqrt(events * allocation * (1.0 - allocation))
+    log_hr = -z / scale
+    half = float(-ndtri((1.0 - conf_level) / 2.0)) / scale
+    return HazardRatioEstimate(math.exp(log_hr), math.exp(log_hr - half), math.exp(log_hr + half),
+                               conf_level, z, events)
+
+
+def b_value(z, information_fraction):
+    """Lan & Wittes (1988) B-value B(t) = Z(t) sqrt(t): the score process on the
+    information-fraction scale, a Brownian motion with drift theta.
+
+    >>> round(float(b_value(1.5548, 80 / 131)), 4)
+    1.215
+    """
+    z = _real("z", z, allow_array=True)
+    t = _fraction_open("information_fraction", information_fraction, allow_one=True)
+    return z * np.sqrt(t)
+
+
+def _final_critical_value(design_or_final_z):
+    if isinstance(design_or_final_z, GroupSequentialDesign):
+        return float(design_or_final_z.z_efficacy[-1])
+    return _real("design_or_final_z", design_or_final_z)
+
+
+def conditional_power(z, information_fraction, design_or_final_z, drift="trend"):
+    """Probability of Z(1) >= c at the final analysis given Z(t) = z now.
+
+    With B(t) = z sqrt(t) and future increment B(1) - B(t) ~ N(theta (1 - t), 1 - t)
+    (Lan & Wittes 1988):
+
+        CP = 1 - Phi((c - B(t) - theta (1 - t)) / sqrt(1 - t))
+
+    ``drift``: a number (e.g. the design effect, ``drift_from_hazard_ratio``),
+    "trend" (theta = B(t) / t, the current estimate) or "null" (theta = 0).
+    ``design_or_final_z`` is a design (its final efficacy boundary is used) or
+    the final critical value c itself.  Intervening interim looks are ignored,
+    as in Lan & Wittes.  Vectorized over ``z``.
+
+    >>> round(float(conditional_power(1.5548, 80 / 131, 1.9827, drift="trend")), 4)
+    0.5044
+    """
+    z = _real("z", z, allow_array=True)
+    t = _fraction_open("information_fraction", information_fraction)
+    c = _final_critical_value(design_or_final_z)
+    b = z * np.sqrt(t)
+    if isinstance(drift, str):
+        if drift == "trend":
+            theta = b / t
+        elif drift == "null":
+            theta = 0.0
+        else:
+            raise ValueError(f"drift must be a number, 'trend' or 'null', got {drift!r}")
+    else:
+        theta = _real("drift", drift)
+    result = ndtr((b + theta * (1.0 - t) - c) / np.sqrt(1.0 - t))
+    return float(result) if np.ndim(result) == 0 else result
+
+
+def predictive_power(z, information_fraction, design_or_final_z):
+    """Conditional power averaged over the flat-prior posterior of the drift.
+
+    With a flat prior, theta | B(t) ~ N(B(t) / t, 1 / t), so
+    B(1) | B(t) ~ N(B(t) / t, (1 - t) / t) and (Spiegelhalter, Freedman &
+    Blackburn 1986)
+
+        PP = Phi((z - c sqrt(t)) / sqrt(1 - t)).
+
+    >>> round(float(predictive_power(1.5548, 80 / 131, 1.9827)), 4)
+    0.5034
+    """
+    z = _real("z", z, allow_array=True)
+    t = _fraction_open("information_fraction", information_fraction)
+    c = _final_critical_value(design_or_final_z)
+    result = ndtr((z - c * np.sqrt(t)) / np.sqrt(1.0 - t))
+    return float(result) if np.ndim(result) == 0 else result
+
+
+@dataclass(frozen=True)
+class InterimReport:
+    """What a data monitoring committee's table shows at one interim look."""
+
+    events: float
+    events_planned: float
+    information_fraction: float
+    z: float
+    p_one_sided: float
+    b_value: float
+    hazard_ratio: HazardRatioEstimate
+    z_efficacy: float
+    p_efficacy: float
+    efficacy_met: bool
+    z_futility: float
+    p_alternative: float
+    futility_met: bool
+    drift_design: float
+    hazard_ratio_design: float
+    conditional_power_design: float
+    conditional_power_trend: float
+    conditional_power_null: float
+    predictive_power: float
+    design: GroupSequentialDesign = field(repr=False)
+
+    def _rows(self):
+        hr = self.hazard_ratio
+        fut = "no futility rule" if not math.isfinite(self.z_futility) else \
+            (f"Z < {self.z_futility:.3f}, i.e. P for HR = {self.hazard_ratio_design:g} "
+             f"< {self.design.futility_alpha:g}; here {self.p_alternative:.3f}")
+        return [
+            ("events / planned", f"{self.events:g} / {self.events_planned:g}",
+             f"information fraction {self.information_fraction:.3f}"),
+            ("log-rank Z (one-sided P)", f"{self.z:.3f} (P = {self.p_one_sided:.4f})", "Z = Phi^-1(1 - P)"),
+            ("B-value", f"{self.b_value:.3f}", "B = Z sqrt(t)"),
+            ("hazard ratio", f"{hr.estimate:.3f} ({100 * hr.conf_level:g}% CI {hr.ci_lower:.3f}-{hr.ci_upper:.3f})",
+             "exp(-Z / sqrt(D r (1 - r)))"),
+            ("efficacy boundary", f"Z >= {self.z_efficacy:.4f} (P <= {self.p_efficacy:.4f})",
+             "met" if self.efficacy_met else "not met"),
+            ("futility boundary", fut, "met" if self.futility_met else "not met"),
+            ("design drift", f"{self.drift_design:.4f}", f"HR {self.hazard_ratio_design:g} at {self.events_planned:g} events"),
+            ("conditional power, design effect", f"{self.conditional_power_design:.3f}", f"HR {self.hazard_ratio_design:g}"),
+            ("conditional power, current trend", f"{self.conditional_power_trend:.3f}", f"HR {hr.estimate:.3f}"),
+            ("conditional power, H0", f"{self.conditional_power_null:.3f}", "HR 1"),
+            ("predictive power (flat prior)", f"{self.predictive_power:.3f}", ""),
+        ]
+
+    def table(self) -> str:
+        rows = self._rows()
+        w0 = max(len(r[0]) for r in rows)
+        w1 = max(len(r[1]) for r in rows)
+        return "\n".join(f"{a:<{w0}s}  {b:<{w1}s}  {c}".rstrip() for a, b, c in rows)
+
+    def __repr__(self) -> str:
+        return f"InterimReport(\n{self.table()}\n)"
+
+    def _repr_html_(self) -> str:
+        body = "".join(f"<tr><td>{a}</td><td>{b}</td><td>{c}</td></tr>" for a, b, c in self._rows())
+        return f"<table><tr><th>quantity</th><th>value</th><th>note</th></tr>{body}</table>"
+
+    def to_frame(self):
+        import pandas as pd
+        return pd.DataFrame(self._rows(), columns=["quantity", "value", "note"]).set_index("quantity")
+
+
+def interim_report(events, events_planned, p_one_sided=None, *, z=None, hazard_ratio_design,
+                   planned_fractions=(1 / 3, 2 / 3, 1.0), previous_events=(), alpha=0.025,
+                   spending="obrien-fleming", parameter=None, futility_alpha=None,
+                   allocation=0.5, conf_level=0.95) -> InterimReport:
+    """Everything a monitoring committee's table shows at an interim look.
+
+    The design is re-computed at the observed information fractions
+    (``previous_events`` looks, then this one, then the planned looks beyond
+    it; :meth:`GroupSequentialDesign.at_observed`).  Give the one-sided P of
+    the log-rank test (benefit direction) or its Z.  The futility rule (when
+    ``futility_alpha`` is given) tests the design alternative: stop when
+    Z < theta sqrt(t) - z_{1 - futility_alpha}, theta = drift of
+    ``hazard_ratio_design`` at ``events_planned`` events.
+
+    AALL1331 (Brown et al. 2021, Results, Early Closure of Randomization):
+
+    >>> r = interim_report(80, 131, 0.06, hazard_ratio_design=0.58, futility_alpha=0.024)
+    >>> round(r.z, 3), round(r.z_efficacy, 4), round(r.p_efficacy, 4), r.efficacy_met, r.futility_met
+    (1.555, 2.6414, 0.0041, False, False)
+    """
+    events = _real("events", events)
+    events_planned = _real("events_planned", events_planned)
+    if events <= 0:
+        raise ValueError(f"events must be > 0, got {events}")
+    if events_planned <= events:
+        raise ValueError(f"events_planned must exceed events ({events:g}) at an interim look, "
+                         f"got {events_planned:g}")
+    if (p_one_sided is None) == (z is None):
+        raise ValueError("give exactly one of p_one_sided and z")
+    if z is None:
+        p_one_sided = _probability("p_one_sided", p_one_sided)
+        z = float(-ndtri(p_one_sided))
+    else:
+        z = _real("z", z)
+        p_one_sided = float(ndtr(-z))
+    hazard_ratio_design = _hazard_ratio("hazard_ratio_design", hazard_ratio_design)
+    prev = _real("previous_events", previous_events, allow_array=True)
+    prev = np.atleast_1d(np.asarray(prev, dtype=float))
+    if prev.size and (np.any(np.diff(prev) <= 0) or prev[0] <= 0 or prev[-1] >= events):
+        raise ValueError(f"previous_events must be increasing, positive and below events ({events:g}), "
+                         f"got {prev.tolist()}")
+    theta = drift_from_hazard_ratio(hazard_ratio_design, events_planned, allocation)
+    planned = group_sequential_design(planned_fractions, alpha=alpha, spending=spending,
+                                      parameter=parameter,
+                                      futility_alpha=futility_alpha,
+                                      futility_drift=None if futility_alpha is None else theta)
+    t = events / events_planned
+    design = planned.at_observed(np.append(prev / events_planned, t))
+    k = prev.size
+    z_eff = float(design.z_efficacy[k])
+    z_fut = float(design.z_futility[k])
+    p_alt = float(ndtr(z - theta * math.sqrt(t)))
+    return InterimReport(
+        events=events, events_planned=events_planned, information_fraction=t,
+        z=z, p_one_sided=p_one_sided, b_value=float(z * math.sqrt(t)),
+        hazard_ratio=hazard_ratio_from_z(z, events, allocation, conf_level),
+        z_efficacy=z_eff, p_efficacy=float(design.p_efficacy[k]), efficacy_met=bool(z >= z_eff),
+        z_futility=z_fut, p_alternative=p_alt,
+        futility_met=bool(math.isfinite(z_fut) and z < z_fut),
+        drift_design=theta, hazard_ratio_design=hazard_ratio_design,
+        conditional_power_design=conditional_power(z, t, design, drift=theta),
+        conditional_power_trend=conditional_power(z, t, design, drift="trend"),
+        conditional_power_null=conditional_power(z, t, design, drift="null"),
+        predictive_power=predictive_power(z, t, design),
+        design=design)
