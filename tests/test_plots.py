@@ -11,6 +11,7 @@ import pytest
 from matplotlib.colors import to_hex
 
 from teachkit import aall1331, plots
+from teachkit.cohort import SYNTHETIC_LABEL, synthetic_cohort
 
 
 def _texts_by_gid(ax):
@@ -213,10 +214,10 @@ def test_km_plot_curves_ticks_and_bands_are_the_estimate():
 def test_km_plot_uses_arm_colours_and_says_synthetic():
     from teachkit import survival
 
-    cohort = aall1331.synthetic_cohort()
+    cohort = synthetic_cohort()
     fits = {a: survival.kaplan_meier(cohort.dfs_time[cohort.arm == a], cohort.dfs_event[cohort.arm == a])
             for a in aall1331.ARMS}
-    fig = plots.km_plot(fits, time_unit="years", note=f"cohort: {aall1331.SYNTHETIC_LABEL}")
+    fig = plots.km_plot(fits, time_unit="years", note=f"cohort: {SYNTHETIC_LABEL}")
     panel = fig._teachkit_panel
     for arm in aall1331.ARMS:
         assert to_hex(panel.lines[arm].get_color()) == plots.ARM_COLORS[arm].lower()
