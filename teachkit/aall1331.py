@@ -41,6 +41,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from teachkit import _display
+
 #: The two randomized arms, always in this order (blinatumomab = experimental).
 ARMS = ("blinatumomab", "chemotherapy")
 
@@ -206,30 +208,22 @@ class PublishedTable:
         return PublishedTable(self.title, self.source, _readonly_columns(
             {n: c[keep] for n, c in self.columns.items()}))
 
-    def table(self) -> str:
+    def _layout(self):
         names = [n for n in self.columns if n not in ("source", "key")]
-        cells = [[_fmt(self.columns[n][i]) for n in names] for i in range(len(self))]
-        width = [max(len(n), *(len(r[j]) for r in cells)) if cells else len(n) for j, n in enumerate(names)]
-        text = [self.columns[n].dtype == object for n in names]
+        rows = [[_fmt(self.columns[n][i]) for n in names] for i in range(len(self))]
+        align = _display.column_alignment(self.columns[n] for n in names)
+        return names, rows, align, [f"Source: {self.source}. {CITATION}"]
 
-        def line(vals):
-            return "  ".join(v.ljust(w) if t else v.rjust(w) for v, w, t in zip(vals, width, text)).rstrip()
-
-        out = [self.title, line(names)] + [line(r) for r in cells] + [f"Source: {self.source}. {CITATION}"]
-        return "\n".join(out)
+    def table(self) -> str:
+        names, rows, align, notes = self._layout()
+        return _display.text_table(names, rows, align=align, title=self.title, notes=notes)
 
     def __repr__(self) -> str:
         return f"PublishedTable({self.title!r}, {len(self)} rows, columns={list(self.columns)})"
 
     def _repr_html_(self) -> str:
-        import html
-        names = [n for n in self.columns if n not in ("source", "key")]
-        head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(self.columns[n][i]))}</td>" for n in names)
-                       + "</tr>" for i in range(len(self)))
-        return (f"<table><caption>{html.escape(self.title)}</caption><thead><tr>{head}</tr></thead>"
-                f"<tbody>{body}</tbody></table><p><small>Source: {html.escape(self.source)}. "
-                f"{html.escape(CITATION)}</small></p>")
+        names, rows, align, notes = self._layout()
+        return _display.html_table(names, rows, align=align, title=self.title, notes=notes)
 
     def to_frame(self):
         """A pandas DataFrame (pandas must be installed)."""
