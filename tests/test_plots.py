@@ -316,3 +316,31 @@ def test_adverse_events_plot_bars_are_table_3_percentages():
     assert not any("Cytokine" in label.get_text() for label in ax.get_yticklabels())
     with pytest.raises(ValueError, match="cycle"):
         plots.adverse_events_plot(cycle=3)
+
+
+# ---------------------------------------------------------------- the package layout
+
+#: Every public name of the former single-file plots.py and the private ones other
+#: modules and tests use (explorers: _km_step_xy, _step_band_verts; tests: _new_figure,
+#: _SHORT_REASON).
+PLOTS_NAMES = (
+    "OKABE_ITO ARM_COLORS ARM_LABELS GREY LIGHT_GREY BOX_FILL STYLE style arm_color BarCollection "
+    "patient_flow ARM_ENDPOINTS arm_comparison icon_colors set_arm_comparison risk_table_counts "
+    "KaplanMeierPanel km_plot km_figure figure_title EFFICACY_COLOR FUTILITY_COLOR OBSERVED_COLOR "
+    "BoundaryPanel boundary_plot BValuePanel bvalue_plot forest_plot published_effects_forest "
+    "adverse_events_plot _km_step_xy _step_band_verts _new_figure _SHORT_REASON _styled "
+    "_figure_and_axes _set_title _nice_step _z_to_hr _z_to_p").split()
+
+
+@pytest.mark.parametrize("name", PLOTS_NAMES)
+def test_every_name_is_served_by_teachkit_plots(name):
+    import importlib
+
+    obj = getattr(plots, name)
+    home = getattr(obj, "__module__", None)
+    if home is not None and home.startswith("teachkit.plots."):
+        assert getattr(importlib.import_module(home), name) is obj
+
+
+def test_public_names_are_in_all():
+    assert {n for n in PLOTS_NAMES if not n.startswith("_")} == set(plots.__all__)
