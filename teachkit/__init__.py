@@ -24,6 +24,7 @@ SUBMODULES = (
     "sequential",
     "risk",
     "aall1331",
+    "cohort",
     "datasets",
     "simulate",
     "plots",

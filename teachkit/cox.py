@@ -36,12 +36,13 @@ HR 2.498 (0.916 to 6.813)
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import special
+
+from teachkit import _display
 
 __all__ = [
     "cox_ph",
@@ -448,15 +449,14 @@ class CoxResult:
 
     def table(self) -> str:
         """The coefficient table with the three global tests, as R's ``summary.coxph`` prints it."""
-        rows = self._rows()
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-        lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-                 for r in rows]
-        lines.append("")
-        for label, stat, p in self._tests():
-            lines.append(f"{label:<22s}= {stat:.4g} on {self.df} df, p = {_fmt_p(p)}")
-        lines.append(f"log partial likelihood: {self.loglik_null:.6g} at beta = 0, {self.loglik:.6g} at the estimate")
-        return "\n".join(lines)
+        header, *rows = self._rows()
+        return _display.text_table(header, rows, align="l" + "r" * (len(header) - 1), notes=self._notes())
+
+    def _notes(self, html=False):
+        tests = [f"{label:<22s}= {stat:.4g} on {self.df} df, p = {_fmt_p(p)}" for label, stat, p in self._tests()]
+        loglik = (f"log partial likelihood: {self.loglik_null:.6g} at beta = 0, "
+                  f"{self.loglik:.6g} at the estimate")
+        return ([" ".join(t.split()) for t in tests] if html else ["", *tests]) + [loglik]
 
     def __repr__(self) -> str:
         strata = f", {len(self.strata_levels)} strata" if self.stratified else ""
@@ -464,16 +464,11 @@ class CoxResult:
                 f"converged in {self.n_iter} iterations)\n{self.table()}")
 
     def _repr_html_(self) -> str:
-        rows = self._rows()
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
-        body = "".join("<tr>" + f"<th>{html.escape(r[0])}</th>"
-                       + "".join(f"<td>{html.escape(c)}</td>" for c in r[1:]) + "</tr>" for r in rows[1:])
-        tests = "<br>".join(f"{label}: {stat:.4g} on {self.df} df, p = {_fmt_p(p)}"
-                            for label, stat, p in self._tests())
+        header, *rows = self._rows()
         strata = f", {len(self.strata_levels)} strata" if self.stratified else ""
-        return (f"<div><b>Cox model</b> (n = {self.n}, events = {self.n_events}, ties = {self.ties}{strata})"
-                f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-                f"<p>{tests}</p></div>")
+        title = f"Cox model (n = {self.n}, events = {self.n_events}, ties = {self.ties}{strata})"
+        return _display.html_table(header, rows, align="l" + "r" * (len(header) - 1), title=title,
+                                   notes=self._notes(html=True), row_headers=True)
 
     def to_frame(self):
         """The per-covariate table as a pandas DataFrame (needs pandas)."""
@@ -652,22 +647,17 @@ class PHTestResult:
 
     def table(self) -> str:
         """The test table as R's ``print(cox.zph(fit))`` shows it."""
-        rows = self._rows()
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-                         for r in rows)
+        header, *rows = self._rows()
+        return _display.text_table(header, rows, align="lrrr")
 
     def __repr__(self) -> str:
         return f"PHTestResult(transform={self.transform!r}, events={self.event_times.size})\n{self.table()}"
 
     def _repr_html_(self) -> str:
-        rows = self._rows()
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
-        body = "".join("<tr>" + f"<th>{html.escape(r[0])}</th>"
-                       + "".join(f"<td>{html.escape(c)}</td>" for c in r[1:]) + "</tr>" for r in rows[1:])
-        return (f"<div><b>Test of proportional hazards</b> (scaled Schoenfeld residuals vs "
-                f"{html.escape(self.transform)}-transformed time)"
-                f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+        header, *rows = self._rows()
+        title = (f"Test of proportional hazards (scaled Schoenfeld residuals vs "
+                 f"{self.transform}-transformed time)")
+        return _display.html_table(header, rows, align="lrrr", title=title, row_headers=True)
 
     def to_frame(self):
         """chisq, df, p per covariate and GLOBAL as a pandas DataFrame (needs pandas)."""

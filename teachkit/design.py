@@ -68,9 +68,21 @@ def _hr(value, name="hazard_ratio"):
 # events
 # --------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class EventsRequired:
-    """Events needed for a log-rank test; ``events`` is the answer (not rounded up)."""
+@dataclass(frozen=True, eq=False, repr=False)
+class EventsRequired(float):
+    """Events needed for a log-rank test: a number that also explains itself.
+
+    The value *is* the answer, a ``float`` (not rounded up): arithmetic,
+    comparisons, ``round``, ``math.log``, ``np.ceil`` and format specs work as on
+    a float, and arithmetic gives plain floats.  The fields say how it was
+    computed; ``table()`` shows the calculation step by step.
+
+    >>> e = events_required(0.58)
+    >>> e - 121, round(e, 1), f"{e:.1f}", e > 121
+    (0.03, 121.0, '121.0', True)
+    >>> e.events_rounded, e.inflation_factor
+    (122, 1.0)
+    """
 
     events: float
     events_fixed: float
@@ -84,20 +96,22 @@ class EventsRequired:
     futility_alpha: float | None
     binding_futility: bool = False
 
+    def __new__(cls, events, *args, **kwargs):
+        return super().__new__(cls, events)
+
+    def __post_init__(self):
+        if float(self) != self.events:  # pragma: no cover - __new__ and the field agree
+            raise ValueError("events must equal the value of the number")
+
     @property
     def events_rounded(self) -> int:
         """``events`` rounded up to a whole event."""
         return math.ceil(self.events - 1e-9)
 
-    def __float__(self) -> float:
-        return float(self.events)
-
     def __format__(self, spec) -> str:
-        """Numeric format specs apply to ``events``: f"{events_required(0.58):.2f}" -> '121.03'."""
-        return format(self.events, spec) if spec else repr(self)
-
-    def __round__(self, ndigits=None):
-        return round(self.events, ndigits)
+        """Format specs as for a float: f"{events_required(0.58):.2f}" -> '121.03';
+        an empty spec (``f"{e}"``) gives the explaining ``repr``."""
+        return float.__format__(self, spec) if spec else repr(self)
 
     def table(self) -> str:
         za = -ndtri(self.alpha)

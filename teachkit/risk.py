@@ -36,6 +36,8 @@ from numbers import Real
 
 import numpy as np
 
+from teachkit import _display
+
 __all__ = [
     "RiskGroup",
     "Stratum",
@@ -157,9 +159,15 @@ class RiskAssignment:
     def __repr__(self) -> str:
         return f"RiskAssignment({self.group.value}: {self.reason})"
 
+    def _rows(self):
+        return [["risk group", self.group.value], ["rule", self.rule], ["because", self.reason]]
+
+    def table(self) -> str:
+        """The explanation as a small table: risk group, the rule that fired, and why."""
+        return _display.text_table(["", "explanation"], self._rows(), align="ll")
+
     def _repr_html_(self) -> str:
-        return (f"<p><b>{self.group.value}</b> risk &mdash; rule <i>{self.rule}</i>"
-                f"<br>{self.reason}</p>")
+        return _display.html_table(["", "explanation"], self._rows(), align="ll", row_headers=True)
 
     def __eq__(self, other):
         if isinstance(other, RiskGroup):
@@ -471,20 +479,26 @@ class Imbalance:
             "mean_abs_total": float(np.abs(self.total).mean()),
         }
 
+    def _layout(self):
+        header = ["stratum", "mean |E - C|", "max |E - C|"]
+        rows = []
+        for name, d in zip([*self.stratum_names, "overall"],
+                           [*np.abs(self.difference).T, np.abs(self.total)]):
+            rows.append([str(name), f"{d.mean():.2f}", f"{int(d.max())}"])
+        return header, rows
+
     def table(self) -> str:
-        lines = [f"{'stratum':40s} {'mean |E - C|':>12s} {'max |E - C|':>12s}"]
-        for j, name in enumerate(self.stratum_names):
-            d = np.abs(self.difference[:, j])
-            lines.append(f"{name:40s} {d.mean():12.2f} {int(d.max()):12d}")
-        lines.append(f"{'overall':40s} {np.abs(self.total).mean():12.2f} {int(np.abs(self.total).max()):12d}")
-        return "\n".join(lines)
+        """Mean and largest |experimental - control| per stratum and overall, over the repetitions."""
+        header, rows = self._layout()
+        return _display.text_table(header, rows, align="lrr")
 
     def __repr__(self) -> str:
         return (f"Imbalance(method={self.method!r}, {self.difference.shape[0]} repetition(s), "
                 f"mean max |E - C| within strata = {self.max_abs.mean():.2f})")
 
     def _repr_html_(self) -> str:
-        return f"<pre>{self.table()}</pre>"
+        header, rows = self._layout()
+        return _display.html_table(header, rows, align="lrr", title=repr(self))
 
     def to_frame(self):
         import pandas as pd

@@ -61,6 +61,9 @@ from typing import Any, Mapping
 import numpy as np
 
 from teachkit import aall1331, risk, sequential
+from teachkit._simulate_checks import (_check_design, _check_futility, _check_increasing, _check_int,
+                                       _check_real, _check_strata, _check_stratum_risk)
+from teachkit._simulate_logrank import stratified_logrank_rows
 
 __all__ = [
     "AALL1331_STRATA",
@@ -116,123 +119,6 @@ AALL1331_STRATA: Mapping[str, int] = _table1_strata()
 CONTINUE, EFFICACY, FUTILITY, STOPPED_EARLIER = 0, 1, 2, 3
 #: Labels of the decision codes stored in :attr:`TrialSimulation.decision`.
 DECISIONS = ("continue", "efficacy", "futility", "stopped earlier")
-
-
-# --------------------------------------------------------------------------
-# the vectorized stratified log-rank test
-
-
-def _cumsum0(flags):
-    """Cumulative count with a leading 0: ``out[j]`` = number of True in ``flags[:j]``."""
-    out = np.zeros(flags.size + 1, dtype=np.int64)
-    np.cumsum(flags, out=out[1:])
-    return out
-
-
-def stratified_logrank_rows(time, event, treatment, stratum=None, n_strata=None):
-    """Stratified log-rank sums for many trials at once (one trial per row).
-
-    For every row (trial), stratum ``s`` and distinct event time ``t`` with
-    ``d`` events among ``n`` patients at risk (``d1`` events and ``n1`` at risk
-    in the experimental arm)::
-
-        O1 - E1 = sum  d1 - d * n1 / n
-        V       = sum  d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1)
-
-    summed over event times and strata (Mantel 1966; Peto & Peto 1972); the
-    variance is the hypergeometric one of R ``survdiff(Surv(time, event) ~ arm +
-    strata(s))``.  Tied times are grouped exactly.  Rows may contain patients
-    that are not (yet) in the trial: give them a negative ``time`` and
-    ``event=False``; they never count as at risk.
-
-    How it is vectorized: each row is sorted by (stratum, time); then the
-    number at risk at a time is "patients from the first one with this time to
-    the end of the stratum", a difference of positions, and the number at risk
-    in the experimental arm a difference of one cumulative sum.  The sums over
-    times become sums over events (a time with ``d`` events gives ``d`` equal
-    terms ``x - n1/n`` and ``(n1/n)(1 - n1/n)(n - d)/(n - 1)``), added up per row
-    with ``np.bincount``.
-
-    Parameters
-    ----------
-    time, event, treatment : arrays of shape (n_trials, n_patients)
-        follow-up time, event indicator (bool), experimental arm (bool).
-    stratum : integer array of the same shape, or None (one stratum).
-    n_strata : int, number of strata (default ``stratum.max() + 1``).
-
-    Returns
-    -------
-    (o_minus_e, variance, events) : three arrays of shape (n_trials,)
-        ``Z = -o_minus_e / sqrt(variance)``; the Peto log-HR is
-        ``o_minus_e / variance``.
-
-    >>> t = [[1., 2., 3., 4.]]; e = [[1, 1, 1, 0]]; x = [[1, 0, 1, 0]]
-    >>> oe, v, d = stratified_logrank_rows(t, e, x)
-    >>> round(float(oe[0]), 4), round(float(v[0]), 4), int(d[0])  # 1/2 - 1/3 + 1/2, 1/4 + 2/9 + 1/4
-    (0.6667, 0.7222, 3)
-    """
-    time = np.asarray(time, dtype=float)
-    if time.ndim != 2:
-        raise ValueError(f"time must be two-dimensional (trials x patients), got shape {time.shape}")
-    event = np.asarray(event).astype(bool, copy=False)
-    treatment = np.asarray(treatment).astype(bool, copy=False)
-    if event.shape != time.shape or treatment.shape != time.shape:
-        raise ValueError("time, event and treatment must have the same shape")
-    m, n = time.shape
-    if stratum is None:
-        stratum = np.zeros(time.shape, dtype=np.int8)
-        n_strata = 1
-    else:
-        stratum = np.asarray(stratum)
-        if stratum.shape != time.shape or stratum.dtype.kind not in "iu":
-            raise ValueError("stratum must be an integer array shaped like time")
-        if n_strata is None:
-            n_strata = int(stratum.max()) + 1 if stratum.size else 1
-        if stratum.size and (stratum.min() < 0 or stratum.max() >= n_strata):
-            raise ValueError(f"stratum codes must be in 0 .. n_strata - 1 = {n_strata - 1}")
-    if np.isnan(time).any():
-        raise ValueError("time must not contain NaN")
-    if np.any(event & (time < 0)):
-        raise ValueError("event must be False where time < 0 (patients not yet in the trial)")
-
-    # one small integer code per patient: stratum * 4 + event * 2 + treatment
-    code = stratum.astype(np.int32) * 4 + event * 2 + treatment
-    # sort each row by (stratum, time): by time first, then a stable sort by stratum
-    offsets = (np.arange(m, dtype=np.intp) * n)[:, None]
-    order = np.argsort(time, axis=1) + offsets
-    if n_strata > 1:
-        by_stratum = np.argsort(stratum.ravel()[order], axis=1, kind="stable") + offsets
-        order = order.ravel()[by_stratum]
-    order = order.ravel()
-    t = time.ravel()[order]
-    code = code.ravel()[order]
-    e = (code & 2).astype(bool)
-    x = (code & 1).astype(bool)
-    group = np.repeat(np.arange(m, dtype=np.int64) * n_strata, n) + (code >> 2)  # (trial, stratum), sorted
-
-    # tie runs: equal (trial, stratum, time); each position learns where its run starts
-    new = np.ones(t.size, dtype=bool)
-    new[1:] = (group[1:] != group[:-1]) | (t[1:] != t[:-1])
-    run_start = np.maximum.accumulate(np.where(new, np.arange(t.size), 0))
-    # one term per event: with d events at a time, the per-time sums
-    # d1 - d n1/n and d p (1 - p) (n - d)/(n - 1) split into d equal-weight terms
-    ev = np.flatnonzero(e)
-    first = run_start[ev]  # the events of one run are neighbours in ev
-    boundary = np.flatnonzero(np.diff(first, prepend=-1))
-    per_run = np.diff(np.append(boundary, ev.size))
-    d = np.repeat(per_run, per_run).astype(float)
-    # at risk = everyone from the run's start to the end of its (trial, stratum) block
-    end = np.cumsum(np.bincount(group, minlength=m * n_strata))[group[ev]]
-    cum_x = _cumsum0(x)
-    n_risk = (end - first).astype(float)
-    p = (cum_x[end] - cum_x[first]) / n_risk  # share of the at-risk set in the experimental arm
-    oe = x[ev] - p
-    var = p * (1.0 - p) * (n_risk - d) / np.maximum(n_risk - 1.0, 1.0)
-    row = ev // n
-    o_minus_e = np.bincount(row, weights=oe, minlength=m)
-    variance = np.bincount(row, weights=var, minlength=m)
-    events = np.bincount(row, minlength=m).astype(np.int64)
-    return o_minus_e, variance, events
 
 
 # --------------------------------------------------------------------------
@@ -536,102 +422,6 @@ class TrialSimulation:
 
 
 # --------------------------------------------------------------------------
-# checks at the door
-
-
-def _check_int(value, name, low, high=None):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    value = int(value)
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    if high is not None and value > high:
-        raise ValueError(f"{name} must be <= {high}, got {value}")
-    return value
-
-
-def _check_real(value, name, *, low=None, high=None, low_open=False, high_open=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if low is not None and (value < low or (low_open and value == low)):
-        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low:g}, got {value:g}")
-    if high is not None and (value > high or (high_open and value == high)):
-        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high:g}, got {value:g}")
-    return value
-
-
-def _check_increasing(values, name, *, upper=None):
-    arr = np.asarray(values, dtype=float)
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty one-dimensional sequence, got {values!r}")
-    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-        raise ValueError(f"{name} must be positive and finite, got {arr.tolist()}")
-    if np.any(np.diff(arr) <= 0):
-        raise ValueError(f"{name} must be strictly increasing, got {arr.tolist()}")
-    if upper is not None and arr[-1] > upper:
-        raise ValueError(f"{name} must not exceed {upper:g}, got {arr.tolist()}")
-    return arr
-
-
-def _check_strata(strata):
-    if strata is None:
-        total = sum(AALL1331_STRATA.values())
-        names = tuple(AALL1331_STRATA)
-        return names, np.array([AALL1331_STRATA[k] / total for k in names])
-    if isinstance(strata, Mapping):
-        names = tuple(str(k) for k in strata)
-        probs = np.asarray(list(strata.values()), dtype=float)
-    else:
-        probs = np.asarray(strata, dtype=float)
-        names = tuple(f"stratum {i + 1}" for i in range(probs.size))
-    if probs.ndim != 1 or probs.size == 0:
-        raise ValueError(f"strata must be a mapping name -> proportion or a sequence of proportions, got {strata!r}")
-    if not np.all(np.isfinite(probs)) or np.any(probs < 0):
-        raise ValueError(f"strata proportions must be finite and >= 0, got {probs.tolist()}")
-    if abs(probs.sum() - 1.0) > 1e-6:
-        raise ValueError(f"strata proportions must sum to 1, got sum {probs.sum():.6g}")
-    if probs.size > 127:
-        raise ValueError(f"strata can hold at most 127 strata, got {probs.size}")
-    return names, probs / probs.sum()
-
-
-def _check_design(design, n_looks):
-    z_eff = getattr(design, "z_efficacy", None)
-    if z_eff is None:
-        raise TypeError("design must be a group-sequential design with a z_efficacy attribute "
-                        f"(teachkit.sequential.group_sequential_design), got {type(design).__name__}")
-    z_eff = np.asarray(z_eff, dtype=float)
-    if z_eff.shape != (n_looks,):
-        raise ValueError(f"design has {z_eff.size} looks but the simulation has {n_looks}")
-    return z_eff
-
-
-def _check_futility(futility, design, n_looks):
-    """Futility Z bounds, one per look; -inf where there is none (NaN in a design)."""
-    if futility is None:
-        return np.full(n_looks, -np.inf)
-    if isinstance(futility, str):
-        if futility != "design":
-            raise ValueError(f"futility must be None, 'design' or a sequence of Z bounds, got {futility!r}")
-        if design is None:
-            return None  # decided after the simulation (the default design carries the rule)
-        bounds = getattr(design, "z_futility", None)
-        if bounds is None:
-            raise ValueError("futility='design' needs a design with a z_futility attribute")
-    else:
-        bounds = futility
-    bounds = np.asarray(bounds, dtype=float)
-    if bounds.shape != (n_looks,):
-        raise ValueError(f"futility must have one Z bound per look ({n_looks}), got shape {bounds.shape}")
-    if np.any(bounds == np.inf):
-        raise ValueError("futility bounds must be below +inf (NaN or -inf mean no futility at a look)")
-    return np.where(np.isnan(bounds), -np.inf, bounds)
-
-
-# --------------------------------------------------------------------------
 # the pieces of one chunk of trials
 
 
@@ -719,24 +509,6 @@ def _event_times(rng, relative_hazard, rate, cure_fraction):
     uncured = (np.maximum(level, cure_fraction) - cure_fraction) / (1.0 - cure_fraction)
     safe = np.where(cured, 1.0, uncured)
     return np.where(cured, np.inf, -np.log(safe) / rate)
-
-
-def _check_stratum_risk(stratum_risk, names):
-    if stratum_risk is None:
-        return np.ones(len(names))
-    if isinstance(stratum_risk, Mapping):
-        unknown = set(map(str, stratum_risk)) - set(names)
-        if unknown:
-            raise ValueError(f"stratum_risk names unknown strata {sorted(unknown)}; strata are {list(names)}")
-        risk_ = np.array([float(stratum_risk.get(n, 1.0)) for n in names])
-    else:
-        risk_ = np.asarray(stratum_risk, dtype=float)
-        if risk_.shape != (len(names),):
-            raise ValueError(f"stratum_risk must have one hazard multiplier per stratum "
-                             f"({len(names)}), got shape {risk_.shape}")
-    if not np.all(np.isfinite(risk_)) or np.any(risk_ <= 0):
-        raise ValueError(f"stratum_risk multipliers must be finite and > 0, got {risk_.tolist()}")
-    return risk_
 
 
 # --------------------------------------------------------------------------
@@ -871,7 +643,7 @@ def simulate_trials(n_trials, n_patients=220, *, hazard_ratio=0.58, control_surv
                              f"got {look_times.tolist()}")
     if design is not None:
         z_eff = _check_design(design, n_looks)
-    strata_names, strata_probs = _check_strata(strata)
+    strata_names, strata_probs = _check_strata(strata, AALL1331_STRATA)
     stratum_hazard = _check_stratum_risk(stratum_risk, strata_names)
     if not isinstance(stratified, (bool, np.bool_)):
         raise TypeError(f"stratified must be True or False, got {type(stratified).__name__}")

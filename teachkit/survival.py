@@ -31,6 +31,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy import special
 
+from teachkit import _display
+
 __all__ = [
     "kaplan_meier",
     "median_follow_up",
@@ -209,23 +211,23 @@ class StepTable:
             out.append([name] + ["..." if i is None else _fmt(col[i], integer) for i in rows])
         return out
 
+    def _layout(self, max_rows):
+        cells = self._cells(max_rows=max_rows)
+        header = [col[0] for col in cells]
+        rows = [list(r) for r in zip(*(col[1:] for col in cells))]
+        return header, rows, _display.column_alignment(self._columns.values())
+
     def __repr__(self):
-        cells = self._cells(max_rows=40)
-        if not cells:
+        if not self._columns:
             return "StepTable()"
-        widths = [max(len(c) for c in col) for col in cells]
-        lines = ["  ".join(col[r].rjust(w) for col, w in zip(cells, widths))
-                 for r in range(len(cells[0]))]
-        return "\n".join(([self.title] if self.title else []) + lines)
+        header, rows, align = self._layout(max_rows=40)
+        return _display.text_table(header, rows, align=align, title=self.title or None)
 
     def _repr_html_(self):
-        cells = self._cells(max_rows=60)
-        head = "".join(f"<th>{html.escape(col[0])}</th>" for col in cells)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(col[r])}</td>" for col in cells) + "</tr>"
-            for r in range(1, len(cells[0]) if cells else 1))
-        cap = f"<caption>{html.escape(self.title)}</caption>" if self.title else ""
-        return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        if not self._columns:
+            return _display.html_table([], [], title=self.title or None)
+        header, rows, align = self._layout(max_rows=60)
+        return _display.html_table(header, rows, align=align, title=self.title or None)
 
     def to_frame(self):
         """The table as a ``pandas.DataFrame`` (needs pandas)."""
@@ -571,21 +573,21 @@ class LogRankTest:
         return [(str(g), int(o), e) for g, o, e in zip(self.groups, self.observed,
                                                          self.expected)]
 
+    def _group_table(self):
+        header = ["group", "observed", "expected", "O-E"]
+        rows = [[g, str(o), f"{e:.4f}", f"{o - e:.4f}"] for g, o, e in self._group_lines()]
+        return header, rows
+
     def __repr__(self):
-        lines = [f"LogRankTest({self._summary()})",
-                 f"{'group':>12}  {'observed':>8}  {'expected':>9}  {'O-E':>8}"]
-        for g, o, e in self._group_lines():
-            lines.append(f"{g:>12}  {o:8d}  {e:9.4f}  {o - e:8.4f}")
-        lines.append(f"variance of O-E: {self.variance:.4f}")
-        return "\n".join(lines)
+        header, rows = self._group_table()
+        return f"LogRankTest({self._summary()})\n" + _display.text_table(
+            header, rows, align="lrrr", notes=[f"variance of O-E: {self.variance:.4f}"])
 
     def _repr_html_(self):
-        rows = "".join(f"<tr><td>{html.escape(g)}</td><td>{o}</td><td>{e:.4f}</td>"
-                       f"<td>{o - e:.4f}</td></tr>" for g, o, e in self._group_lines())
+        header, rows = self._group_table()
         return (f"<p><b>Log-rank test</b>: {html.escape(self._summary())}</p>"
-                "<table><thead><tr><th>group</th><th>observed</th><th>expected</th>"
-                f"<th>O-E</th></tr></thead><tbody>{rows}</tbody></table>"
-                f"<p>variance of O-E: {self.variance:.4f}</p>")
+                + _display.html_table(header, rows, align="lrrr",
+                                      notes=[f"variance of O-E: {self.variance:.4f}"]))
 
 
 def logrank_test(time, event, group, strata=None, treatment=None):

@@ -39,6 +39,7 @@ def render_explorers(outdir: Path) -> list[Path]:
 
 def render_plots(outdir: Path) -> list[Path]:
     from teachkit import aall1331, datasets, plots, sequential, survival
+    from teachkit.cohort import SYNTHETIC_LABEL, synthetic_cohort
 
     figures = {
         "patient-flow": plots.patient_flow(),
@@ -53,14 +54,14 @@ def render_plots(outdir: Path) -> list[Path]:
     figures["km-freireich"] = plots.km_plot(fits, time_unit="weeks",
                                             times=[0, 5, 10, 15, 20, 25, 30, 35],
                                             title="Remission by group, Freireich 6-MP trial")
-    cohort = aall1331.synthetic_cohort()
+    cohort = synthetic_cohort()
     arms = cohort.arm
     fits = {a: survival.kaplan_meier(cohort.dfs_time[arms == a], cohort.dfs_event[arms == a])
             for a in aall1331.ARMS}
     figures["km-synthetic-dfs"] = plots.km_plot(
         fits, time_unit="years", times=[0, 1, 2, 3, 4, 5],
         ylabel="Disease-free survival", title="Disease-free survival by arm",
-        note=f"AALL1331 cohort: {aall1331.SYNTHETIC_LABEL}")
+        note=f"AALL1331 cohort: {SYNTHETIC_LABEL}")
     theta = sequential.drift_from_hazard_ratio(0.58, 131)
     design = sequential.group_sequential_design([1 / 3, 2 / 3, 1], futility_alpha=0.024,
                                                 futility_drift=theta)

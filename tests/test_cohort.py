@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import teachkit as tk
-from teachkit.aall1331 import (SYNTHETIC_LABEL, CalibrationTable, SyntheticCohort, calibration_table,
-                               synthetic_cohort)
+from teachkit.cohort import (SYNTHETIC_LABEL, CalibrationTable, SyntheticCohort, calibration_table,
+                             synthetic_cohort)
 from teachkit.risk import assign_risk_group, randomization_stratum
 
 B, C = "blinatumomab", "chemotherapy"
@@ -308,3 +308,39 @@ def test_bad_arguments(kwargs, exc, match):
 def test_infeasible_parameters_say_so():
     with pytest.raises(RuntimeError, match="infeasible"):
         synthetic_cohort(calibration={"post_relapse_deaths": {B: 90, C: 90}})
+
+
+# ---------------------------------------------------------------- module layout
+
+
+def test_cohort_names_are_still_served_by_aall1331():
+    """Lessons call ``tk.aall1331.synthetic_cohort()``: the lazy re-export must give the same objects."""
+    from teachkit import aall1331, cohort
+
+    for name in ("SYNTHETIC_LABEL", "CALIBRATION", "SyntheticCohort", "synthetic_cohort",
+                 "CalibrationTable", "calibration_table"):
+        assert getattr(aall1331, name) is getattr(cohort, name)
+        assert name in dir(aall1331)
+    assert isinstance(tk.aall1331.synthetic_cohort(), cohort.SyntheticCohort)
+    with pytest.raises(AttributeError, match="no attribute '_choose'"):
+        aall1331._choose  # only the public names are re-exported
+
+
+def test_facts_do_not_import_the_cohort():
+    """Arrows point cohort -> aall1331: importing the facts must not import the cohort."""
+    import subprocess
+    import sys
+
+    code = "import sys, teachkit.aall1331; print('teachkit.cohort' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("module", ["teachkit.cohort", "teachkit.aall1331"])
+def test_python_m_prints_the_calibration_table(module):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", module], capture_output=True, text=True, check=True)
+    assert out.stdout == calibration_table().table() + "\n"
+    assert out.stderr == ""

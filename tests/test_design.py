@@ -34,6 +34,89 @@ def test_schoenfeld_fixed_121_03():
     assert f"{e:.2f}" == "121.03" and round(e, 1) == 121.0 and f"{e}" == repr(e)
 
 
+
+# ------------------------------------------------ events_required is a number
+
+def test_events_required_is_a_float_that_explains_itself():
+    e = ds.events_required(0.58, alpha=0.025, power=0.85)
+    ref = RPACT["events_fixed_hr058"]                                  # rpact, not teachkit
+    assert isinstance(e, float) and isinstance(e, ds.EventsRequired)
+    assert float(e) == e.events and type(float(e)) is float
+    assert e == pytest.approx(ref, abs=1e-6)
+    # the explanation is still there
+    assert e.events_fixed == e.events and e.inflation_factor == 1.0 and e.method == "schoenfeld"
+    assert repr(e).startswith("EventsRequired(events=121.03, fixed=121.03") and "121.03" in e.table()
+    assert "<pre>" in e._repr_html_() and e.to_frame().shape == (1, 10)
+
+
+@pytest.mark.parametrize("op, expected", [
+    (lambda e: e - 121, lambda v: v - 121),
+    (lambda e: 121 - e, lambda v: 121 - v),
+    (lambda e: e + 1, lambda v: v + 1),
+    (lambda e: 2 * e, lambda v: 2 * v),
+    (lambda e: e / 2, lambda v: v / 2),
+    (lambda e: e ** 0.5, lambda v: v ** 0.5),
+    (lambda e: -e, lambda v: -v),
+    (lambda e: abs(e), lambda v: abs(v)),
+    (lambda e: e // 1, lambda v: v // 1),
+    (lambda e: e % 1, lambda v: v % 1),
+])
+def test_events_required_arithmetic_gives_plain_floats(op, expected):
+    e = ds.events_required(0.58)
+    v = RPACT["events_fixed_hr058"]
+    got = op(e)
+    assert type(got) is float                     # not an EventsRequired: the explanation is gone
+    assert got == pytest.approx(expected(v), rel=1e-9)
+
+
+def test_events_required_with_numpy_math_round_and_comparisons():
+    e = ds.events_required(0.58)
+    v = RPACT["events_fixed_hr058"]               # 121.0321...
+    assert np.ceil(e) == 122.0 and np.floor(e) == 121.0
+    assert type(np.ceil(e)) is np.float64
+    assert np.asarray(e).dtype == np.float64 and np.array([e, 1.0]).sum() == pytest.approx(v + 1)
+    assert round(e) == 121 and type(round(e)) is int
+    assert round(e, 2) == 121.03 and type(round(e, 2)) is float
+    assert math.log(e) == pytest.approx(math.log(v), rel=1e-12)
+    assert math.ceil(e) == 122 == e.events_rounded
+    assert 121 < e < 121.1 and e > 121 and e >= 121.03 and e != 121 and not e <= 121
+    assert max(e, 100) is e and sorted([131, e, 100])[1] is e
+    assert e == ds.events_required(0.58) and hash(e) == hash(float(e))
+    assert sum([e, e]) == pytest.approx(2 * v)
+
+
+def test_events_required_formats_like_a_float():
+    e = ds.events_required(0.58)
+    assert f"{e:.1f}" == "121.0" and f"{e:.2f}" == "121.03" and f"{e:8.1f}" == "   121.0"
+    assert f"{e:.3g}" == "121" and f"{e:e}" == format(float(e), "e")
+    assert "%.1f" % e == "121.0" and "{:.2f}".format(e) == "121.03"
+    assert f"{e}" == repr(e) == str(e)           # without a spec it explains itself
+
+
+def test_events_required_is_frozen_and_survives_copy_and_pickle():
+    import copy
+    import dataclasses
+    import pickle
+
+    e = ds.events_required(0.58, design=sq.group_sequential_design([1 / 3, 2 / 3, 1]))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        e.events = 100.0
+    for clone in (pickle.loads(pickle.dumps(e)), copy.deepcopy(e), copy.copy(e)):
+        assert type(clone) is ds.EventsRequired and clone == e
+        assert clone.inflation_factor == e.inflation_factor and repr(clone) == repr(e)
+    moved = dataclasses.replace(e, events=131.0)
+    assert moved == 131.0 and moved.events == 131.0 and moved.n_looks == 3
+
+
+def test_printing_a_difference_prints_a_number():
+    import subprocess
+    import sys
+
+    code = "import teachkit as tk; print(tk.design.events_required(0.58) - 121)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert float(out.stdout) == pytest.approx(RPACT["events_fixed_hr058"] - 121, rel=1e-9)
+
+
 def test_group_sequential_122_53():
     d = sq.group_sequential_design([1 / 3, 2 / 3, 1])
     e = ds.events_required(0.58, design=d)

@@ -11,6 +11,7 @@ import pytest
 from matplotlib.colors import to_hex
 
 from teachkit import aall1331, plots
+from teachkit.cohort import SYNTHETIC_LABEL, synthetic_cohort
 
 
 def _texts_by_gid(ax):
@@ -213,10 +214,10 @@ def test_km_plot_curves_ticks_and_bands_are_the_estimate():
 def test_km_plot_uses_arm_colours_and_says_synthetic():
     from teachkit import survival
 
-    cohort = aall1331.synthetic_cohort()
+    cohort = synthetic_cohort()
     fits = {a: survival.kaplan_meier(cohort.dfs_time[cohort.arm == a], cohort.dfs_event[cohort.arm == a])
             for a in aall1331.ARMS}
-    fig = plots.km_plot(fits, time_unit="years", note=f"cohort: {aall1331.SYNTHETIC_LABEL}")
+    fig = plots.km_plot(fits, time_unit="years", note=f"cohort: {SYNTHETIC_LABEL}")
     panel = fig._teachkit_panel
     for arm in aall1331.ARMS:
         assert to_hex(panel.lines[arm].get_color()) == plots.ARM_COLORS[arm].lower()
@@ -315,3 +316,31 @@ def test_adverse_events_plot_bars_are_table_3_percentages():
     assert not any("Cytokine" in label.get_text() for label in ax.get_yticklabels())
     with pytest.raises(ValueError, match="cycle"):
         plots.adverse_events_plot(cycle=3)
+
+
+# ---------------------------------------------------------------- the package layout
+
+#: Every public name of the former single-file plots.py and the private ones other
+#: modules and tests use (explorers: _km_step_xy, _step_band_verts; tests: _new_figure,
+#: _SHORT_REASON).
+PLOTS_NAMES = (
+    "OKABE_ITO ARM_COLORS ARM_LABELS GREY LIGHT_GREY BOX_FILL STYLE style arm_color BarCollection "
+    "patient_flow ARM_ENDPOINTS arm_comparison icon_colors set_arm_comparison risk_table_counts "
+    "KaplanMeierPanel km_plot km_figure figure_title EFFICACY_COLOR FUTILITY_COLOR OBSERVED_COLOR "
+    "BoundaryPanel boundary_plot BValuePanel bvalue_plot forest_plot published_effects_forest "
+    "adverse_events_plot _km_step_xy _step_band_verts _new_figure _SHORT_REASON _styled "
+    "_figure_and_axes _set_title _nice_step _z_to_hr _z_to_p").split()
+
+
+@pytest.mark.parametrize("name", PLOTS_NAMES)
+def test_every_name_is_served_by_teachkit_plots(name):
+    import importlib
+
+    obj = getattr(plots, name)
+    home = getattr(obj, "__module__", None)
+    if home is not None and home.startswith("teachkit.plots."):
+        assert getattr(importlib.import_module(home), name) is obj
+
+
+def test_public_names_are_in_all():
+    assert {n for n in PLOTS_NAMES if not n.startswith("_")} == set(plots.__all__)

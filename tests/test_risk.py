@@ -8,6 +8,8 @@ and against an independently written oracle with hypothesis.
 
 from __future__ import annotations
 
+import html
+
 import itertools
 import math
 import time
@@ -79,7 +81,8 @@ def test_explain_names_the_rule_that_fired():
         assert res.group is assign_risk_group(*args, **kwargs)
         assert res == res.group  # usable where a RiskGroup is expected
         assert res.rule.split(":")[0] == res.group.value
-        assert res.group.value in repr(res) and res.rule in res._repr_html_()
+        assert res.group.value in repr(res) and html.escape(res.rule) in res._repr_html_()
+        assert res.rule in res.table() and res.reason in res.table()
         fired.add(res.rule)
     assert fired == set(RULES)
     assert "40 >= 36 months" in explain_risk_group("marrow", 40, mrd=1.0).reason
@@ -286,6 +289,9 @@ def test_imbalance_against_a_plain_loop():
     assert imb.total.tolist() == [3, -7]
     assert imb.max_abs.tolist() == [2, 4]
     assert "overall" in imb.table() and "Imbalance" in repr(imb)
+    lines = imb.table().splitlines()
+    assert lines[0].split("  ")[0] == "stratum" and lines[-1].split() == ["overall", "5.00", "7"]
+    assert "<table>" in imb._repr_html_() and "overall" in imb._repr_html_()
     summary = imb.summary()
     assert summary["share_max_abs_over_2"] == 0.5
 

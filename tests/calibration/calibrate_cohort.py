@@ -1,4 +1,4 @@
-"""Offline calibration search for ``teachkit.aall1331.synthetic_cohort``.
+"""Offline calibration search for ``teachkit.cohort.synthetic_cohort``.
 
 Run ``.venv/bin/python tests/calibration/calibrate_cohort.py [n_draws [search_seed]]``.  With
 the seed fixed at 2019 it draws generator parameters at random (ranges below),
@@ -8,7 +8,7 @@ reverse Kaplan-Meier median follow-up).  A random phase (``n_draws`` parameter
 sets) is followed, if no set meets every target with a safety margin (half
 the tolerance), by a local search that nudges one parameter at a time and
 keeps improvements.  It prints the best set, to be pasted into
-``teachkit.aall1331.CALIBRATION`` when every target is within its full
+``teachkit.cohort.CALIBRATION`` when every target is within its full
 tolerance; ``--refine [steps]`` restarts the local search from the shipped
 parameters.  The shipped parameters came from
 ``calibrate_cohort.py 8000`` (about 4 minutes on 2 cores) and are
@@ -193,7 +193,7 @@ def _nest(flat):
 
 def refine(params, seed=2019, steps=3000, search_seed=1):
     """Local search: perturb one parameter at a time, keep improvements."""
-    from teachkit.aall1331 import synthetic_cohort
+    from teachkit.cohort import synthetic_cohort
 
     rng = np.random.default_rng(search_seed)
     flat = _flat(params)
@@ -222,7 +222,7 @@ def refine(params, seed=2019, steps=3000, search_seed=1):
 
 
 def search(n_draws=20000, seed=2019, search_seed=0):
-    from teachkit.aall1331 import synthetic_cohort
+    from teachkit.cohort import synthetic_cohort
 
     rng = np.random.default_rng(search_seed)
     best = (np.inf, None, None)
@@ -244,7 +244,7 @@ def search(n_draws=20000, seed=2019, search_seed=0):
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--refine":  # start from the shipped parameters
-        from teachkit.aall1331 import CALIBRATION
+        from teachkit.cohort import CALIBRATION
 
         start = {k: (dict(v) if hasattr(v, "keys") else v) for k, v in CALIBRATION.items()}
         sc, params, values = refine(start, steps=int(sys.argv[2]) if len(sys.argv) > 2 else 3000)
