@@ -41,6 +41,10 @@ __all__ = [
     "expected_events",
     "analysis_times",
     "patients_required",
+    "latency_hazard",
+    "cure_fraction_from_survival",
+    "maximum_events",
+    "power_at_events",
     "explain_planned_events",
     "PlannedEventsExplanation",
 ]
@@ -299,7 +303,151 @@ def _cumulative_integrals(x, starts, event_hazard, dropout):
     return f, g
 
 
-def event_probability(follow_up, control_hazard, hazard_ratio=1.0, breakpoints=(), dropout_hazard=0.0):
+# --------------------------------------------------------------------------
+# plateau: the mixture-cure model
+# --------------------------------------------------------------------------
+#
+# When nearly every event happens early (AALL1331: all first DFS events but one
+# within 2 years, Results, Primary End Point; Table 2, note b), the survival
+# curves flatten: a share pi of patients never has an event.  The control arm then
+# follows the mixture-cure model
+#
+#     S0(u) = pi + (1 - pi) exp(-Lambda(u)),   Lambda(u) = int_0^u lambda(s) ds,
+#
+# with lambda the (piecewise-constant) hazard of the patients who will have an
+# event (the "latency" hazard), and the experimental arm S1(u) = S0(u) ** HR, so
+# the hazards stay exactly proportional (the model of teachkit.simulate).  The
+# expected events can then never exceed N * sum_arms share * (1 - pi_arm).
+
+_QUAD_NODES, _QUAD_WEIGHTS = np.polynomial.legendre.leggauss(32)
+
+
+def _check_cure(cure_fraction):
+    cure_fraction = _number("cure_fraction", cure_fraction)
+    if not 0.0 <= cure_fraction < 1.0:
+        raise ValueError(f"cure_fraction must be in [0, 1), got {cure_fraction:g}")
+    return cure_fraction
+
+
+def latency_hazard(survival, time, cure_fraction):
+    """Latency hazard lambda of the mixture-cure model with S0(``time``) = ``survival``.
+
+    S0(t) = pi + (1 - pi) exp(-lambda t)  =>  lambda = -log((S - pi) / (1 - pi)) / t,
+    the parameterization of :func:`teachkit.simulate.simulate_trials`.  With
+    pi = 0 it is :func:`hazard_from_survival`.
+
+    >>> round(latency_hazard(0.45, 2, 0.0), 6) == round(hazard_from_survival(0.45, 2), 6)
+    True
+    >>> round(latency_hazard(0.45, 2, 0.40), 4)
+    1.2425
+    """
+    survival = _unit("survival", survival)
+    time = _positive("time", time)
+    cure_fraction = _check_cure(cure_fraction)
+    if cure_fraction >= survival:
+        raise ValueError(f"cure_fraction ({cure_fraction:g}) must be below survival ({survival:g}): "
+                         "the curve cannot fall below its plateau")
+    return -math.log((survival - cure_fraction) / (1.0 - cure_fraction)) / time
+
+
+def cure_fraction_from_survival(survival, time, median_latency):
+    """Plateau pi such that S0(``time``) = ``survival`` when the patients who have
+    an event have it after an exponential time with median ``median_latency``.
+
+    With lambda = log(2) / median_latency and q = exp(-lambda t) (the share of
+    eventual events still to come after t):
+
+        pi = (S - q) / (1 - q)
+
+    AALL1331 (Results, Primary End Point): median time to a first DFS event
+    6 months, nearly all events within 2 years; with the planners' control
+    2-year DFS of 45% the plateau is about 41% (a reconstruction: the paper
+    states no cure model):
+
+    >>> round(cure_fraction_from_survival(0.45, 2.0, 0.5), 4)
+    0.4133
+    """
+    survival = _unit("survival", survival)
+    time = _positive("time", time)
+    median_latency = _positive("median_latency", median_latency)
+    q = math.exp(-math.log(2.0) / median_latency * time)
+    if q >= survival:
+        raise ValueError(f"median_latency ({median_latency:g}) is too long: even with no plateau "
+                         f"S({time:g}) would exceed {survival:g}")
+    return (survival - q) / (1.0 - q)
+
+
+def maximum_events(patients, cure_fraction, hazard_ratio, *, allocation=0.5):
+    """Most events ``patients`` can ever produce under a plateau (no dropout):
+
+        D_max = N [ r (1 - pi ** HR) + (1 - r) (1 - pi) ]
+
+    the limit of :func:`expected_events` with ``cure_fraction`` as follow-up
+    grows without end.  AALL1331 with the published 2-year DFS taken as the
+    plateaus (39.0% and 54.4%, Results, Primary End Point) and 208 patients:
+    about 111 events, not 131.
+
+    >>> import math
+    >>> hr = math.log(0.544) / math.log(0.39)
+    >>> round(maximum_events(208, 0.39, hr), 1)
+    110.9
+    """
+    patients = _positive("patients", patients)
+    cure_fraction = _check_cure(cure_fraction)
+    hazard_ratio = _positive("hazard_ratio", hazard_ratio)
+    allocation = _unit("allocation", allocation)
+    return patients * (allocation * (1.0 - cure_fraction ** hazard_ratio)
+                       + (1.0 - allocation) * (1.0 - cure_fraction))
+
+
+def _cure_density(s, starts, haz, hazard_ratio, cure_fraction):
+    """f(s) = -dS1/ds with S1 = S0 ** HR, S0 = pi + (1 - pi) exp(-Lambda(s))."""
+    j = np.clip(np.searchsorted(starts, s, side="right") - 1, 0, starts.size - 1)
+    cum = np.concatenate(([0.0], np.cumsum(haz[:-1] * np.diff(starts))))
+    big_lambda = cum[j] + haz[j] * (s - starts[j])
+    latent = np.exp(-big_lambda)
+    s0 = cure_fraction + (1.0 - cure_fraction) * latent
+    return hazard_ratio * s0 ** (hazard_ratio - 1.0) * (1.0 - cure_fraction) * haz[j] * latent
+
+
+def _cure_horizon(starts, haz):
+    """A follow-up time after which exp(-Lambda) < 1e-17: nothing left to integrate."""
+    cum = np.concatenate(([0.0], np.cumsum(haz[:-1] * np.diff(starts))))
+    if haz[-1] > 0:
+        return float(starts[-1] + max(0.0, 40.0 - cum[-1]) / haz[-1])
+    return float(starts[-1]) if starts.size > 1 else 0.0
+
+
+def _cure_integrals(x, starts, haz, hazard_ratio, cure_fraction, dropout):
+    """F(x) = int_0^x f(s) e^{-eta s} ds and G(x) = int_0^x (x - s) f(s) e^{-eta s} ds
+    (= int_0^x F(u) du), by 32-point Gauss-Legendre on pieces split at the
+    breakpoints (the integrand is smooth inside each piece)."""
+    x = np.atleast_1d(np.asarray(x, dtype=float))
+    horizon = _cure_horizon(starts, haz)
+    f_out = np.zeros(x.shape)
+    g_out = np.zeros(x.shape)
+    for i, xi in enumerate(x.ravel()):
+        top = min(xi, horizon)
+        if top <= 0:
+            continue
+        edges = np.unique(np.concatenate(([0.0], starts[(starts > 0) & (starts < top)], [top])))
+        # finer panels where the latency decays fast
+        panels = []
+        for a, b in zip(edges[:-1], edges[1:]):
+            panels.extend(np.linspace(a, b, 9))
+        panels = np.unique(panels)
+        a, b = panels[:-1, None], panels[1:, None]
+        s = (a + b) / 2 + (b - a) / 2 * _QUAD_NODES[None, :]
+        w = (b - a) / 2 * _QUAD_WEIGHTS[None, :]
+        dens = _cure_density(s, starts, haz, hazard_ratio, cure_fraction) * np.exp(-dropout * s)
+        fx = float(np.sum(w * dens))
+        f_out.flat[i] = fx
+        g_out.flat[i] = xi * fx - float(np.sum(w * s * dens))
+    return f_out, g_out
+
+
+def event_probability(follow_up, control_hazard, hazard_ratio=1.0, breakpoints=(), dropout_hazard=0.0,
+                      *, cure_fraction=None):
     """P(event by follow-up time u) in one arm with piecewise-constant hazards.
 
     Hazard HR * lambda_j on [s_j, s_{j+1}) (s_0 = 0, ``breakpoints`` = s_1, ...),
@@ -307,8 +455,18 @@ def event_probability(follow_up, control_hazard, hazard_ratio=1.0, breakpoints=(
 
         F(u) = int_0^u HR lambda(s) exp(-HR Lambda(s) - eta s) ds
 
+    With ``cure_fraction`` pi (a plateau), ``control_hazard`` is the latency
+    hazard of the mixture-cure model S0 = pi + (1 - pi) exp(-Lambda), the arm
+    follows S0 ** HR, and F(u) = int_0^u f(s) exp(-eta s) ds with f = -d(S0 ** HR)/ds
+    (numerical quadrature; without dropout F = 1 - S0(u) ** HR exactly).
+
     >>> round(float(event_probability(2.0, hazard_from_survival(0.45, 2))), 4)
     0.55
+    >>> lam = latency_hazard(0.45, 2, 0.40)            # plateau at 40%
+    >>> round(float(event_probability(2.0, lam, cure_fraction=0.40)), 4)
+    0.55
+    >>> round(float(event_probability(50.0, lam, cure_fraction=0.40)), 4)   # never above 1 - pi
+    0.6
     """
     u = np.asarray(follow_up, dtype=float)
     if not np.all(np.isfinite(u)) or np.any(u < 0):
@@ -318,6 +476,10 @@ def event_probability(follow_up, control_hazard, hazard_ratio=1.0, breakpoints=(
     dropout_hazard = _number("dropout_hazard", dropout_hazard)
     if dropout_hazard < 0:
         raise ValueError(f"dropout_hazard must be >= 0, got {dropout_hazard}")
+    if cure_fraction is not None:
+        cure_fraction = _check_cure(cure_fraction)
+        f, _ = _cure_integrals(u, starts, haz, hazard_ratio, cure_fraction, dropout_hazard)
+        return f.reshape(u.shape) if u.ndim else f.reshape(())
     f, _ = _cumulative_integrals(u, starts, hazard_ratio * haz, dropout_hazard)
     return f
 
@@ -333,18 +495,24 @@ def _check_plan(patients, accrual_time, hazard_ratio, allocation, dropout_hazard
     return patients, accrual_time, hazard_ratio, allocation, dropout_hazard
 
 
-def _events_at(c, patients, accrual_time, starts, haz, hazard_ratio, allocation, dropout_hazard):
+def _events_at(c, patients, accrual_time, starts, haz, hazard_ratio, allocation, dropout_hazard,
+               cure_fraction=None):
     lo = np.maximum(c - accrual_time, 0.0)
     total = np.zeros_like(c)
     for share, hr in ((allocation, hazard_ratio), (1.0 - allocation, 1.0)):
-        _, g_hi = _cumulative_integrals(c, starts, hr * haz, dropout_hazard)
-        _, g_lo = _cumulative_integrals(lo, starts, hr * haz, dropout_hazard)
+        if cure_fraction is None:
+            _, g_hi = _cumulative_integrals(c, starts, hr * haz, dropout_hazard)
+            _, g_lo = _cumulative_integrals(lo, starts, hr * haz, dropout_hazard)
+        else:
+            _, g_hi = _cure_integrals(c, starts, haz, hr, cure_fraction, dropout_hazard)
+            _, g_lo = _cure_integrals(lo, starts, haz, hr, cure_fraction, dropout_hazard)
+            g_hi, g_lo = g_hi.reshape(np.shape(c)), g_lo.reshape(np.shape(c))
         total = total + share * (g_hi - g_lo)
     return patients / accrual_time * total
 
 
 def expected_events(calendar_time, patients, accrual_time, control_hazard, hazard_ratio, *,
-                    breakpoints=(), allocation=0.5, dropout_hazard=0.0):
+                    breakpoints=(), allocation=0.5, dropout_hazard=0.0, cure_fraction=None):
     """Expected number of events by calendar time c (trial start = 0).
 
     ``patients`` enter uniformly over [0, A] (A = ``accrual_time``), a fraction
@@ -363,6 +531,15 @@ def expected_events(calendar_time, patients, accrual_time, control_hazard, hazar
     >>> lam = hazard_from_survival(0.45, 2)
     >>> expected_events([4.5, 5.5], 220, 4.5, lam, 0.58).round(1)
     array([100.6, 131.5])
+
+    With ``cure_fraction`` pi the control arm plateaus (mixture cure, see
+    :func:`latency_hazard`; ``control_hazard`` is then the latency hazard) and
+    the events level off at :func:`maximum_events`.  Same plan, plateau at 40%
+    (reconstruction):
+
+    >>> lam = latency_hazard(0.45, 2, 0.40)
+    >>> expected_events([4.5, 5.5, 100.0], 220, 4.5, lam, 0.58, cure_fraction=0.40).round(1)
+    array([ 90.7, 105.2, 111.3])
     """
     c = np.asarray(calendar_time, dtype=float)
     if not np.all(np.isfinite(c)) or np.any(c < 0):
@@ -370,11 +547,14 @@ def expected_events(calendar_time, patients, accrual_time, control_hazard, hazar
     patients, accrual_time, hazard_ratio, allocation, dropout_hazard = _check_plan(
         patients, accrual_time, hazard_ratio, allocation, dropout_hazard)
     starts, haz = _pieces(control_hazard, breakpoints)
-    return _events_at(c, patients, accrual_time, starts, haz, hazard_ratio, allocation, dropout_hazard)
+    if cure_fraction is not None:
+        cure_fraction = _check_cure(cure_fraction)
+    return _events_at(c, patients, accrual_time, starts, haz, hazard_ratio, allocation, dropout_hazard,
+                      cure_fraction)
 
 
 def analysis_times(events, patients, accrual_time, control_hazard, hazard_ratio, *,
-                   breakpoints=(), allocation=0.5, dropout_hazard=0.0):
+                   breakpoints=(), allocation=0.5, dropout_hazard=0.0, cure_fraction=None):
     """Calendar times at which the expected events reach ``events`` (root of
     :func:`expected_events`), e.g. when each planned look is expected.
 
@@ -390,10 +570,12 @@ def analysis_times(events, patients, accrual_time, control_hazard, hazard_ratio,
     patients, accrual_time, hazard_ratio, allocation, dropout_hazard = _check_plan(
         patients, accrual_time, hazard_ratio, allocation, dropout_hazard)
     starts, haz = _pieces(control_hazard, breakpoints)
+    if cure_fraction is not None:
+        cure_fraction = _check_cure(cure_fraction)
 
     def count(c):
-        return float(_events_at(np.asarray(c, dtype=float), patients, accrual_time, starts, haz,
-                                hazard_ratio, allocation, dropout_hazard))
+        return float(np.sum(_events_at(np.asarray(c, dtype=float), patients, accrual_time, starts, haz,
+                                       hazard_ratio, allocation, dropout_hazard, cure_fraction)))
 
     ceiling = count(accrual_time + 1e6)
     if np.any(d >= ceiling):
@@ -409,7 +591,7 @@ def analysis_times(events, patients, accrual_time, control_hazard, hazard_ratio,
 
 
 def patients_required(events, accrual_time, follow_up, control_hazard, hazard_ratio, *,
-                      breakpoints=(), allocation=0.5, dropout_hazard=0.0):
+                      breakpoints=(), allocation=0.5, dropout_hazard=0.0, cure_fraction=None):
     """Patients N to accrue uniformly over A so that ``events`` are expected by
     the end of minimum follow-up (calendar time A + ``follow_up``):
 
@@ -421,6 +603,14 @@ def patients_required(events, accrual_time, follow_up, control_hazard, hazard_ra
     >>> lam = hazard_from_survival(0.45, 2)
     >>> round(patients_required(131, 4.5, 1.0, lam, 0.58), 1)
     219.2
+
+    Under a plateau (``cure_fraction``, see :func:`latency_hazard`) each patient
+    contributes at most r (1 - pi ** HR) + (1 - r) (1 - pi) events, so many more
+    patients are needed:
+
+    >>> lam = latency_hazard(0.45, 2, 0.40)
+    >>> round(patients_required(131, 4.5, 1.0, lam, 0.58, cure_fraction=0.40), 1)
+    274.0
     """
     if isinstance(events, EventsRequired):
         events = events.events
@@ -430,8 +620,38 @@ def patients_required(events, accrual_time, follow_up, control_hazard, hazard_ra
         raise ValueError(f"follow_up must be >= 0, got {follow_up}")
     per_patient = float(expected_events(accrual_time + follow_up, 1.0, accrual_time, control_hazard,
                                         hazard_ratio, breakpoints=breakpoints,
-                                        allocation=allocation, dropout_hazard=dropout_hazard))
+                                        allocation=allocation, dropout_hazard=dropout_hazard,
+                                        cure_fraction=cure_fraction))
     return events / per_patient
+
+
+def power_at_events(hazard_ratio, events, alpha=0.025, *, allocation=0.5, design=None):
+    """Power of the one-sided log-rank test after ``events`` events at true ``hazard_ratio``.
+
+    Fixed design (Schoenfeld 1981):  power = Phi(theta - z_{1-alpha}),
+    theta = -log(HR) sqrt(D r (1 - r)).  With a group-sequential ``design``
+    (same alpha): ``design.power(theta)``, the chance of crossing an efficacy
+    boundary at some look (futility obeyed if the design has a rule).
+
+    AALL1331's 131 planned events at the hazard ratio finally observed (0.70,
+    Results, Primary End Point) instead of the planned 0.58:
+
+    >>> round(power_at_events(0.70, 131), 3)
+    0.532
+    """
+    hazard_ratio = _hr(hazard_ratio)
+    events = _positive("events", events)
+    alpha = _unit("alpha", alpha)
+    allocation = _unit("allocation", allocation)
+    theta = _seq.drift_from_hazard_ratio(hazard_ratio, events, allocation)
+    if design is None:
+        return float(ndtr(theta + ndtri(alpha)))
+    if not isinstance(design, _seq.GroupSequentialDesign):
+        raise TypeError("design must be a GroupSequentialDesign from "
+                        f"teachkit.sequential.group_sequential_design, got {type(design).__name__}")
+    if abs(design.alpha - alpha) > 1e-12:
+        raise ValueError(f"alpha ({alpha:g}) differs from the design's alpha ({design.alpha:g})")
+    return float(design.power(theta))
 
 
 # --------------------------------------------------------------------------

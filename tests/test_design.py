@@ -333,3 +333,162 @@ def test_bad_input_names_the_argument():
         ds.hazard_from_survival(1.2, 2)
     with pytest.raises(ValueError, match="follow_up"):
         ds.patients_required(131, 4.5, -1, 0.4, 0.58)
+
+
+# --------------------------------------------------------------------------
+# plateau (mixture cure): issue 13, finding 8
+# --------------------------------------------------------------------------
+
+def _cure_survival(pi, lam):
+    return lambda u: pi + (1 - pi) * math.exp(-lam * u)
+
+
+@pytest.mark.parametrize("pi,hr", [(0.40, 0.58), (0.25, 1.0), (0.10, 1.6), (0.0, 0.7)])
+def test_cure_event_probability_is_one_minus_survival_without_dropout(pi, hr):
+    lam = ds.latency_hazard(0.45, 2.0, pi)
+    s0 = _cure_survival(pi, lam)
+    u = np.array([0.0, 0.3, 1.0, 2.0, 4.0, 30.0])
+    got = ds.event_probability(u, lam, hr, cure_fraction=pi)
+    np.testing.assert_allclose(got, [1 - s0(x) ** hr for x in u], atol=1e-10)
+    # and S0(2) is the survival it was calibrated to
+    assert s0(2.0) == pytest.approx(0.45, abs=1e-12)
+
+
+def test_cure_event_probability_with_dropout_matches_quad():
+    pi, hr, eta = 0.35, 0.6, 0.15
+    lam = ds.latency_hazard(0.45, 2.0, pi)
+    s0 = _cure_survival(pi, lam)
+
+    def density(s):  # -d S0**hr / ds
+        return hr * s0(s) ** (hr - 1) * (1 - pi) * lam * math.exp(-lam * s)
+
+    for u in (0.5, 2.0, 7.0):
+        ref = integrate.quad(lambda s: density(s) * math.exp(-eta * s), 0, u, epsabs=1e-13)[0]
+        got = float(ds.event_probability(u, lam, hr, dropout_hazard=eta, cure_fraction=pi))
+        assert got == pytest.approx(ref, abs=1e-10)
+
+
+def test_cure_expected_events_control_arm_closed_form():
+    # HR = 1: both arms S0; int_lo^c F = (1 - pi) [(c - lo) - (e^{-l lo} - e^{-l c}) / l]
+    pi, n, a = 0.4, 220, 4.5
+    lam = ds.latency_hazard(0.45, 2.0, pi)
+    for c in (1.0, 4.5, 5.5, 12.0):
+        lo = max(0.0, c - a)
+        ref = n / a * (1 - pi) * ((c - lo) - (math.exp(-lam * lo) - math.exp(-lam * c)) / lam)
+        assert float(ds.expected_events(c, n, a, lam, 1.0, cure_fraction=pi)) == pytest.approx(ref, rel=1e-10)
+
+
+def test_cure_expected_events_match_quad_and_piecewise_latency():
+    pi, hr, n, a = 0.4, 0.58, 220, 4.5
+    haz, brk = [1.6, 0.7], [1.0]      # piecewise-constant latency hazard
+
+    def big_lambda(u):
+        return haz[0] * min(u, 1.0) + haz[1] * max(0.0, u - 1.0)
+
+    def f_arm(u, h):
+        return 1 - (pi + (1 - pi) * math.exp(-big_lambda(u))) ** h
+
+    for c in (2.0, 5.5, 9.0):
+        lo = max(0.0, c - a)
+        ref = n / a * sum(0.5 * integrate.quad(lambda u: f_arm(u, h), lo, c, points=[1.0], epsabs=1e-12)[0]
+                          for h in (hr, 1.0))
+        got = float(ds.expected_events(c, n, a, haz, hr, breakpoints=brk, cure_fraction=pi))
+        assert got == pytest.approx(ref, rel=1e-9)
+
+
+def test_cure_fraction_zero_is_the_exponential_model():
+    lam = ds.hazard_from_survival(0.45, 2)
+    c = np.array([2.0, 4.5, 5.5, 8.0])
+    np.testing.assert_allclose(ds.expected_events(c, 220, 4.5, lam, 0.58, cure_fraction=0.0),
+                               ds.expected_events(c, 220, 4.5, lam, 0.58), rtol=1e-10)
+    assert ds.patients_required(131, 4.5, 1.0, lam, 0.58, cure_fraction=0.0) == pytest.approx(
+        ds.patients_required(131, 4.5, 1.0, lam, 0.58), rel=1e-10)
+
+
+def test_cure_events_level_off_at_maximum_events():
+    pi, hr = 0.4, 0.58
+    lam = ds.latency_hazard(0.45, 2.0, pi)
+    top = ds.maximum_events(220, pi, hr)
+    assert top == pytest.approx(220 * (0.5 * (1 - pi ** hr) + 0.5 * (1 - pi)), rel=1e-12)
+    far = float(ds.expected_events(200.0, 220, 4.5, lam, hr, cure_fraction=pi))
+    assert far == pytest.approx(top, rel=1e-9)
+    with pytest.raises(ValueError, match="can never be reached"):
+        ds.analysis_times(top + 1, 220, 4.5, lam, hr, cure_fraction=pi)
+    t = ds.analysis_times(top - 5, 220, 4.5, lam, hr, cure_fraction=pi)
+    assert float(ds.expected_events(t, 220, 4.5, lam, hr, cure_fraction=pi)) == pytest.approx(top - 5, abs=1e-6)
+
+
+def test_aall1331_131_events_unreachable_under_a_plateau():
+    """With the published 2-year DFS as plateaus, the analysed patients cannot produce
+    131 events however long they are followed; the constant-hazard model says they can."""
+    from teachkit import aall1331
+
+    fact = aall1331.fact
+    dfs = fact("results.dfs_2y").value
+    n = sum(fact("flow.analysed").value.values())
+    planned = fact("design.events_planned").value
+    s0, s1 = dfs["chemotherapy"], dfs["blinatumomab"]
+    hr = math.log(s1) / math.log(s0)                       # PH: S1 = S0 ** HR
+    # plateau at the 2-year value (all first events but one within 2 years, Table 2 note b)
+    most = ds.maximum_events(n, s0, hr)
+    assert 100 < most < planned
+    assert most == pytest.approx(n * (1 - (s0 + s1) / 2), rel=1e-12)
+    # plateau from the median time to event (6 months): below 131 as well
+    median = fact("follow_up.dfs_event_median_months").value / 12
+    pi = ds.cure_fraction_from_survival(s0, 2.0, median)
+    assert 0 < pi < s0
+    assert ds.maximum_events(n, pi, hr) < planned
+    # the planners' model (constant hazard, design values): 131 by one year after accrual
+    start = np.datetime64(fact("design.randomization_start").value, "D")
+    cutoff = np.datetime64(fact("design.analysis_set_cutoff").value, "D")
+    final = np.datetime64(fact("design.follow_up_cutoff").value, "D")
+    accrual = float((cutoff - start).astype(int)) / 365.25
+    at_final = float((final - start).astype(int)) / 365.25
+    lam = ds.hazard_from_survival(s0, 2)
+    constant = float(ds.expected_events(at_final, n, accrual, lam, hr))
+    assert constant > planned
+    # under the plateau, the events expected at the final cut-off are near those observed
+    lam_c = ds.latency_hazard(s0, 2.0, pi)
+    plateau = float(ds.expected_events(at_final, n, accrual, lam_c, hr, cure_fraction=pi))
+    observed = sum(sum(fact(f"table2.{k}").value.values()) for k in ("late_treatment_failure", "relapse", "death"))
+    assert plateau < planned and abs(plateau - observed) < abs(constant - observed)
+
+
+def test_power_at_events_closed_form_and_design():
+    from statistics import NormalDist
+
+    nd = NormalDist()
+    theta = -math.log(0.70) * math.sqrt(131 / 4)
+    assert ds.power_at_events(0.70, 131) == pytest.approx(nd.cdf(theta - nd.inv_cdf(0.975)), abs=1e-12)
+    one_look = sq.group_sequential_design([1.0])
+    assert ds.power_at_events(0.70, 131, design=one_look) == pytest.approx(ds.power_at_events(0.70, 131), abs=1e-6)
+    # three equally spaced O'Brien-Fleming-type looks: Brownian motion by Monte Carlo
+    gs = sq.group_sequential_design([1 / 3, 2 / 3, 1])
+    got = ds.power_at_events(0.70, 131, design=gs)
+    rng = np.random.default_rng(13)
+    t = np.array([1 / 3, 2 / 3, 1.0])
+    incr = rng.standard_normal((200_000, 3)) * np.sqrt(np.diff(np.concatenate(([0.0], t))))
+    b = np.cumsum(incr, axis=1) + theta * t
+    z = b / np.sqrt(t)
+    mc = np.mean(np.any(z >= gs.z_efficacy, axis=1))
+    assert abs(got - mc) < 4 * math.sqrt(mc * (1 - mc) / 200_000)
+    assert got < ds.power_at_events(0.70, 131) < 0.6
+
+
+def test_plateau_bad_input():
+    with pytest.raises(ValueError, match="cure_fraction"):
+        ds.expected_events(5, 220, 4.5, 1.0, 0.58, cure_fraction=1.0)
+    with pytest.raises(ValueError, match="cure_fraction"):
+        ds.event_probability(1.0, 1.0, cure_fraction=-0.1)
+    with pytest.raises(TypeError, match="cure_fraction"):
+        ds.patients_required(131, 4.5, 1.0, 1.0, 0.58, cure_fraction="0.4")
+    with pytest.raises(ValueError, match="cure_fraction"):
+        ds.latency_hazard(0.45, 2, 0.5)
+    with pytest.raises(ValueError, match="median_latency"):
+        ds.cure_fraction_from_survival(0.45, 2, 5.0)
+    with pytest.raises(ValueError, match="patients"):
+        ds.maximum_events(0, 0.4, 0.58)
+    with pytest.raises(ValueError, match="events"):
+        ds.power_at_events(0.7, -1)
+    with pytest.raises(TypeError, match="design"):
+        ds.power_at_events(0.7, 131, design=[0.5, 1])

@@ -1,0 +1,82 @@
+"""Claims the lessons now make, checked by the computation they show (issue 13)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import teachkit as tk
+
+F = tk.aall1331.fact
+
+
+def test_trials_reaching_the_final_look_are_biased_towards_no_effect():
+    """Lesson 07: with the replayer's own settings, early stoppers exaggerate, trials
+    reaching the end understate, the every-trial final-look estimate is near the truth."""
+    p = tk.explorers.TrialReplayer.defaults()
+    k = p["n_looks"]
+    fractions = np.arange(1, k + 1) / k
+    planned = F("design.events_planned").value
+    rule = dict(futility_alpha=F("design.futility_alpha").value,
+                futility_drift=tk.sequential.drift_from_hazard_ratio(F("design.hazard_ratio").value, planned))
+    plan = tk.sequential.group_sequential_design(fractions, alpha=F("design.alpha_one_sided").value,
+                                                 spending=p["spending"], **(rule if p["futility"] else {}))
+    sim = tk.simulate.simulate_trials(p["n_trials"], hazard_ratio=p["hazard_ratio"], events=planned,
+                                      information_fractions=fractions, design=plan,
+                                      futility="design" if plan.has_futility else None, seed=p["seed"])
+    truth = math.log(p["hazard_ratio"])
+    early = sim.efficacy & (sim.stop_look < k - 1)
+    reached = sim.stop_look == k - 1
+    final_all = sim.log_hr[:, -1]
+    se = lambda x: x.std(ddof=1) / math.sqrt(x.size)
+    assert np.log(sim.hr_at_stop[early]).mean() < truth - 4 * se(np.log(sim.hr_at_stop[early]))
+    assert final_all[reached].mean() > truth + 4 * se(final_all[reached])
+    assert abs(final_all.mean() - truth) < 0.03          # Peto estimate: nearly unbiased
+    assert math.exp(final_all[reached].mean()) > 0.6
+
+
+def test_aall1331_interim_estimate_close_to_final_and_follow_up_continued():
+    """Lesson 07: the caution applies more weakly to AALL1331."""
+    interim = tk.sequential.interim_report(
+        F("interim.events").value, F("interim.events_planned").value, F("interim.p_dfs").value,
+        hazard_ratio_design=F("design.hazard_ratio").value, futility_alpha=F("design.futility_alpha").value,
+        alpha=F("design.alpha_one_sided").value)
+    final = F("results.dfs_hazard_ratio").value["estimate"]
+    final_events = sum(sum(F(f"table2.{k}").value.values()) for k in ("late_treatment_failure", "relapse", "death"))
+    assert not interim.efficacy_met and not interim.futility_met
+    assert abs(interim.hazard_ratio.estimate - final) < 0.03
+    assert final_events > F("interim.events").value
+
+
+def test_why_131_formula_choice_explains_most_of_the_gap():
+    """Lesson 04: Schoenfeld with looks and futility stays well below 131; Freedman reaches it."""
+    planned = F("design.events_planned").value
+    why = tk.design.explain_planned_events(planned, F("design.hazard_ratio").value, F("design.alpha_one_sided").value,
+                                           F("design.power").value, F("design.futility_alpha").value)
+    schoenfeld = [e for label, e, _ in why.rows if label.startswith("Schoenfeld")]
+    freedman = {label: e for label, e, _ in why.rows if label.startswith("Freedman")}
+    s_fixed = min(schoenfeld)
+    f_fixed = freedman["Freedman, fixed design"]
+    assert max(schoenfeld) < planned - 4
+    assert f_fixed - s_fixed > (planned - f_fixed)        # the formula is the larger part of the gap
+    assert "binding" in why.rows[0][0]                    # the closest row assumes a binding rule
+    nonbinding = [e for label, e in freedman.items() if "futility" in label and "binding" not in label]
+    assert min(abs(e - planned) for e in nonbinding) < 1
+
+
+def test_power_of_131_events_at_the_observed_hazard_ratio_is_low():
+    """Lesson 04: 131 events give about half the power at HR 0.70."""
+    hr = F("results.dfs_hazard_ratio").value["estimate"]
+    planned = F("design.events_planned").value
+    power = tk.design.power_at_events(hr, planned)
+    assert 0.45 < power < 0.6
+    assert power < F("design.power").value - 0.25
+
+
+def test_followup_among_living_differs_from_reverse_km():
+    """Lesson 01 shows both measures; they are computed on different patients."""
+    cohort = tk.aall1331.synthetic_cohort()
+    reverse = tk.survival.median_follow_up(cohort.os_time, cohort.os_event)
+    living = float(np.median(cohort.os_time[cohort.os_event == 0]))
+    assert reverse != living and 0 < living < cohort.os_time.max()
