@@ -80,3 +80,27 @@ def test_followup_among_living_differs_from_reverse_km():
     reverse = tk.survival.median_follow_up(cohort.os_time, cohort.os_event)
     living = float(np.median(cohort.os_time[cohort.os_event == 0]))
     assert reverse != living and 0 < living < cohort.os_time.max()
+
+
+def test_final_analysis_after_the_look_is_not_significant_and_barely_adjusted():
+    """Lesson 07 (issue 16): re-cut at the looks taken (80 and 107 events), the final
+    boundary left is Z >= 1.970 (P <= .0244, rpact-checked in test_sequential); the
+    reconstructed final Z does not cross it; the stage-wise P is above the naive one and
+    above alpha; one-sided P = .03 means the two-sided 95% CI reaches past 1."""
+    alpha = F("design.alpha_one_sided").value
+    look, planned = F("interim.events").value, F("design.events_planned").value
+    final = sum(sum(F(f"table2.{k}").value.values()) for k in ("late_treatment_failure", "relapse", "death"))
+    spent = float(tk.sequential.obrien_fleming_spending(look / planned, alpha=alpha))
+    recut = tk.sequential.group_sequential_design([look / final, 1.0], alpha=alpha, spending="user",
+                                                  parameter=[spent, alpha])
+    assert 1.96 < recut.z_efficacy[-1] < 1.98 and 0.024 < recut.p_efficacy[-1] < alpha
+    z_look = -float(tk.sequential.monitoring.ndtri(F("interim.p_dfs").value))
+    z_final = -math.log(F("results.dfs_hazard_ratio").value["estimate"]) * math.sqrt(final / 4)
+    res = tk.sequential.inference_after_stop(recut, [z_look, z_final], [look, final])
+    assert res.stage == 2 and not res.stopped_early
+    assert z_final < recut.z_efficacy[-1]
+    assert alpha < res.naive_p_value <= res.p_value < 0.04
+    assert round(res.naive_p_value, 2) == F("results.dfs_p_one_sided").value
+    assert res.ci_upper > 1 > res.ci_lower
+    assert abs(res.hazard_ratio - res.naive_hazard_ratio) < 0.01          # barely adjusted
+    assert res.repeated_ci_upper[0] > res.repeated_ci_upper[1] > 1        # wider at the look
