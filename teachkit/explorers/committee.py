@@ -313,7 +313,9 @@ def conditional_power_readings(report) -> tuple:
         ("CP, design effect", report.conditional_power_design,
          f"HR {report.hazard_ratio_design:.2f} from here on",
          f"Assumes the effect the trial was designed for (HR {report.hazard_ratio_design:.2f}) while "
-         f"the data so far point to HR {hr.estimate:.2f}: the optimistic reading. "
+         f"the data so far point to HR {hr.estimate:.2f}: the "
+         + ("optimistic" if hr.estimate > report.hazard_ratio_design else "cautious")
+         + " reading. "
          + ("The design effect still lies inside the interim " + ci + ", so it cannot be ruled out, "
             "but a committee does not lean on it." if design_in_ci else
             "The design effect lies outside the interim " + ci + ": a committee discounts it.")),
