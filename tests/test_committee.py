@@ -86,6 +86,12 @@ def test_readings_say_which_conditional_power_to_trust():
         "CP, design effect"]
     strong = sequential.interim_report(80, 131, z=3.5, hazard_ratio_design=0.58, futility_alpha=0.024)
     assert "cautious" in cm.conditional_power_readings(strong)[0][3]
+    # the trial's trend points right at the final boundary (Z ~ c sqrt(t)); others do not
+    assert "points right at the final boundary" in text["predictive power"]
+    assert "points above" in cm.conditional_power_readings(strong)[3][3]
+    assert "points below" in cm.conditional_power_readings(far)[3][3]
+    assert "Low here" in text["CP, no effect (H0)"]
+    assert "Not low here" in cm.conditional_power_readings(strong)[2][3]
     assert "reconstruction" in r.reconstruction_note.lower() or "Reconstructions" in r.reconstruction_note
 
 

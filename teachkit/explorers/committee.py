@@ -66,8 +66,12 @@ def _table2_row(key):
     return {name: t[name][i] for name in t.columns}
 
 
-def _date(iso: str) -> str:
-    """"2019-06-30" -> "June 30, 2019"; "2019-09" -> "September 2019" (the paper's dates)."""
+def paper_date(iso: str) -> str:
+    """An ISO date from :mod:`teachkit.aall1331` as the paper writes it.
+
+    >>> paper_date("2019-06-30"), paper_date("2019-09")
+    ('June 30, 2019', 'September 2019')
+    """
     import calendar
 
     parts = [int(x) for x in str(iso).split("-")]
@@ -140,7 +144,7 @@ def evidence_cards() -> tuple:
         published=(f"2-year overall survival {100 * os_2y['blinatumomab']:.1f}% vs "
                    f"{100 * os_2y['chemotherapy']:.1f}%; HR for death {os_hr['estimate']:.2f} "
                    f"(95% CI {os_hr['ci_lower']:.2f}-{os_hr['ci_upper']:.2f}), one-sided "
-                   f"P = {_p(os_p)} at the final analysis (follow-up to {_date(follow_up)})."),
+                   f"P = {_p(os_p)} at the final analysis (follow-up to {paper_date(follow_up)})."),
         caveats=(multiplicity,
                  "Death is the outcome that matters most, but OS was not the end point the "
                  "trial was sized or monitored for."),
@@ -309,6 +313,14 @@ def conditional_power_readings(report) -> tuple:
     ci = f"95% CI {hr.ci_lower:.2f}-{hr.ci_upper:.2f}"
     c_final = float(report.design.z_efficacy[-1])
     design_in_ci = hr.ci_lower <= report.hazard_ratio_design <= hr.ci_upper
+    # where the current trend ends: at, above or below the final boundary (Z vs c sqrt(t))
+    aim_at = c_final * math.sqrt(report.information_fraction)
+    where = ("right at" if abs(report.z - aim_at) < 0.1 else
+             "above" if report.z > aim_at else "below")
+    aim = (f"Here Z = {report.z:.2f} against c·√t = {c_final:.2f}·√{report.information_fraction:.2f}"
+           f" = {aim_at:.2f}: the trend points {where} the final boundary"
+           + (", so trend and predictive power are both about a coin flip." if where == "right at"
+              else "."))
     return (
         ("CP, design effect", report.conditional_power_design,
          f"HR {report.hazard_ratio_design:.2f} from here on",
@@ -326,15 +338,13 @@ def conditional_power_readings(report) -> tuple:
          f"it as 'about {report.conditional_power_trend:.0%}', not as a precise number."),
         ("CP, no effect (H0)", report.conditional_power_null, "HR 1 from here on",
          "The chance the trial still ends significant if blinatumomab does nothing from here on: "
-         "how much the early lead alone would carry. Low here, so a positive end would need a "
-         "real effect."),
+         "how much the early lead alone would carry. "
+         + ("Low here, so a positive end would need a real effect." if report.conditional_power_null < 0.2
+            else "Not low here: the early lead alone could carry the trial to a positive end.")),
         ("predictive power", report.predictive_power, "effect averaged, flat prior",
          "Conditional power averaged over what the data say about the effect (flat prior: "
          "effect ~ Normal(estimate so far, its variance); Spiegelhalter, Freedman & Blackburn "
-         "1986). It carries the uncertainty that 'current trend' ignores. Here Z is almost "
-         f"exactly c·√t ({report.z:.2f} vs {c_final:.2f}·√{report.information_fraction:.2f} = "
-         f"{c_final * math.sqrt(report.information_fraction):.2f}): the trend points right at "
-         "the final boundary, so trend and predictive power are both a coin flip."),
+         "1986). It carries the uncertainty that 'current trend' ignores. " + aim),
     )
 
 
@@ -452,7 +462,7 @@ class CommitteeResult:
     __repr__ = _result_repr
 
 
-def _reconstruction_note(report) -> str:
+def reconstruction_note(report) -> str:
     return (f"Reconstructions, labelled: the paper gives the interim P = {_p(report.p_one_sided)} "
             f"and the critical P = {_p(_fact('interim.p_critical'))} but says neither that the P "
             "was one-sided nor when the looks were planned. teachkit reads it as one-sided (the "
@@ -592,7 +602,7 @@ class CommitteeRoom(Explorer):
         reveal = self._reveal(choice, ticked, report, cards) if p["recorded"] else None
         summary = self._summary(stage, report, cards, n, reveal)
         alt = self._alt_text(report, readings, cards, n, choice, reveal)
-        return CommitteeResult(stage, report, readings, _reconstruction_note(report), cards, n,
+        return CommitteeResult(stage, report, readings, reconstruction_note(report), cards, n,
                                choice, ticked, can_record, hint, reveal, summary, alt)
 
     @staticmethod
@@ -612,8 +622,8 @@ class CommitteeRoom(Explorer):
         d_final = int(final.events[-1])
         pub = _fact("results.dfs_hazard_ratio")
         committee = (
-            f"In {_date(_fact('interim.dsmc_review'))}, reviewing data to "
-            f"{_date(_fact('interim.data_cutoff'))} ({report.events:g} of "
+            f"In {paper_date(_fact('interim.dsmc_review'))}, reviewing data to "
+            f"{paper_date(_fact('interim.data_cutoff'))} ({report.events:g} of "
             f"{report.events_planned:g} planned events), the committee recommended halting the "
             "randomization. The DFS efficacy rule was not met (P = "
             f"{_p(report.p_one_sided)}, critical P = {_p(_fact('interim.p_critical'))}); 'the "
@@ -623,7 +633,7 @@ class CommitteeRoom(Explorer):
             "on the triggering of the predefined disease-free survival-based or adverse event-based "
             "stopping rule, but rather on a combined assessment' of DFS, OS, MRD and adverse events, "
             "'all of which favored blinatumomab' (Discussion). Follow-up continued to "
-            f"{_date(_fact('design.follow_up_cutoff'))}.")
+            f"{paper_date(_fact('design.follow_up_cutoff'))}.")
         costs = (
             f"The final analysis had {d_final} DFS events (Table 2) instead of "
             f"{report.events_planned:g}, and {sum(_fact('flow.analysed').values())} patients instead "
@@ -691,7 +701,7 @@ class CommitteeRoom(Explorer):
             parts.append("Decision: " + ("chosen, not recorded." if choice else "not recorded."))
         else:
             parts.append(f"Decision recorded: {reveal.recommendation_label}. Committee, "
-                         f"{_date(_fact('interim.dsmc_review'))}: close randomization for loss of "
+                         f"{paper_date(_fact('interim.dsmc_review'))}: close randomization for loss of "
                          "equipoise, no stopping rule met.")
         return " ".join(parts)
 
@@ -701,8 +711,8 @@ class CommitteeRoom(Explorer):
         rep = june_2019_report()
         d = rep.design
         t = rep.information_fraction
-        fig.suptitle(f"The committee room: AALL1331, data to {_date(_fact('interim.data_cutoff'))}, "
-                     f"reviewed {_date(_fact('interim.dsmc_review'))}", x=0.01, ha="left",
+        fig.suptitle(f"The committee room: AALL1331, data to {paper_date(_fact('interim.data_cutoff'))}, "
+                     f"reviewed {paper_date(_fact('interim.dsmc_review'))}", x=0.01, ha="left",
                      fontsize=13, fontweight="bold")
         # DFS report: boundaries, Z, where Z may go
         ax = fig.add_axes((0.07, 0.55, 0.40, 0.33))
@@ -801,7 +811,7 @@ class CommitteeRoom(Explorer):
                                               else "not chosen yet") + f"   ({r.record_hint.rstrip('.')})"
         else:
             text = (f"You: {r.reveal.recommendation_label}\nCommittee "
-                    f"({_date(_fact('interim.dsmc_review'))}): close randomization, loss of "
+                    f"({paper_date(_fact('interim.dsmc_review'))}): close randomization, loss of "
                     "equipoise; no stopping rule met")
         self._decision.set_text(text)
 
