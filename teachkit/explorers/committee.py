@@ -130,8 +130,10 @@ def evidence_cards() -> tuple:
     multiplicity = ("Multiplicity: no planned adjustment for multiple comparisons, so findings "
                     "on secondary end points 'should be interpreted as exploratory' (Methods, "
                     "Statistical Analysis; Limitations).")
-    open_label = ("Open-label: patients and treating physicians knew the assigned arm "
-                  "(2 cycles of infusion vs chemotherapy cannot be masked).")
+    open_label = ("Open-label: the paper describes no masking of patients or treating "
+                  "physicians (a continuous infusion and multiagent chemotherapy look different); "
+                  "only the central MRD laboratory was blinded to the arm (Methods, Treatments "
+                  "and Evaluations).")
 
     os_hr = _fact("results.os_hazard_ratio")
     os_2y = _fact("results.os_2y")
@@ -168,8 +170,7 @@ def evidence_cards() -> tuple:
                  "mixes clearance with the other end points.",
                  "A surrogate: MRD predicts relapse, but clearing it is not the same as "
                  "surviving disease-free.",
-                 open_label + " The central MRD laboratory was blinded to the arm (Methods, "
-                              "Treatments and Evaluations).",
+                 open_label,
                  multiplicity),
         sources="Table 2 and note e; Results, Exploratory End Point: MRD",
         figure_lines=("Then: favoured blinatumomab", "(interim numbers unpublished)",
