@@ -31,7 +31,7 @@ def test_all_lists_the_explorers_of_issue_6_and_lesson_00():
     names = {c.__name__ for c in explorers.ALL}
     assert names == {"TrialOverview", "KaplanMeierBuilder", "LogRankExplorer", "RiskClassifier",
                      "StratificationSimulator", "EventsPlanner", "BoundaryExplorer",
-                     "InterimMonitor", "TrialReplayer"}
+                     "InterimMonitor", "TrialReplayer", "CommitteeRoom"}
 
 
 @pytest.mark.parametrize("cls", explorers.ALL, ids=lambda c: c.__name__)

@@ -51,6 +51,7 @@ from __future__ import annotations
 from teachkit.explorers._base import SYNTHETIC_NOTE, Explorer, Param
 from teachkit.explorers.boundaries import BoundaryExplorer, BoundaryResult
 from teachkit.explorers.check import CheckYourself
+from teachkit.explorers.committee import CommitteeResult, CommitteeRoom, committee_check
 from teachkit.explorers.interim import InterimMonitor, InterimResult, june_2019_interim
 from teachkit.explorers.kaplan_meier import KaplanMeierBuilder, KaplanMeierBuildResult
 from teachkit.explorers.log_rank import LogRankExplorer, LogRankResult
@@ -61,8 +62,9 @@ from teachkit.explorers.risk_groups import RiskClassifier, RiskResult
 from teachkit.explorers.stratification import (StratificationResult, StratificationSimulator,
                                                trial_strata_mix)
 
-__all__ = ["Param", "Explorer", "ALL", "SYNTHETIC_NOTE", "CheckYourself"]
+__all__ = ["Param", "Explorer", "ALL", "SYNTHETIC_NOTE", "CheckYourself", "CommitteeRoom"]
 
 #: Every explorer of issue 6, in lesson order.
 ALL = (TrialOverview, KaplanMeierBuilder, LogRankExplorer, RiskClassifier,
-       StratificationSimulator, EventsPlanner, BoundaryExplorer, InterimMonitor, TrialReplayer)
+       StratificationSimulator, EventsPlanner, BoundaryExplorer, InterimMonitor, TrialReplayer,
+       CommitteeRoom)

@@ -1,0 +1,983 @@
+"""The committee room (lesson 06): the learner sits on AALL1331's data and safety
+monitoring committee at the June 2019 look, reads the monitoring report, turns over the
+other evidence one card at a time, records a recommendation, and only then sees what
+the committee recommended and what that choice cost.
+
+Every trial number comes from :mod:`teachkit.aall1331` (the paper's facts, each with
+its section or table); every statistical number from :mod:`teachkit.sequential`
+(:func:`~teachkit.sequential.interim_report`,
+:func:`~teachkit.sequential.inference_after_stop`), which are matched to R's rpact.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from teachkit import plots
+from teachkit.explorers._base import Explorer, Param, _result_repr, _short_message
+from teachkit.explorers.check import CheckYourself
+from teachkit.explorers.interim import june_2019_interim
+
+#: The recommendations a committee member can make, and how the learner reads them.
+RECOMMENDATIONS = ("continue", "stop_efficacy", "close_randomization", "modify")
+RECOMMENDATION_LABELS = (
+    "Continue randomizing as planned",
+    "Stop the trial for efficacy (blinatumomab shown better)",
+    "Close randomization: equipoise is lost (follow-up goes on)",
+    "Modify the trial and continue (e.g. change the design or size)",
+)
+#: The kinds of evidence the learner may say moved them (the report, then the four cards).
+EVIDENCE = ("dfs", "os", "mrd", "toxicity", "transplant")
+EVIDENCE_LABELS = {
+    "dfs": "Disease-free survival (the report)",
+    "os": "Overall survival",
+    "mrd": "MRD clearance",
+    "toxicity": "Serious toxicity and toxic deaths",
+    "transplant": "Transplant rates",
+}
+#: What the committee cited (Results, Early Closure of Randomization; Discussion):
+#: "higher disease-free survival and overall survival, lower rates of serious toxicity,
+#: and higher rates of MRD clearance".
+COMMITTEE_CITED = ("dfs", "os", "mrd", "toxicity")
+#: The stages of the room, in order.
+STAGES = ("report", "cards", "decision", "reveal")
+N_CARDS = 4
+
+_SOURCE_CLOSURE = "Results, Early Closure of Randomization"
+
+
+def _fact(name):
+    from teachkit import aall1331
+
+    return aall1331.fact(name).value
+
+
+def _table2_row(key):
+    from teachkit import aall1331
+
+    t = aall1331.table2()
+    i = list(t["key"]).index(key)
+    return {name: t[name][i] for name in t.columns}
+
+
+def paper_date(iso: str) -> str:
+    """An ISO date from :mod:`teachkit.aall1331` as the paper writes it.
+
+    >>> paper_date("2019-06-30"), paper_date("2019-09")
+    ('June 30, 2019', 'September 2019')
+    """
+    import calendar
+
+    parts = [int(x) for x in str(iso).split("-")]
+    month = calendar.month_name[parts[1]]
+    return f"{month} {parts[2]}, {parts[0]}" if len(parts) == 3 else f"{month} {parts[0]}"
+
+
+def _p(p):
+    """A P value as the paper prints it: ".06", ".004"."""
+    text = f"{p:.3f}".rstrip("0") if p < 0.01 else f"{p:.2f}"
+    return text.lstrip("0")
+
+
+# --------------------------------------------------------------------------------------
+# The evidence cards: what a committee could know THEN, what was PUBLISHED at the end
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EvidenceCard:
+    """One piece of evidence beside the primary end point.
+
+    ``then``: what a committee could have known at the June 2019 look (the paper gives
+    directions only: interim numbers for these end points were not published).
+    ``published``: the final analysis (follow-up to September 30, 2020).  ``standing``:
+    the end point's place in the protocol (Methods, Outcomes).  ``figure_lines``: the
+    card as drawn in the figure.
+    """
+
+    key: str
+    title: str
+    standing: str
+    standing_source: str
+    cited_by_committee: bool
+    then: str
+    published: str
+    caveats: tuple
+    sources: str
+    figure_lines: tuple
+
+    __repr__ = _result_repr
+
+
+@lru_cache(maxsize=1)
+def evidence_cards() -> tuple:
+    """The four cards, in the order they are turned over, built from the paper's facts.
+
+    >>> [c.key for c in evidence_cards()]
+    ['os', 'mrd', 'toxicity', 'transplant']
+    >>> evidence_cards()[3].standing, evidence_cards()[3].cited_by_committee
+    ('post hoc', False)
+    """
+    follow_up = _fact("design.follow_up_cutoff")
+    then_unpublished = ("The interim numbers were not published; the paper says only that at "
+                        f"the June 2019 look this end point favoured blinatumomab ({_SOURCE_CLOSURE}; "
+                        "Discussion).")
+    multiplicity = ("Multiplicity: no planned adjustment for multiple comparisons, so findings "
+                    "on secondary end points 'should be interpreted as exploratory' (Methods, "
+                    "Statistical Analysis; Limitations).")
+    open_label = ("Open-label: the paper describes no masking of patients or treating "
+                  "physicians (a continuous infusion and multiagent chemotherapy look different); "
+                  "only the central MRD laboratory was blinded to the arm (Methods, Treatments "
+                  "and Evaluations).")
+
+    os_hr = _fact("results.os_hazard_ratio")
+    os_2y = _fact("results.os_2y")
+    os_p = _fact("results.os_p_one_sided")
+    os_card = EvidenceCard(
+        key="os", title="Overall survival", standing="secondary",
+        standing_source="Methods, Outcomes", cited_by_committee=True,
+        then=then_unpublished + " A committee sees deaths by arm in its closed report; "
+                                "how many had occurred by then is not public.",
+        published=(f"2-year overall survival {100 * os_2y['blinatumomab']:.1f}% vs "
+                   f"{100 * os_2y['chemotherapy']:.1f}%; HR for death {os_hr['estimate']:.2f} "
+                   f"(95% CI {os_hr['ci_lower']:.2f}-{os_hr['ci_upper']:.2f}), one-sided "
+                   f"P = {_p(os_p)} at the final analysis (follow-up to {paper_date(follow_up)})."),
+        caveats=(multiplicity,
+                 "Death is the outcome that matters most, but OS was not the end point the "
+                 "trial was sized or monitored for."),
+        sources="Figure 2B; Results, Secondary End Point; Abstract",
+        figure_lines=("Then: favoured blinatumomab", "(interim numbers unpublished)",
+                      f"Published 2020: HR {os_hr['estimate']:.2f}",
+                      f"({os_hr['ci_lower']:.2f}-{os_hr['ci_upper']:.2f}), P = {_p(os_p)}"))
+
+    mrd = _table2_row("table2.mrd_negative_cycle_1")
+    mrd_card = EvidenceCard(
+        key="mrd", title="MRD clearance", standing="exploratory",
+        standing_source="Methods, Outcomes", cited_by_committee=True,
+        then=then_unpublished + " MRD is measured within weeks of randomization, so it is the "
+                                "end point with the most complete data at any look.",
+        published=(f"MRD-negative after cycle 1: {mrd['blinatumomab']} ({mrd['percent_blinatumomab']}%) "
+                   f"vs {mrd['chemotherapy']} ({mrd['percent_chemotherapy']}%); difference "
+                   f"{mrd['difference']}% (95% CI {mrd['difference_ci_lower']}%-"
+                   f"{mrd['difference_ci_upper']}%), P {mrd['p_relation']} {_p(mrd['p_value'])}."),
+        caveats=("Missing counted as positive: a patient without an MRD result (death, relapse, "
+                 "removal for toxicity) counts as not MRD-negative (Table 2, note e), which "
+                 "mixes clearance with the other end points.",
+                 "A surrogate: MRD predicts relapse, but clearing it is not the same as "
+                 "surviving disease-free.",
+                 open_label,
+                 multiplicity),
+        sources="Table 2 and note e; Results, Exploratory End Point: MRD",
+        figure_lines=("Then: favoured blinatumomab", "(interim numbers unpublished)",
+                      f"Published: {mrd['percent_blinatumomab']}% vs "
+                      f"{mrd['percent_chemotherapy']}% MRD-neg",
+                      "after cycle 1 (missing = positive)"))
+
+    ae = _fact("results.serious_ae_percent")
+    deaths = _fact("results.toxic_deaths")
+    ages = _fact("other.toxic_death_ages")
+    ae_text = "; ".join(f"{name} {v['blinatumomab']}% vs {v['chemotherapy']}%" for name, v in ae.items())
+    tox_card = EvidenceCard(
+        key="toxicity", title="Serious toxicity, toxic deaths", standing="safety (adverse events)",
+        standing_source="Methods, Outcomes and Statistical Analysis (as-treated population)",
+        cited_by_committee=True,
+        then=then_unpublished + " The trial also had an adverse-event stopping rule, and it was "
+                                "not triggered (Discussion).",
+        published=(f"Cumulative rates over cycles 1-2, blinatumomab vs chemotherapy: {ae_text}. "
+                   f"Toxic deaths during cycles 1-2: {deaths['blinatumomab']} vs "
+                   f"{deaths['chemotherapy']} (all infections; {len(ages)} of the "
+                   f"{deaths['chemotherapy']} were adolescents or young adults). Blinatumomab's own "
+                   "toxicities (cytokine release syndrome, encephalopathy, seizures) were mostly "
+                   "low grade and all reversible."),
+        caveats=("Not an efficacy end point: adverse events are assessed in the as-treated "
+                 "population (Methods, Statistical Analysis).",
+                 open_label + " Grades were assigned by the treating physician (Table 3, note a).",
+                 "Rates of many events: a few large differences among many comparisons."),
+        sources="Results, AE End Point; Table 3; eTable 7; Abstract",
+        figure_lines=("Then: favoured blinatumomab", "(interim numbers unpublished)",
+                      f"Published: toxic deaths {deaths['blinatumomab']} vs {deaths['chemotherapy']}",
+                      f"infection {ae['infection']['blinatumomab']}% vs "
+                      f"{ae['infection']['chemotherapy']}%"))
+
+    hsct = _table2_row("table2.hsct")
+    transplant_card = EvidenceCard(
+        key="transplant", title="Transplant rates", standing="post hoc",
+        standing_source="Methods, Outcomes", cited_by_committee=False,
+        then=("The paper does not say whether the committee saw transplant rates at the look. The "
+              "end point was defined post hoc, i.e. after the data were seen (Methods, Outcomes)."),
+        published=(f"Proceeded to transplant without intervening non-protocol therapy: "
+                   f"{hsct['blinatumomab']} ({hsct['percent_blinatumomab']}%) vs {hsct['chemotherapy']} "
+                   f"({hsct['percent_chemotherapy']}%); difference {hsct['difference']}% (95% CI "
+                   f"{hsct['difference_ci_lower']}%-{hsct['difference_ci_upper']}%), "
+                   f"P {hsct['p_relation']} {_p(hsct['p_value'])}."),
+        caveats=("Post hoc: chosen after the data were seen, so its P value cannot be taken at "
+                 "face value.",
+                 "A pathway, not an outcome: higher MRD negativity and fewer adverse events "
+                 "'may explain' the higher transplant rate, and the survival benefit is 'likely "
+                 "derived' from it (Discussion): the paper's words are hedged.",
+                 "Transplant procedures were not standardized (Limitations)."),
+        sources="Table 2 and note f; Results, Post Hoc End Point; Discussion",
+        figure_lines=("Then: not known if it was seen", "(a post hoc end point)",
+                      f"Published: {hsct['percent_blinatumomab']}% vs "
+                      f"{hsct['percent_chemotherapy']}% reached",
+                      "transplant (P < .001, post hoc)"))
+    return (os_card, mrd_card, tox_card, transplant_card)
+
+
+# --------------------------------------------------------------------------------------
+# The monitoring report and the final analysis (pure, cached: they depend on facts only)
+# --------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def june_2019_report():
+    """The DFS monitoring report at the June 2019 look (:func:`teachkit.sequential.interim_report`).
+
+    >>> r = june_2019_report()
+    >>> (r.events, r.events_planned), round(r.z_efficacy, 3), r.efficacy_met
+    ((80.0, 131.0), 2.641, False)
+    """
+    from teachkit import sequential
+
+    p = june_2019_interim()
+    return sequential.interim_report(p["events"], p["events_planned"], p["p_one_sided"],
+                                     hazard_ratio_design=p["hazard_ratio_design"],
+                                     futility_alpha=p["futility_alpha"], spending=p["spending"])
+
+
+def final_dfs_events() -> int:
+    """First DFS events at the final analysis: the sum of Table 2's first events (107).
+
+    >>> final_dfs_events()
+    107
+    """
+    return int(sum(sum(_fact(f"table2.{k}").values())
+                   for k in ("late_treatment_failure", "relapse", "death")))
+
+
+@lru_cache(maxsize=1)
+def final_analysis():
+    """AALL1331's final DFS analysis as a two-look group-sequential trial.
+
+    The design is re-cut at the looks actually taken (80 and 107 events): the interim
+    spent what O'Brien-Fleming spending gives at 80/131, the final look the rest of
+    alpha (``spending="user"``).  Interim Z from the published P = .06; final Z =
+    -log(HR) sqrt(D / 4) from the published HR 0.70 at D = 107 events (Figure 2A,
+    Table 2): a *reconstruction*, whose one-sided P .0325 agrees with the published .03.
+    Returns :class:`teachkit.sequential.InferenceAfterStop` (matched to rpact).
+
+    >>> r = final_analysis()
+    >>> round(r.p_value, 4), round(r.hazard_ratio, 3), round(float(r.design.z_efficacy[-1]), 3)
+    (0.0329, 0.701, 1.97)
+    """
+    from teachkit import sequential
+
+    rep = june_2019_report()
+    alpha = _fact("design.alpha_one_sided")
+    d_final = final_dfs_events()
+    spent = float(sequential.obrien_fleming_spending(rep.information_fraction, alpha))
+    design = sequential.group_sequential_design([rep.events / d_final, 1.0], alpha=alpha,
+                                                spending="user", parameter=[spent, alpha])
+    z_final = -math.log(_fact("results.dfs_hazard_ratio")["estimate"]) * math.sqrt(d_final / 4.0)
+    return sequential.inference_after_stop(design, [rep.z, z_final], [rep.events, d_final])
+
+
+@lru_cache(maxsize=1)
+def single_look_at_80():
+    """The interim as if it had been the trial's only (final) look, all alpha spent there:
+    what "stop for efficacy" at 80 events would have had to claim.
+
+    >>> round(single_look_at_80().p_value, 3)
+    0.06
+    """
+    from teachkit import sequential
+
+    rep = june_2019_report()
+    design = sequential.group_sequential_design([1.0], alpha=_fact("design.alpha_one_sided"),
+                                                spending="user",
+                                                parameter=[_fact("design.alpha_one_sided")])
+    return sequential.inference_after_stop(design, [rep.z], [rep.events])
+
+
+def conditional_power_readings(report) -> tuple:
+    """(name, value, assumption, how a committee reads it) for the three conditional powers
+    and the predictive power of an :class:`~teachkit.sequential.InterimReport`.
+
+    >>> [round(v, 2) for _, v, _, _ in conditional_power_readings(june_2019_report())]
+    [0.76, 0.5, 0.11, 0.5]
+    """
+    hr = report.hazard_ratio
+    ci = f"95% CI {hr.ci_lower:.2f}-{hr.ci_upper:.2f}"
+    c_final = float(report.design.z_efficacy[-1])
+    design_in_ci = hr.ci_lower <= report.hazard_ratio_design <= hr.ci_upper
+    # where the current trend ends: at, above or below the final boundary (Z vs c sqrt(t))
+    aim_at = c_final * math.sqrt(report.information_fraction)
+    where = ("right at" if abs(report.z - aim_at) < 0.1 else
+             "above" if report.z > aim_at else "below")
+    aim = (f"Here Z = {report.z:.2f} against c·√t = {c_final:.2f}·√{report.information_fraction:.2f}"
+           f" = {aim_at:.2f}: the trend points {where} the final boundary"
+           + (", so trend and predictive power are both about a coin flip." if where == "right at"
+              else "."))
+    return (
+        ("CP, design effect", report.conditional_power_design,
+         f"HR {report.hazard_ratio_design:.2f} from here on",
+         f"Assumes the effect the trial was designed for (HR {report.hazard_ratio_design:.2f}) while "
+         f"the data so far point to HR {hr.estimate:.2f}: the "
+         + ("optimistic" if hr.estimate > report.hazard_ratio_design else "cautious")
+         + " reading. "
+         + ("The design effect still lies inside the interim " + ci + ", so it cannot be ruled out, "
+            "but a committee does not lean on it." if design_in_ci else
+            "The design effect lies outside the interim " + ci + ": a committee discounts it.")),
+        ("CP, current trend", report.conditional_power_trend,
+         f"HR {hr.estimate:.2f}, the estimate so far",
+         f"Assumes the rest of the trial continues at the interim estimate, which rests on "
+         f"{report.events:g} events ({ci}): the most data-driven guess, but noisy. A committee reads "
+         f"it as 'about {report.conditional_power_trend:.0%}', not as a precise number."),
+        ("CP, no effect (H0)", report.conditional_power_null, "HR 1 from here on",
+         "The chance the trial still ends significant if blinatumomab does nothing from here on: "
+         "how much the early lead alone would carry. "
+         + ("Low here, so a positive end would need a real effect." if report.conditional_power_null < 0.2
+            else "Not low here: the early lead alone could carry the trial to a positive end.")),
+        ("predictive power", report.predictive_power, "effect averaged, flat prior",
+         "Conditional power averaged over what the data say about the effect (flat prior: "
+         "effect ~ Normal(estimate so far, its variance); Spiegelhalter, Freedman & Blackburn "
+         "1986). It carries the uncertainty that 'current trend' ignores. " + aim),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Feedback on the learner's recommendation and evidence
+# --------------------------------------------------------------------------------------
+
+def _recommendation_feedback(choice, report, final, single) -> tuple:
+    """(agrees with the committee?, reasoned feedback) for a recommendation."""
+    z, c = report.z, report.z_efficacy
+    p, p_crit = report.p_one_sided, report.p_efficacy
+    cp = report.conditional_power_trend
+    d_final = int(final.events[-1])
+    alpha = final.design.alpha
+    if choice == "continue":
+        return False, (
+            f"Defensible by the rules, and not what the committee did. No boundary was crossed "
+            f"(Z = {z:.2f}, efficacy needs {c:.2f}; futility needs Z < {report.z_futility:.2f}), and "
+            f"with conditional power about {cp:.0%} under the current trend the primary question "
+            "was still open. Continuing would have given the confirmatory answer that the "
+            "accelerated approval was waiting for: a duty to future patients. Against it: every "
+            "other signal pointed the same way, including deaths from chemotherapy toxicity, so "
+            "patients randomized from then on would have received a treatment the committee no "
+            "longer believed to be as good: a duty to the patients in the trial now. The committee "
+            "judged that this duty weighed more. To hold your position, say what would have made "
+            "you stop.")
+    if choice == "stop_efficacy":
+        return False, (
+            f"No efficacy boundary was crossed: Z = {z:.2f} < {c:.2f} (P = {_p(p)} > {p_crit:.4f}). "
+            "Stopping 'for efficacy' claims the primary question is answered; it was not. Even had "
+            f"the 80-event look been the trial's only look, with all of alpha = {alpha:g} spent there, "
+            f"the one-sided P = {single.p_value:.3f} would not have been significant. The committee "
+            "did not stop for efficacy: it closed randomization for loss of equipoise and kept "
+            f"following the patients, and at the final analysis ({d_final} events) DFS was still "
+            f"not significant (stage-wise P = {final.p_value:.3f} > {alpha:g}). An efficacy claim at "
+            "an early look also tends to exaggerate the effect (lesson 07).")
+    if choice == "close_randomization":
+        return True, (
+            "This is what the committee recommended. It did so without a stopping rule being met: "
+            "its reason was the totality of the evidence (higher DFS and OS, less serious "
+            "toxicity, more MRD clearance, all favouring blinatumomab), which it judged a loss of "
+            "clinical equipoise. Closing randomization is not stopping for efficacy: no claim is "
+            "made at the look, and follow-up goes on, so the final analysis still tests DFS with "
+            f"more events ({d_final} instead of {report.events:g}). The price: the trial stayed "
+            f"smaller than planned, and DFS ended non-significant (stage-wise P = {final.p_value:.3f}).")
+    return False, (
+        "A modification keeps the trial going in a changed form, e.g. more events or patients, or "
+        "MRD-adapted consolidation (the Discussion proposes proceeding to transplant after one "
+        "blinatumomab cycle for MRD-negative patients, for future trials). But changing a "
+        "confirmatory trial because of unblinded comparative interim data threatens its type I "
+        "error and credibility unless the adaptation was pre-planned, and as long as patients are "
+        "still randomized to chemotherapy the equipoise question remains. The committee chose the "
+        "one modification that removes it: stop randomizing, keep following everyone.")
+
+
+def _evidence_feedback(key, ticked) -> str:
+    """One reasoned sentence on a kind of evidence: ticked or not, cited or not, and why."""
+    you = "You ticked it" if ticked else "You did not tick it"
+    cite = "the committee cited it" if key in COMMITTEE_CITED else "the committee did not cite it"
+    why = {
+        "dfs": "primary end point; it favoured blinatumomab but met no rule on its own, so it "
+               "moved the committee only as part of the combination.",
+        "os": "secondary end point; the outcome that matters most, but not adjusted for "
+              "multiplicity and not what the trial was sized or monitored for.",
+        "mrd": "exploratory end point and a surrogate, with missing results counted as "
+               "positive (Table 2, note e).",
+        "toxicity": "safety evidence; its own stopping rule was not triggered, but deaths from "
+                    "the toxicity of one arm weigh on equipoise.",
+        "transplant": "post hoc end point, defined after the data were seen, and a pathway that "
+                      "MRD and toxicity 'may explain' (Discussion) rather than an outcome.",
+    }[key]
+    return f"{EVIDENCE_LABELS[key]}: {you}; {cite}. Standing: {why}"
+
+
+# --------------------------------------------------------------------------------------
+# Result
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Reveal:
+    """What the page shows once a decision is recorded."""
+
+    recommendation: str
+    recommendation_label: str
+    agrees: bool
+    feedback: str
+    evidence_feedback: tuple     # (key, ticked, cited, text) per kind of evidence
+    evidence_summary: str
+    committee: str               # what the committee recommended and why
+    costs: str                   # what the choice costs: inference after the stop
+    context: str                 # accelerated approval, duties, stopping rules as guidelines
+    final: Any                   # teachkit.sequential.InferenceAfterStop (final analysis)
+
+    __repr__ = _result_repr
+
+
+@dataclass(frozen=True)
+class CommitteeResult:
+    """The room's state and everything the page shows, text included."""
+
+    stage: str                   # "report" | "cards" | "decision" | "reveal"
+    report: Any                  # teachkit.sequential.InterimReport at the June 2019 look
+    readings: tuple              # conditional_power_readings(report)
+    reconstruction_note: str
+    cards: tuple                 # all four EvidenceCard
+    cards_shown: int
+    recommendation: str | None
+    evidence: tuple              # keys ticked
+    can_record: bool
+    record_hint: str
+    reveal: Reveal | None
+    summary: str                 # the one-line result (live region)
+    alt_text: str                # the figure's text alternative, from these numbers
+
+    __repr__ = _result_repr
+
+
+def reconstruction_note(report) -> str:
+    return (f"Reconstructions, labelled: the paper gives the interim P = {_p(report.p_one_sided)} "
+            f"and the critical P = {_p(_fact('interim.p_critical'))} but says neither that the P "
+            "was one-sided nor when the looks were planned. teachkit reads it as one-sided (the "
+            "trial's tests were, Methods, Statistical Analysis) and assumes looks planned at 1/3 "
+            "and 2/3 of the events, this look being the first; with O'Brien-Fleming-type "
+            f"spending this gives the critical P = {report.p_efficacy:.4f}, as published. The "
+            "conditional powers use this reconstructed design's final boundary "
+            f"(Z = {float(report.design.z_efficacy[-1]):.2f}).")
+
+
+def _stage(cards_shown, recorded):
+    if recorded:
+        return "reveal"
+    if cards_shown == 0:
+        return "report"
+    return "cards" if cards_shown < N_CARDS else "decision"
+
+
+# --------------------------------------------------------------------------------------
+# The explorer
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _RadioParam(Param):
+    """A choice shown as a radio group (the group label is ``label``)."""
+
+    def make_control(self):
+        import ipywidgets as W
+
+        control = W.RadioButtons(options=list(zip(self.option_labels, self.options)),
+                                 value=self.default, description=self.label,
+                                 style={"description_width": "initial"},
+                                 layout=W.Layout(width="auto"))
+        control.add_class("tk-radiogroup")
+        return control
+
+
+class CommitteeRoom(Explorer):
+    """Sit on AALL1331's data and safety monitoring committee at the June 2019 look.
+
+    The learner reads the DFS monitoring report (boundaries, Z, B-value, three conditional
+    powers and the predictive power, with how a committee reads each), turns over four
+    evidence cards one at a time (overall survival, MRD clearance, serious toxicity and
+    toxic deaths, transplant rates; each with its standing, what could be known then and
+    what was published at the final analysis), chooses a recommendation and ticks the
+    evidence that moved them, and records it.  Only then does the room reveal what the
+    committee recommended and why (Results, Early Closure of Randomization; Discussion)
+    and what the choice costs: the final analysis as a two-look trial, stage-wise P and
+    median-unbiased HR (:func:`final_analysis`).
+
+    Parameters are the learner's choices (``recommendation``, ``moved_<evidence>``); the
+    room's state is ``cards_shown`` (0-4) and ``recorded``, moved by the "Next card",
+    "Record my decision" and "Start again" buttons.  A decision cannot be recorded before
+    all cards are seen and a recommendation is chosen (``ValueError``).
+
+    >>> room = CommitteeRoom()
+    >>> room.result.stage, room.result.reveal is None
+    ('report', True)
+    >>> r = room.update(cards_shown=4, recommendation="close_randomization", moved_os=True,
+    ...                 recorded=True)
+    >>> r.stage, r.reveal.agrees
+    ('reveal', True)
+    """
+
+    title = "The committee room: AALL1331 at the June 2019 look"
+    FIGSIZE = (10.0, 6.6)
+    PARAMS = (
+        _RadioParam("recommendation", "Your recommendation", "choice", None,
+                    options=RECOMMENDATIONS, option_labels=RECOMMENDATION_LABELS, optional=True),
+    ) + tuple(Param(f"moved_{k}", EVIDENCE_LABELS[k], "bool", False,
+                    help=f"tick if {EVIDENCE_LABELS[k].lower()} moved your recommendation")
+              for k in EVIDENCE)
+    #: The room's state, moved by buttons rather than by a control of its own.
+    STATE = (
+        Param("cards_shown", "Evidence cards shown", "int", 0, min=0, max=N_CARDS),
+        Param("recorded", "Decision recorded", "bool", False),
+    )
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._params_by_name.update({p.name: p for p in self.STATE})
+
+    # ---- parameters and state -----------------------------------------------------------
+    @classmethod
+    def defaults(cls) -> dict:
+        return {p.name: p.default for p in cls.PARAMS + cls.STATE}
+
+    def validate(self, params: dict) -> dict:
+        known = {p.name: p for p in self.PARAMS + self.STATE}
+        out = {}
+        for name, value in params.items():
+            if name not in known:
+                raise ValueError(f"unknown parameter {name!r} for {type(self).__name__}; "
+                                 f"known: {', '.join(known)}")
+            out[name] = known[name].validate(value)
+        self._check_together(out)
+        return out
+
+    def _check_together(self, params):
+        if params.get("recorded"):
+            if params.get("cards_shown", 0) < N_CARDS:
+                raise ValueError(f"cards_shown is {params.get('cards_shown', 0)}: see all "
+                                 f"{N_CARDS} evidence cards before recording a decision")
+            if params.get("recommendation") is None:
+                raise ValueError("recommendation: choose a recommendation before recording it")
+
+    @classmethod
+    def example_params(cls):
+        return [dict(), dict(cards_shown=1), dict(cards_shown=2), dict(cards_shown=4),
+                dict(recommendation="continue", moved_dfs=True),
+                dict(recorded=True),
+                dict(recorded=False, recommendation="stop_efficacy", moved_mrd=True),
+                dict(recorded=True),
+                dict(recorded=False, recommendation="close_randomization", moved_os=True,
+                     moved_toxicity=True, moved_transplant=True),
+                dict(recorded=True),
+                dict(recorded=False, recommendation="modify", moved_dfs=False),
+                dict(recorded=True)]
+
+    # ---- compute ------------------------------------------------------------------------
+    def compute(self, **params):
+        p = self._full_params(params)
+        report = june_2019_report()
+        readings = conditional_power_readings(report)
+        cards = evidence_cards()
+        n = p["cards_shown"]
+        choice = p["recommendation"]
+        ticked = tuple(k for k in EVIDENCE if p[f"moved_{k}"])
+        stage = _stage(n, p["recorded"])
+        if n < N_CARDS:
+            hint = f"See all {N_CARDS} evidence cards first ({n} of {N_CARDS} seen)."
+        elif choice is None:
+            hint = "Choose a recommendation, tick what moved you, then record it."
+        else:
+            hint = "Ready: press 'Record my decision'."
+        can_record = n == N_CARDS and choice is not None and not p["recorded"]
+        reveal = self._reveal(choice, ticked, report, cards) if p["recorded"] else None
+        summary = self._summary(stage, report, cards, n, reveal)
+        alt = self._alt_text(report, readings, cards, n, choice, reveal)
+        return CommitteeResult(stage, report, readings, reconstruction_note(report), cards, n,
+                               choice, ticked, can_record, hint, reveal, summary, alt)
+
+    @staticmethod
+    def _reveal(choice, ticked, report, cards) -> Reveal:
+        final = final_analysis()
+        single = single_look_at_80()
+        agrees, feedback = _recommendation_feedback(choice, report, final, single)
+        ev = tuple((k, k in ticked, k in COMMITTEE_CITED, _evidence_feedback(k, k in ticked))
+                   for k in EVIDENCE)
+        hit = [k for k in ticked if k in COMMITTEE_CITED]
+        extra = [k for k in ticked if k not in COMMITTEE_CITED]
+        summary = (f"You ticked {len(hit)} of the {len(COMMITTEE_CITED)} kinds of evidence the "
+                   "committee cited" + (f", and also {', '.join(EVIDENCE_LABELS[k].lower() for k in extra)}, "
+                                        "which it did not cite" if extra else "") + ".")
+        hr_i = report.hazard_ratio
+        alpha = final.design.alpha
+        d_final = int(final.events[-1])
+        pub = _fact("results.dfs_hazard_ratio")
+        committee = (
+            f"In {paper_date(_fact('interim.dsmc_review'))}, reviewing data to "
+            f"{paper_date(_fact('interim.data_cutoff'))} ({report.events:g} of "
+            f"{report.events_planned:g} planned events), the committee recommended halting the "
+            "randomization. The DFS efficacy rule was not met (P = "
+            f"{_p(report.p_one_sided)}, critical P = {_p(_fact('interim.p_critical'))}); 'the "
+            "combination of higher disease-free survival and overall survival, lower rates of "
+            "serious toxicity, and higher rates of MRD clearance' led it to recommend closure 'due "
+            f"to loss of clinical equipoise' ({_SOURCE_CLOSURE}). The recommendation 'was based not "
+            "on the triggering of the predefined disease-free survival-based or adverse event-based "
+            "stopping rule, but rather on a combined assessment' of DFS, OS, MRD and adverse events, "
+            "'all of which favored blinatumomab' (Discussion). Follow-up continued to "
+            f"{paper_date(_fact('design.follow_up_cutoff'))}.")
+        costs = (
+            f"The final analysis had {d_final} DFS events (Table 2) instead of "
+            f"{report.events_planned:g}, and {sum(_fact('flow.analysed').values())} patients instead "
+            f"of {_fact('design.patients_planned')}. Re-cut as the two looks actually taken, the "
+            f"interim spent alpha {final.design.alpha_spent[0]:.5f}, so the final boundary was "
+            f"Z >= {float(final.design.z_efficacy[-1]):.3f} (P <= {float(final.design.p_efficacy[-1]):.4f}). "
+            f"The final Z = {float(final.z[-1]):.3f} is a reconstruction from the published HR "
+            f"{pub['estimate']:.2f} at {d_final} events: not significant. Stage-wise ordered "
+            f"one-sided P = {final.p_value:.4f} (naive {final.naive_p_value:.4f}); median-unbiased "
+            f"HR {final.hazard_ratio:.3f} ({100 * final.conf_level:g}% CI {final.ci_lower:.3f}-"
+            f"{final.ci_upper:.3f}; published {pub['estimate']:.2f}, {pub['ci_lower']:.2f}-"
+            f"{pub['ci_upper']:.2f}); the repeated CI at the look was "
+            f"{final.repeated_ci_lower[0]:.2f}-{final.repeated_ci_upper[0]:.2f}. The adjustment is "
+            "small because no boundary was crossed and follow-up went on: the HR at the look "
+            f"({hr_i.estimate:.2f}) is close to the final {pub['estimate']:.2f}. Trials that stop "
+            "on a boundary exaggerate the effect much more (lesson 07). The secondary and "
+            "exploratory results that moved the committee carry no multiplicity adjustment "
+            f"(Limitations), and the primary question stays formally open (P > {alpha:g}).")
+        context = (
+            "Blinatumomab had accelerated approval for MRD-positive B-ALL, conditional on "
+            "confirmatory trials, and AALL1331 was one of them (Introduction): future patients and "
+            "regulators needed a definitive answer. A committee owes a duty to the patients in the "
+            "trial now (not to randomize them to a treatment it believes worse) and to future "
+            "patients (a reliable answer). Stopping boundaries are guidelines for that judgement, "
+            "not rules that decide it: the committee weighs the whole picture, as its charter "
+            "lets it (Methods, Trial Oversight), and recommends; the sponsor decides.")
+        label = RECOMMENDATION_LABELS[RECOMMENDATIONS.index(choice)]
+        return Reveal(choice, label, agrees, feedback, ev, summary, committee, costs, context, final)
+
+    @staticmethod
+    def _summary(stage, report, cards, n, reveal) -> str:
+        rule = (f"DFS efficacy not met (Z = {report.z:.2f} < {report.z_efficacy:.2f}), futility not "
+                f"met (Z = {report.z:.2f} >= {report.z_futility:.2f})")
+        if stage == "report":
+            return f"Monitoring report: {rule}. 0 of {N_CARDS} evidence cards shown."
+        if stage == "cards":
+            c = cards[n - 1]
+            return f"Card {n} of {N_CARDS}: {c.title} ({c.standing})."
+        if stage == "decision":
+            return "All cards seen: choose a recommendation, tick what moved you, and record it."
+        same = "the same" if reveal.agrees else "something else: to close randomization for loss of equipoise"
+        return f"Recorded: {reveal.recommendation_label}. The committee recommended {same}."
+
+    @staticmethod
+    def _alt_text(report, readings, cards, n, choice, reveal) -> str:
+        d = report.design
+        looks = ", ".join(f"{t:.2f}" for t in d.information_fractions)
+        parts = [
+            f"Committee room at the June 2019 look, {report.events:g} of {report.events_planned:g} "
+            f"events (information fraction {report.information_fraction:.2f}).",
+            f"Left panel: DFS log-rank Z = {report.z:.2f} (one-sided P = {report.p_one_sided:.3f}) "
+            f"below the efficacy boundary {report.z_efficacy:.2f} (P <= {report.p_efficacy:.4f}) and "
+            f"above the futility boundary {report.z_futility:.2f}; boundaries drawn at information "
+            f"fractions {looks} (reconstructed look plan), final boundary {float(d.z_efficacy[-1]):.2f}; "
+            "dashed paths show where Z goes on average under the design effect, the current trend "
+            "and no effect.",
+            "Right panel, chance that DFS ends significant: " + "; ".join(
+                f"{name} {value:.2f} ({assumption})" for name, value, assumption, _ in readings) + ".",
+        ]
+        shown = [f"{c.title} ({c.standing}): " + " ".join(c.figure_lines) for c in cards[:n]]
+        parts.append(f"Evidence cards, {n} of {N_CARDS} turned over"
+                     + (": " + "; ".join(shown) if shown else "") + "."
+                     + (f" {N_CARDS - n} face down." if n < N_CARDS else ""))
+        if reveal is None:
+            parts.append("Decision: " + ("chosen, not recorded." if choice else "not recorded."))
+        else:
+            parts.append(f"Decision recorded: {reveal.recommendation_label}. Committee, "
+                         f"{paper_date(_fact('interim.dsmc_review'))}: close randomization for loss of "
+                         "equipoise, no stopping rule met.")
+        return " ".join(parts)
+
+    # ---- figure -------------------------------------------------------------------------
+    def _setup(self, fig):
+        colours = plots.OKABE_ITO
+        rep = june_2019_report()
+        d = rep.design
+        t = rep.information_fraction
+        fig.suptitle(f"The committee room: AALL1331, data to {paper_date(_fact('interim.data_cutoff'))}, "
+                     f"reviewed {paper_date(_fact('interim.dsmc_review'))}", x=0.01, ha="left",
+                     fontsize=13, fontweight="bold")
+        # DFS report: boundaries, Z, where Z may go
+        ax = fig.add_axes((0.07, 0.55, 0.40, 0.33))
+        tt = d.information_fractions
+        ax.plot(tt, d.z_efficacy, "-o", color=colours["vermillion"], ms=4, lw=1.5,
+                label="efficacy boundary")
+        fin = np.isfinite(d.z_futility)
+        ax.plot(tt[fin], d.z_futility[fin], "-s", color=colours["reddish_purple"], ms=4, lw=1.2,
+                label="futility boundary")
+        s = np.linspace(t, 1.0, 40)
+        for name, drift, col in (("design effect", rep.drift_design, colours["blue"]),
+                                 ("current trend", rep.b_value / t, colours["orange"]),
+                                 ("no effect", 0.0, colours["sky_blue"])):
+            ax.plot(s, (rep.b_value + drift * (s - t)) / np.sqrt(s), "--", color=col, lw=1.3,
+                    label=f"mean path: {name}")
+        ax.plot([t], [rep.z], "o", color=colours["black"], ms=7, zorder=5)
+        ax.annotate(f"Z = {rep.z:.2f}\nP = {rep.p_one_sided:.3f}", (t, rep.z), xytext=(-58, 8),
+                    textcoords="offset points", fontsize=8.5)
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(-0.5, 4.2)
+        ax.set_xlabel(f"Information fraction (events / {rep.events_planned:g})", fontsize=9)
+        ax.set_ylabel("DFS log-rank Z", fontsize=9)
+        ax.set_title(f"DFS at {rep.events:g} of {rep.events_planned:g} events: no rule met",
+                     loc="left", fontsize=10.5)
+        ax.legend(loc="lower left", fontsize=7, ncol=1, frameon=False)
+        ax.text(0.99, 0.02, "looks after 80: reconstruction", transform=ax.transAxes, ha="right",
+                fontsize=7, color="#555555")
+        # the three conditional powers and the predictive power
+        ax2 = fig.add_axes((0.70, 0.55, 0.27, 0.33))
+        readings = conditional_power_readings(rep)
+        y = np.arange(len(readings))[::-1]
+        cols = (colours["blue"], colours["orange"], colours["sky_blue"], colours["bluish_green"])
+        ax2.barh(y, [v for _, v, _, _ in readings], color=cols, height=0.6)
+        for yi, (_, v, _, _) in zip(y, readings):
+            ax2.text(v + 0.02, yi, f"{v:.2f}", va="center", fontsize=9)
+        ax2.set_yticks(y, [f"{n}\n{a}" for n, _, a, _ in readings], fontsize=7.5)
+        ax2.set_xlim(0, 1.0)
+        ax2.set_xlabel(f"Chance DFS ends significant (final Z >= {float(d.z_efficacy[-1]):.2f})",
+                       fontsize=8.5)
+        ax2.set_title("Conditional and predictive power", loc="left", fontsize=10.5)
+        # four evidence cards, face down until turned over
+        self._cards = []
+        width, gap, left = 0.235, 0.012, 0.02
+        for i in range(N_CARDS):
+            cax = fig.add_axes((left + i * (width + gap), 0.12, width, 0.31))
+            cax.set_axis_off()
+            cax.set_xlim(0, 1)
+            cax.set_ylim(0, 1)
+            box = self._dyn(cax.add_patch(_card_face()))
+            head = self._dyn(cax.text(0.05, 0.9, "", fontsize=9.5, fontweight="bold", va="top"))
+            tag = self._dyn(cax.text(0.05, 0.74, "", fontsize=8, va="top", style="italic"))
+            body = self._dyn(cax.text(0.05, 0.6, "", fontsize=8.2, va="top", linespacing=1.4))
+            cited = self._dyn(cax.text(0.05, 0.07, "", fontsize=8.2, fontweight="bold"))
+            self._cards.append((box, head, tag, body, cited))
+        # the final analysis, shown with the reveal (re-cut at the looks actually taken)
+        final = final_analysis()
+        t_final = float(final.events[-1]) / rep.events_planned
+        self._final_marks = [
+            self._dyn(ax.plot([t_final], [float(final.z[-1])], "D", color=colours["black"],
+                              ms=6, zorder=5)[0]),
+            self._dyn(ax.plot([t_final], [float(final.design.z_efficacy[-1])], "_",
+                              color=colours["vermillion"], ms=14, mew=2.5, zorder=5)[0]),
+            self._dyn(ax.text(t_final, 2.95, 
+                              f"final {final.events[-1]:g} events:\nZ = {float(final.z[-1]):.2f}"
+                              f" < {float(final.design.z_efficacy[-1]):.2f}\n(reconstruction)",
+                              fontsize=7.5, ha="center", va="bottom")),
+        ]
+        self._decision = self._dyn(fig.text(0.02, 0.035, "", fontsize=9.5, va="center"))
+
+    def _draw(self, r):
+        revealed = r.reveal is not None
+        for mark in self._final_marks:
+            mark.set_visible(revealed)
+        for i, (box, head, tag, body, cited) in enumerate(self._cards):
+            cited.set_text("")
+            if i < r.cards_shown:
+                c = r.cards[i]
+                box.set_facecolor("#FFFFFF")
+                box.set_edgecolor("#555555")
+                head.set_text(c.title)
+                tag.set_text(f"standing: {c.standing}")
+                body.set_text("\n".join(c.figure_lines))
+                if revealed:  # what the committee cited is part of the reveal
+                    box.set_edgecolor(plots.OKABE_ITO["blue"] if c.cited_by_committee else "#999999")
+                    cited.set_text("cited by the committee" if c.cited_by_committee
+                                   else "not cited by the committee")
+                    cited.set_color(plots.OKABE_ITO["blue"] if c.cited_by_committee else "#555555")
+            else:
+                box.set_facecolor("#D9D9D9")
+                box.set_edgecolor("#777777")
+                head.set_text(f"Card {i + 1} of {N_CARDS}")
+                tag.set_text("face down")
+                body.set_text("press 'Next card'" if i == r.cards_shown else "")
+        if r.reveal is None:
+            text = "Your recommendation: " + ("chosen, not yet recorded" if r.recommendation
+                                              else "not chosen yet") + f"   ({r.record_hint.rstrip('.')})"
+        else:
+            text = (f"You: {r.reveal.recommendation_label}\nCommittee "
+                    f"({paper_date(_fact('interim.dsmc_review'))}): close randomization, loss of "
+                    "equipoise; no stopping rule met")
+        self._decision.set_text(text)
+
+    # ---- widget -------------------------------------------------------------------------
+    def _build_widget(self):
+        import ipywidgets as W
+
+        for p in self.PARAMS:
+            control = p.make_control()
+            control.observe(lambda ch, name=p.name: self._on_control(name, ch["new"]), names="value")
+            self._controls[p.name] = control
+        self._message = W.HTML(value="", layout=W.Layout(min_height="1.6em"))
+        self._message.add_class("tk-live")
+        self._image = W.Image(value=self.png, format="png",
+                              layout=W.Layout(width="100%", max_width=f"{int(self.FIGSIZE[0] * 100)}px",
+                                              height="auto"))
+        self._figure_text = W.HTML()
+        self._report_html = W.HTML(self._report_view(self.result))
+        self._cards_html = W.HTML()
+        self._reveal_html = W.HTML()
+        self._next_button = W.Button(description="Next card", icon="arrow-right",
+                                     tooltip="turn over the next evidence card")
+        self._next_button.on_click(lambda _b: self._step(cards_shown=self.params["cards_shown"] + 1))
+        self._record_button = W.Button(description="Record my decision", icon="check",
+                                       button_style="primary",
+                                       tooltip="record your recommendation; then the page shows "
+                                               "what the committee did")
+        self._record_button.on_click(lambda _b: self._step(recorded=True))
+        self._restart_button = W.Button(description="Start again", icon="undo",
+                                        tooltip="put the cards back and clear your decision")
+        self._restart_button.on_click(lambda _b: self._step(**self.defaults()))
+        header = W.HTML(f"<h3 style='margin:0.2em 0'>{html.escape(self.title)}</h3>")
+        radio = self._controls["recommendation"]
+        ticks = [self._controls[f"moved_{k}"] for k in EVIDENCE]
+        decision = W.VBox([W.HTML("<b>Your recommendation to the study chair</b>"), radio,
+                           W.HTML("<b>Which evidence moved you?</b> (tick all that apply)"),
+                           W.VBox(ticks), self._record_button])
+        box = W.VBox([header, self._report_html, self._image, self._figure_text,
+                      self._cards_html, self._next_button, decision, self._message,
+                      self._reveal_html, self._restart_button])
+        if self.result is not None:
+            self._show_message(self._note(self.result))
+            self._update_views(self.result)
+        return box
+
+    def _step(self, **changes):
+        try:
+            self.update(**changes)
+        except (ValueError, TypeError) as exc:  # a button pressed out of turn: never a traceback
+            self._show_message(f"Not yet: {_short_message(exc)}", error=True)
+
+    def _note(self, r):
+        return f"<span role='status'>{html.escape(r.summary)}</span>"
+
+    def _update_views(self, r):
+        recorded = r.reveal is not None
+        self._image.tooltip = r.alt_text  # the picture's accessible name (title attribute)
+        self._figure_text.value = ("<details><summary>Figure description</summary>"
+                                   f"<p>{html.escape(r.alt_text)}</p></details>")
+        self._cards_html.value = self._cards_view(r)
+        self._reveal_html.value = self._reveal_view(r.reveal) if recorded else ""
+        self._next_button.disabled = r.cards_shown >= N_CARDS or recorded
+        self._next_button.description = ("All cards seen" if r.cards_shown >= N_CARDS
+                                          else f"Next card ({r.cards_shown + 1} of {N_CARDS})")
+        self._record_button.disabled = not r.can_record
+        for control in self._controls.values():
+            control.disabled = recorded          # a recorded decision is locked
+        self._restart_button.layout.display = None if recorded else "none"
+
+    # ---- HTML views ------------------------------------------------------------------------
+    @staticmethod
+    def _report_view(r) -> str:
+        if r is None:  # pragma: no cover - the room always has a result
+            return ""
+        rep = r.report
+        rows = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td>"
+                       f"<td>{html.escape(c)}</td></tr>" for a, b, c in rep._rows())
+        reading = "".join(f"<li><b>{html.escape(n)} = {v:.2f}</b> ({html.escape(a)}): "
+                          f"{html.escape(t)}</li>" for n, v, a, t in r.readings)
+        return (f"<p><b>Monitoring report, disease-free survival (primary end point)</b></p>"
+                f"<table><tr><th>quantity</th><th>value</th><th>note</th></tr>{rows}</table>"
+                f"<p><b>How a committee reads the conditional powers</b></p><ul>{reading}</ul>"
+                "<p>Conditional power tells a committee whether the trial can still answer its "
+                "question (a futility argument); it is never a licence to stop for efficacy. Look "
+                "at the spread across assumptions rather than at one number (Jennison &amp; "
+                "Turnbull 2000, ch. 10).</p>"
+                f"<p><small>{html.escape(r.reconstruction_note)}</small></p>")
+
+    @staticmethod
+    def _cards_view(r) -> str:
+        out = []
+        for c in r.cards[:r.cards_shown]:
+            caveats = "".join(f"<li>{html.escape(x)}</li>" for x in c.caveats)
+            out.append(
+                f"<div style='border:1px solid #767676;padding:0.4em 0.8em;margin:0.4em 0'>"
+                f"<p><b>{html.escape(c.title)}</b>, standing: <b>{html.escape(c.standing)}</b> "
+                f"({html.escape(c.standing_source)})</p>"
+                f"<p><b>What a committee could know then (June 2019):</b> {html.escape(c.then)}</p>"
+                f"<p><b>Published at the final analysis:</b> {html.escape(c.published)}</p>"
+                f"<ul>{caveats}</ul><p><small>Source: {html.escape(c.sources)}</small></p></div>")
+        if r.cards_shown < N_CARDS:
+            out.append(f"<p>{N_CARDS - r.cards_shown} card(s) still face down.</p>")
+        return "".join(out)
+
+    @staticmethod
+    def _reveal_view(v) -> str:
+        verdict = "the same as the committee" if v.agrees else "not what the committee recommended"
+        ev = "".join(f"<li>{html.escape(text)}</li>" for _, _, _, text in v.evidence_feedback)
+        f = v.final
+        table = (f"<table><tr><th></th><th>adjusted (stage-wise)</th><th>naive</th></tr>"
+                 f"<tr><td>one-sided P</td><td>{f.p_value:.4f}</td><td>{f.naive_p_value:.4f}</td></tr>"
+                 f"<tr><td>hazard ratio</td><td>{f.hazard_ratio:.3f}</td><td>{f.naive_hazard_ratio:.3f}</td></tr>"
+                 f"<tr><td>{100 * f.conf_level:g}% CI</td><td>{f.ci_lower:.3f}&ndash;{f.ci_upper:.3f}</td>"
+                 f"<td>{f.naive_ci_lower:.3f}&ndash;{f.naive_ci_upper:.3f}</td></tr></table>")
+        return (f"<h4>Your recommendation: {html.escape(v.recommendation_label)} ({verdict})</h4>"
+                f"<p>{html.escape(v.feedback)}</p>"
+                f"<h4>The evidence that moved you</h4><p>{html.escape(v.evidence_summary)}</p><ul>{ev}</ul>"
+                f"<h4>What the committee recommended, and why</h4><p>{html.escape(v.committee)}</p>"
+                f"<h4>What the choice costs</h4><p>{html.escape(v.costs)}</p>{table}"
+                f"<h4>Context</h4><p>{html.escape(v.context)}</p>")
+
+
+def _card_face():
+    """The face of a card (a rectangle filling its axes)."""
+    from matplotlib.patches import FancyBboxPatch
+
+    return FancyBboxPatch((0.01, 0.01), 0.98, 0.98, boxstyle="round,pad=0,rounding_size=0.04",
+                          facecolor="#D9D9D9", edgecolor="#777777", linewidth=1.2)
+
+
+# --------------------------------------------------------------------------------------
+# The check question: a scenario that needs the learner's reasoning
+# --------------------------------------------------------------------------------------
+
+def committee_check() -> CheckYourself:
+    """"If overall survival had pointed the other way": the lesson's check question.
+
+    The numbers in the question come from the June 2019 report.
+
+    >>> q = committee_check()
+    >>> q.choose(q.answer), "equipoise" in q.feedback
+    (True, True)
+    """
+    rep = june_2019_report()
+    question = (f"Suppose the June 2019 look had been the same in every way (DFS Z = {rep.z:.2f} "
+                f"against a boundary of {rep.z_efficacy:.2f}, MRD clearance and toxicity favouring "
+                "blinatumomab) except that overall survival pointed the other way, with more deaths "
+                "on blinatumomab. What should the committee most reasonably have recommended?")
+    options = [
+        "Stop for efficacy: DFS and MRD still favour blinatumomab",
+        "Close randomization anyway: MRD clearance and less toxicity are enough",
+        "Continue randomizing, looking closely at the deaths: equipoise is not lost",
+        "Stop for futility: overall survival overrides the primary end point",
+    ]
+    right = ("The committee's case in 2019 was the totality: every signal favoured blinatumomab. "
+             "With deaths going the other way the signals conflict, and a surrogate (MRD, "
+             "exploratory, missing counted as positive) and fewer toxicities cannot outweigh more "
+             f"deaths. DFS met no rule (Z = {rep.z:.2f} < {rep.z_efficacy:.2f}) and its conditional "
+             f"power under the trend was about {rep.conditional_power_trend:.0%}: the question is "
+             "open, which is what equipoise means. The committee would keep randomizing and look "
+             "into the deaths (their causes, their timing, whether they follow relapse).")
+    wrong = ("Ask what the committee's 2019 argument rested on. Efficacy: no boundary was crossed "
+             f"(Z = {rep.z:.2f} < {rep.z_efficacy:.2f}), with or without OS. Closing randomization: "
+             "the loss of equipoise came from all signals agreeing; MRD is an exploratory surrogate "
+             "and cannot outweigh deaths. Futility: the futility boundary was not met either "
+             f"(Z = {rep.z:.2f} >= {rep.z_futility:.2f}), and a secondary end point pointing the "
+             "other way is a reason to look harder, not a rule that stops the trial.")
+    return CheckYourself(question, options, answer=options[2], right=right, wrong=wrong)
