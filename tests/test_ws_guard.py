@@ -411,3 +411,20 @@ def test_the_installed_environment_enables_the_guard_as_a_server_extension():
     found = [p for p in found if p.is_file()]
     assert found, "etc/jupyter/jupyter_server_config.d/teachkit.json is not installed: reinstall teachkit"
     assert json.loads(found[0].read_text()) == {"ServerApp": {"jpserver_extensions": {"teachkit._wsguard": True}}}
+
+
+def test_the_wheel_installs_the_server_extension_config():
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text())
+    shared = project["tool"]["hatch"]["build"]["targets"]["wheel"]["shared-data"]
+    source = next(src for src, dest in shared.items()
+                  if dest == "etc/jupyter/jupyter_server_config.d/teachkit.json")
+    enabled = json.loads((root / source).read_text())["ServerApp"]["jpserver_extensions"]
+    assert enabled == {"teachkit._wsguard": True}
+    assert callable(_wsguard._load_jupyter_server_extension)
+    assert _wsguard._jupyter_server_extension_points() == [{"module": "teachkit._wsguard"}]
