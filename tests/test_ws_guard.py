@@ -266,9 +266,15 @@ class Client:
 
     @classmethod
     async def close_all(cls):
+        streams = []
         while cls.opened:
-            cls.opened.pop().close()
-        await asyncio.sleep(0.2)  # let the closes reach the sockets
+            ws = cls.opened.pop()
+            if ws.protocol is not None:
+                streams.append(ws.protocol.stream)
+            ws.close()
+        await asyncio.sleep(0.2)  # let the close frames go out, then close the sockets
+        for stream in streams:
+            stream.close()
 
     @classmethod
     async def connect(cls, server, kernel_id, v1):
