@@ -50,7 +50,9 @@ def lessons_dir() -> Path:
 
 def voila_command(source: Path, port: int, preheat: bool = True, open_browser: bool = False) -> list[str]:
     """The command line that serves ``source`` with Voilà (settings from its voila.json)."""
-    cmd = [sys.executable, "-m", "voila", f"--port={int(port)}", "--Voila.ip=127.0.0.1"]
+    # teachkit._wsguard runs Voila with a guard on its kernel websockets (malformed
+    # frames that hang Voila, tracebacks sent to the page); it takes Voila's arguments.
+    cmd = [sys.executable, "-m", "teachkit._wsguard", f"--port={int(port)}", "--Voila.ip=127.0.0.1"]
     if not open_browser:
         cmd.append("--no-browser")
     if preheat:

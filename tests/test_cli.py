@@ -51,7 +51,7 @@ def test_lessons_folder_is_found():
 
 def test_voila_command_serves_with_preheated_kernels():
     cmd = cli.voila_command(Path("lessons"), 8870)
-    assert cmd[:3] == [sys.executable, "-m", "voila"]
+    assert cmd[:3] == [sys.executable, "-m", "teachkit._wsguard"]  # Voila with the websocket guard
     assert "--port=8870" in cmd and "--no-browser" in cmd
     assert "--preheat_kernel=True" in cmd
     assert "--preheat_kernel=True" not in cli.voila_command(Path("lessons"), 8870, preheat=False)
