@@ -36,6 +36,20 @@ def test_trials_reaching_the_final_look_are_biased_towards_no_effect():
     assert math.exp(final_all[reached].mean()) > 0.6
 
 
+def test_replayer_shows_the_three_means_it_teaches():
+    """Lesson 07's replayer returns (and draws) the mean among trials reaching the final
+    look, above the truth, and every trial's final-look mean, near the truth."""
+    ex = tk.explorers.TrialReplayer()
+    r = ex.result
+    truth = math.log(r.hazard_ratio)
+    assert r.mean_log_hr_early < truth - 0.1
+    assert r.mean_log_hr_reached > truth + 0.06          # HR about 0.64 against 0.58
+    assert abs(r.mean_log_hr_final_all - truth) < 0.03
+    shown = {round(float(ex._mean_reached.get_xdata()[0]), 6), round(float(ex._mean_final_all.get_xdata()[0]), 6)}
+    assert shown == {round(math.exp(r.mean_log_hr_reached), 6), round(math.exp(r.mean_log_hr_final_all), 6)}
+    assert f"{math.exp(r.mean_log_hr_reached):.2f}" in ex._title.get_text()
+
+
 def test_aall1331_interim_estimate_close_to_final_and_follow_up_continued():
     """Lesson 07: the caution applies more weakly to AALL1331."""
     interim = tk.sequential.interim_report(
