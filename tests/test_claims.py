@@ -94,3 +94,23 @@ def test_followup_among_living_differs_from_reverse_km():
     reverse = tk.survival.median_follow_up(cohort.os_time, cohort.os_event)
     living = float(np.median(cohort.os_time[cohort.os_event == 0]))
     assert reverse != living and 0 < living < cohort.os_time.max()
+
+
+def test_interim_monitor_spells_out_and_computes_predictive_power():
+    """Lesson 06: the monitor's table row is "predictive power", defined in its key, and the
+    number shown is the flat-prior predictive power Phi((z - c sqrt t) / sqrt(1 - t))."""
+    from scipy.stats import norm
+
+    ex = tk.explorers.InterimMonitor(**tk.explorers.june_2019_interim())
+    rep = ex.result.report
+    t, z, c = rep.information_fraction, rep.z, float(rep.design.z_efficacy[-1])
+    expected = norm.cdf((z - c * math.sqrt(t)) / math.sqrt(1 - t))
+    labels = type(ex).LABELS
+    row = labels.index("predictive power")
+    shown = ex._report.get_text().split("\n")[row]
+    assert shown == f"{expected:.2f}"
+    assert "Predictive power: CP averaged" in type(ex).KEY
+    # the committee's reading: the design-effect CP is well above the trend's at this look
+    cp_design = float(ex._report.get_text().split("\n")[labels.index("CP design HR")])
+    cp_trend = float(ex._report.get_text().split("\n")[labels.index("CP trend")])
+    assert cp_design - cp_trend > 0.2 and abs(cp_trend - expected) < 0.05
