@@ -114,3 +114,19 @@ def test_interim_monitor_spells_out_and_computes_predictive_power():
     cp_design = float(ex._report.get_text().split("\n")[labels.index("CP design HR")])
     cp_trend = float(ex._report.get_text().split("\n")[labels.index("CP trend")])
     assert cp_design - cp_trend > 0.2 and abs(cp_trend - expected) < 0.05
+
+
+def test_interim_reconstruction_is_labelled_and_reproduces_the_published_critical_p():
+    """Lessons 05/06: reading P = .06 as one-sided and the 80-event look as the first of
+    two interims is a reconstruction; it is labelled in the report and in design_report,
+    and it reproduces the published critical P (.004)."""
+    note = tk.aall1331.INTERIM_ASSUMPTIONS
+    assert "one-sided" in note and "states neither" in note
+    r = tk.sequential.interim_report(
+        F("interim.events").value, F("interim.events_planned").value, F("interim.p_dfs").value,
+        hazard_ratio_design=F("design.hazard_ratio").value, futility_alpha=F("design.futility_alpha").value,
+        note=note)
+    assert r.table().splitlines()[-1].startswith("assumptions") and note in r.table()
+    assert round(r.p_efficacy, 3) == F("interim.p_critical").value
+    report = tk.aall1331.design_report()
+    assert f"Reconstruction: {note}" in report and report.count(note) == 2
