@@ -33,6 +33,8 @@ __all__ = [
     "synthetic_cohort",
     "CalibrationTable",
     "calibration_table",
+    "NOTE_D_STRATUM",
+    "NOTE_D_ASSUMPTION",
 ]
 
 #: Say this wherever the synthetic cohort appears (tables, plots, widgets).
@@ -49,6 +51,19 @@ _CYCLE_2_START = 42
 _CYCLE_2_EVALUATION = 77
 _FIRST_EVENT_TYPES = ("late treatment failure", "relapse", "death")
 
+#: Two randomized patients had no usable reinduction MRD (Table 1 notes c and d).
+#: Note c (chemotherapy, marrow 18-36 mo, MRD unsatisfactory) was "treated as stratum
+#: high-risk (marrow 18-36 mo; MRD < 0.1%)": a fact.  Note d (blinatumomab, marrow
+#: < 18 mo, MRD indeterminate) was "categorized in the high-risk group" -- the paper
+#: does not say which MRD stratum.  **Assumption** of this cohort: the "MRD < 0.1%"
+#: stratum of that time band, as for note c (the rule of
+#: :func:`teachkit.risk.randomization_stratum`).  Shown in :meth:`SyntheticCohort.table`.
+NOTE_D_STRATUM = "high, marrow <18 mo, MRD <0.1%"
+NOTE_D_ASSUMPTION = (
+    "Assumption: the blinatumomab patient with indeterminate MRD (Table 1 note d, marrow "
+    f"<18 mo) is placed in stratum '{NOTE_D_STRATUM}'; the paper says only 'high-risk group' "
+    "(note c's patient, MRD unsatisfactory, was randomized as MRD <0.1%, as stated).")
+
 #: Parameters of the generator, found by the calibration search described in
 #: :func:`synthetic_cohort` (``tests/calibration/calibrate_cohort.py``).
 CALIBRATION = MappingProxyType({
@@ -62,7 +77,10 @@ CALIBRATION = MappingProxyType({
 
 
 def _stratum_counts():
-    """Patients per (stratum, MRD known?) and arm, read from Table 1's facts."""
+    """Patients per (stratum, MRD known?) and arm, read from Table 1's facts.
+
+    Two patients lack a usable MRD: note c's stratum is published, note d's is
+    :data:`NOTE_D_STRATUM` (an assumption, :data:`NOTE_D_ASSUMPTION`)."""
     from .risk import Stratum
 
     site = FACTS["table1"]["site_of_relapse"]
@@ -74,10 +92,11 @@ def _stratum_counts():
             (Stratum.HIGH_EXTRAMEDULLARY, True, v["extramedullary_under_18"][a]),
             (Stratum.HIGH_MARROW_EARLY_MRD_HIGH, True, v["marrow_under_18_mrd_high"][a]),
             (Stratum.HIGH_MARROW_EARLY_MRD_LOW, True, v["marrow_under_18_mrd_low"][a]),
-            # missing MRD -> the "MRD < 0.1%" stratum (risk.randomization_stratum, Table 1 fn c)
-            (Stratum.HIGH_MARROW_EARLY_MRD_LOW, False, v["marrow_under_18_mrd_unknown"][a]),
+            # Table 1 note d: stratum not stated -> NOTE_D_STRATUM, an explicit assumption
+            (Stratum(NOTE_D_STRATUM), False, v["marrow_under_18_mrd_unknown"][a]),
             (Stratum.HIGH_MARROW_MID_MRD_HIGH, True, v["marrow_18_36_mrd_high"][a]),
             (Stratum.HIGH_MARROW_MID_MRD_LOW, True, v["marrow_18_36_mrd_low"][a]),
+            # Table 1 note c: "treated as stratum ... MRD <0.1%" (a fact)
             (Stratum.HIGH_MARROW_MID_MRD_LOW, False, v["marrow_18_36_mrd_unknown"][a]),
         ]
     return counts
@@ -250,6 +269,7 @@ class SyntheticCohort:
         lines = [f"AALL1331 cohort ({self.label}), cutoff {self.cutoff}",
                  f"{'':{width}s}  {'blinatumomab':>12s}  {'chemotherapy':>12s}"]
         lines += [f"{k:{width}s}  {s[ARMS[0]][k]:12d}  {s[ARMS[1]][k]:12d}" for k in keys]
+        lines.append(NOTE_D_ASSUMPTION)
         lines.append(f"Not trial data: {self.label} (Brown et al., JAMA 2021).")
         return "\n".join(lines)
 
@@ -306,7 +326,9 @@ def synthetic_cohort(seed: int = 2019, calibration: Mapping | None = None) -> Sy
     Model (all days from randomization; Brown et al., JAMA 2021):
 
     1. Arms and strata: 105 / 103 patients with the stratum counts of Table 1
-       (a missing MRD goes to the "MRD < 0.1%" stratum, Table 1 footnote c);
+       (two patients lack a usable MRD: Table 1 note c's was randomized in
+       "MRD < 0.1%", as published; note d's stratum is not published and is
+       *assumed* to be "MRD < 0.1%" too, :data:`NOTE_D_ASSUMPTION`);
        site, months from diagnosis and reinduction MRD drawn inside each
        stratum's bounds, so :func:`teachkit.risk.randomization_stratum`
        gives back each patient's stratum; exactly 26 / 31 MRD-negative

@@ -344,3 +344,27 @@ def test_python_m_prints_the_calibration_table(module):
     out = subprocess.run([sys.executable, "-m", module], capture_output=True, text=True, check=True)
     assert out.stdout == calibration_table().table() + "\n"
     assert out.stderr == ""
+
+
+def test_two_patients_without_mrd_note_c_as_published_note_d_by_labelled_assumption():
+    """Table 1 notes c and d: two randomized patients lack a usable MRD.  Note c's stratum
+    is published; note d's is the cohort's explicit, displayed assumption."""
+    from teachkit import cohort as ck
+    from teachkit.explorers.stratification import StratificationSimulator, trial_strata_mix
+    from teachkit.risk import Stratum
+
+    c = ck.synthetic_cohort()
+    missing = np.isnan(c.mrd_reinduction.astype(float))
+    assert missing.sum() == 2
+    by_arm = dict(zip(c.arm[missing], zip(c.stratum[missing], c.months_from_diagnosis[missing])))
+    stratum_c, months_c = by_arm["chemotherapy"]
+    stratum_d, months_d = by_arm["blinatumomab"]
+    assert stratum_c == Stratum.HIGH_MARROW_MID_MRD_LOW.value and 18 <= months_c < 36   # note c, as published
+    assert stratum_d == ck.NOTE_D_STRATUM and months_d < 18                              # note d, assumed
+    assert ck.NOTE_D_STRATUM in ck.NOTE_D_ASSUMPTION and "Assumption" in ck.NOTE_D_ASSUMPTION
+    assert ck.NOTE_D_ASSUMPTION in c.table() and ck.NOTE_D_ASSUMPTION in c.at_cutoff("2019-06-30").table()
+    # the explorer's strata mix follows the same assumption and says so
+    names, share = trial_strata_mix()
+    counts = dict(zip(names, np.round(share * len(c)).astype(int)))
+    assert counts == {s: int((c.stratum == s).sum()) for s in names}
+    assert "note d" in StratificationSimulator(n_repetitions=100)._note(None)
