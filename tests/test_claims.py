@@ -130,3 +130,23 @@ def test_interim_reconstruction_is_labelled_and_reproduces_the_published_critica
     assert round(r.p_efficacy, 3) == F("interim.p_critical").value
     report = tk.aall1331.design_report()
     assert f"Reconstruction: {note}" in report and report.count(note) == 2
+
+
+def test_events_planner_plateau_131_out_of_reach_with_the_planned_patients():
+    """Lesson 04/07: under the plateau model the planner shows that the planned 220 patients
+    can give at most about 110 events, fewer than 131; under constant hazard, all 220."""
+    planned = F("design.patients_planned").value
+    ex = tk.explorers.EventsPlanner(model="plateau", patients_available=planned)
+    r = ex.result
+    # independent closed form: pi from S(2) = pi + (1 - pi) q, q = 2^(-2 / median); D_max
+    q = 2.0 ** (-2.0 / (F("follow_up.dfs_event_median_months").value / 12))
+    s0, hr = F("design.control_2y_dfs").value, F("design.hazard_ratio").value
+    pi = (s0 - q) / (1 - q)
+    d_max = planned * (0.5 * (1 - pi ** hr) + 0.5 * (1 - pi))
+    assert math.isclose(r.cure_fraction, pi, rel_tol=1e-12)
+    assert math.isclose(r.max_events_available, d_max, rel_tol=1e-12)
+    assert r.max_events_available < F("design.events_planned").value - 15
+    assert r.expected[-1] < r.patients * (1 - pi * 0.99)        # the curve plateaus below all patients
+    assert f"at most {d_max:.0f}" in ex._title.get_text() and ex._ceiling.get_ydata()[0] == r.max_events_available
+    constant = tk.explorers.EventsPlanner(patients_available=planned).result
+    assert constant.max_events_available == planned and constant.patients < r.patients
