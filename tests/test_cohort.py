@@ -368,3 +368,37 @@ def test_two_patients_without_mrd_note_c_as_published_note_d_by_labelled_assumpt
     counts = dict(zip(names, np.round(share * len(c)).astype(int)))
     assert counts == {s: int((c.stratum == s).sum()) for s in names}
     assert "note d" in StratificationSimulator(n_repetitions=100)._note(None)
+
+
+def test_interim_z_shown_next_to_the_published_one_with_the_reason():
+    """Issue 13 item 20 (fallback): the cohort's interim stratified log-rank Z is not the
+    published 1.555; wherever the cohort is shown at the interim both numbers appear, with
+    the spread a trial's interim Z has given its final result (Brownian bridge)."""
+    import importlib.util
+    import math
+    from pathlib import Path
+
+    from scipy.stats import norm
+
+    from teachkit.cohort import interim_comparison
+
+    spec = importlib.util.spec_from_file_location(
+        "calibrate_cohort", Path(__file__).parent / "calibration" / "calibrate_cohort.py")
+    cal = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cal)
+    c = synthetic_cohort()
+    at = c.at_cutoff("2019-06-30")
+    r = interim_comparison(c)
+    # the synthetic Z by an independent numpy implementation of the stratified log-rank test
+    assert math.isclose(r.z_synthetic, cal.logrank_z(at.dfs_time, at.dfs_event, at.treatment, at.stratum),
+                        rel_tol=1e-9)
+    assert math.isclose(r.z_published, norm.isf(0.06), rel_tol=1e-12) and r.events_published == 80
+    # Z(t) | Z(1) ~ N(sqrt(t) Z(1), 1 - t) with t = 80 / 107 and final one-sided P = .03
+    t = 80 / sum(sum(v.values()) for v in FIRST_EVENTS.values())
+    assert math.isclose(r.z_expected, math.sqrt(t) * norm.isf(0.03)) and math.isclose(r.z_sd, math.sqrt(1 - t))
+    assert abs(r.z_published - r.z_expected) < r.z_sd and abs(r.z_synthetic - r.z_expected) < 1.5 * r.z_sd
+    assert abs(r.z_synthetic - r.z_published) > 0.1            # the difference is real, hence shown
+    for shown in (at.table(), calibration_table().table()):
+        assert f"Z = {r.z_synthetic:.2f}" in shown and f"Z = {r.z_published:.2f}" in shown
+        assert "Why they differ" in shown
+    assert "Why they differ" not in c.table()                  # the final cohort is not the interim
