@@ -231,7 +231,7 @@ ENDPOINT_STANDING = MappingProxyType({
     "os": "secondary end point",
     "mrd": "exploratory end point",
     "hsct": "post hoc end point",
-    "safety": "adverse events (as treated)",
+    "safety": "adverse-event end point, as treated",
 })
 
 #: Said wherever a non-primary end point is shown.
