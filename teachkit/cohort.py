@@ -33,6 +33,10 @@ __all__ = [
     "synthetic_cohort",
     "CalibrationTable",
     "calibration_table",
+    "NOTE_D_STRATUM",
+    "NOTE_D_ASSUMPTION",
+    "InterimComparison",
+    "interim_comparison",
 ]
 
 #: Say this wherever the synthetic cohort appears (tables, plots, widgets).
@@ -49,6 +53,19 @@ _CYCLE_2_START = 42
 _CYCLE_2_EVALUATION = 77
 _FIRST_EVENT_TYPES = ("late treatment failure", "relapse", "death")
 
+#: Two randomized patients had no usable reinduction MRD (Table 1 notes c and d).
+#: Note c (chemotherapy, marrow 18-36 mo, MRD unsatisfactory) was "treated as stratum
+#: high-risk (marrow 18-36 mo; MRD < 0.1%)": a fact.  Note d (blinatumomab, marrow
+#: < 18 mo, MRD indeterminate) was "categorized in the high-risk group" -- the paper
+#: does not say which MRD stratum.  **Assumption** of this cohort: the "MRD < 0.1%"
+#: stratum of that time band, as for note c (the rule of
+#: :func:`teachkit.risk.randomization_stratum`).  Shown in :meth:`SyntheticCohort.table`.
+NOTE_D_STRATUM = "high, marrow <18 mo, MRD <0.1%"
+NOTE_D_ASSUMPTION = (
+    "Assumption: the blinatumomab patient with indeterminate MRD (Table 1 note d, marrow "
+    f"<18 mo) is placed in stratum '{NOTE_D_STRATUM}'; the paper says only 'high-risk group' "
+    "(note c's patient, MRD unsatisfactory, was randomized as MRD <0.1%, as stated).")
+
 #: Parameters of the generator, found by the calibration search described in
 #: :func:`synthetic_cohort` (``tests/calibration/calibrate_cohort.py``).
 CALIBRATION = MappingProxyType({
@@ -62,7 +79,10 @@ CALIBRATION = MappingProxyType({
 
 
 def _stratum_counts():
-    """Patients per (stratum, MRD known?) and arm, read from Table 1's facts."""
+    """Patients per (stratum, MRD known?) and arm, read from Table 1's facts.
+
+    Two patients lack a usable MRD: note c's stratum is published, note d's is
+    :data:`NOTE_D_STRATUM` (an assumption, :data:`NOTE_D_ASSUMPTION`)."""
     from .risk import Stratum
 
     site = FACTS["table1"]["site_of_relapse"]
@@ -74,10 +94,11 @@ def _stratum_counts():
             (Stratum.HIGH_EXTRAMEDULLARY, True, v["extramedullary_under_18"][a]),
             (Stratum.HIGH_MARROW_EARLY_MRD_HIGH, True, v["marrow_under_18_mrd_high"][a]),
             (Stratum.HIGH_MARROW_EARLY_MRD_LOW, True, v["marrow_under_18_mrd_low"][a]),
-            # missing MRD -> the "MRD < 0.1%" stratum (risk.randomization_stratum, Table 1 fn c)
-            (Stratum.HIGH_MARROW_EARLY_MRD_LOW, False, v["marrow_under_18_mrd_unknown"][a]),
+            # Table 1 note d: stratum not stated -> NOTE_D_STRATUM, an explicit assumption
+            (Stratum(NOTE_D_STRATUM), False, v["marrow_under_18_mrd_unknown"][a]),
             (Stratum.HIGH_MARROW_MID_MRD_HIGH, True, v["marrow_18_36_mrd_high"][a]),
             (Stratum.HIGH_MARROW_MID_MRD_LOW, True, v["marrow_18_36_mrd_low"][a]),
+            # Table 1 note c: "treated as stratum ... MRD <0.1%" (a fact)
             (Stratum.HIGH_MARROW_MID_MRD_LOW, False, v["marrow_18_36_mrd_unknown"][a]),
         ]
     return counts
@@ -250,6 +271,9 @@ class SyntheticCohort:
         lines = [f"AALL1331 cohort ({self.label}), cutoff {self.cutoff}",
                  f"{'':{width}s}  {'blinatumomab':>12s}  {'chemotherapy':>12s}"]
         lines += [f"{k:{width}s}  {s[ARMS[0]][k]:12d}  {s[ARMS[1]][k]:12d}" for k in keys]
+        lines.append(NOTE_D_ASSUMPTION)
+        if self.cutoff == _INTERIM_CUTOFF:  # shown at the interim: the cohort's Z is not the paper's
+            lines += interim_comparison(self).lines()
         lines.append(f"Not trial data: {self.label} (Brown et al., JAMA 2021).")
         return "\n".join(lines)
 
@@ -306,7 +330,9 @@ def synthetic_cohort(seed: int = 2019, calibration: Mapping | None = None) -> Sy
     Model (all days from randomization; Brown et al., JAMA 2021):
 
     1. Arms and strata: 105 / 103 patients with the stratum counts of Table 1
-       (a missing MRD goes to the "MRD < 0.1%" stratum, Table 1 footnote c);
+       (two patients lack a usable MRD: Table 1 note c's was randomized in
+       "MRD < 0.1%", as published; note d's stratum is not published and is
+       *assumed* to be "MRD < 0.1%" too, :data:`NOTE_D_ASSUMPTION`);
        site, months from diagnosis and reinduction MRD drawn inside each
        stratum's bounds, so :func:`teachkit.risk.randomization_stratum`
        gives back each patient's stratum; exactly 26 / 31 MRD-negative
@@ -546,6 +572,7 @@ class CalibrationTable:
             lines.append(f"{name:{width}s}  {target:8.4g}  {('exact' if tol == 0 else f'+-{tol:g}'):>9s}  "
                          f"{got:8.4g}  {'yes' if ok else 'NO'}")
         lines.append("Targets: Brown PA et al., JAMA 2021 (Abstract, Results, Tables 1-2, Figures 1-2).")
+        lines += interim_comparison(synthetic_cohort(self.seed)).lines()
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -638,6 +665,87 @@ def calibration_table(cohort: SyntheticCohort | None = None) -> CalibrationTable
         for a in ARMS:
             add(f"{label}, {a}", t2[fact_key].value[a], 0, summary[a][key])
     return CalibrationTable(tuple(rows), c.seed)
+
+
+@dataclass(frozen=True)
+class InterimComparison:
+    """The synthetic cohort's stratified log-rank test at the 30 Jun 2019 interim cut-off
+    next to the published one, and why they differ.
+
+    The cohort is calibrated to the *final* summaries and to the number of events at the
+    cut-off, not to the interim Z: which arm the events before the cut-off fall in is one
+    random draw.  How far apart may the two be?  With t = interim / final events, the
+    log-rank score is close to a Brownian motion B(t) with Z(t) = B(t) / sqrt(t) (Lan &
+    Wittes 1988); given the final Z(1), B(t) ~ N(t Z(1), t (1 - t)), so
+
+        Z(t) | Z(1)  ~  N( sqrt(t) Z(1),  1 - t ).
+
+    For AALL1331 (final one-sided P = .03, 80 of 107 events at the interim) this is
+    about N(1.63, 0.50^2): the published 1.555 and the cohort's value are both typical.
+    """
+
+    events_synthetic: int
+    events_published: int
+    z_synthetic: float
+    z_published: float
+    p_synthetic: float
+    p_published: float
+    information_share: float     # t = interim events / final events (published)
+    z_final_published: float
+    z_expected: float            # sqrt(t) Z(1)
+    z_sd: float                  # sqrt(1 - t)
+
+    def lines(self) -> list:
+        return [
+            f"Interim (30 Jun 2019) stratified log-rank, DFS: this synthetic cohort Z = {self.z_synthetic:.2f} "
+            f"(one-sided P = {self.p_synthetic:.3f}, {self.events_synthetic} events); published "
+            f"Z = {self.z_published:.2f} (P = {self.p_published:g}, {self.events_published} events).",
+            "Why they differ: the cohort is calibrated to the final summaries and to the number of events "
+            "at the cut-off, not to the interim Z; which arm the events before the cut-off fall in is one "
+            f"random draw. Given the final result (Z = {self.z_final_published:.2f}) and t = "
+            f"{self.information_share:.2f} of the final events at the interim, a trial's interim Z varies "
+            f"around {self.z_expected:.2f} with SD {self.z_sd:.2f} (Brownian motion, Lan & Wittes 1988).",
+        ]
+
+    def table(self) -> str:
+        return "\n".join(self.lines())
+
+    def __repr__(self) -> str:
+        return self.table()
+
+
+def interim_comparison(cohort: SyntheticCohort | None = None) -> InterimComparison:
+    """The cohort's interim stratified log-rank Z next to the published interim P = .06.
+
+    >>> r = interim_comparison()
+    >>> round(r.z_published, 3), round(r.z_expected, 2), round(r.z_sd, 2)
+    (1.555, 1.63, 0.5)
+    >>> abs(r.z_synthetic - r.z_expected) < 2 * r.z_sd
+    True
+    """
+    import math
+
+    from scipy.stats import norm
+
+    from . import survival
+
+    c = synthetic_cohort() if cohort is None else cohort
+    if not isinstance(c, SyntheticCohort):
+        raise TypeError(f"cohort must be a SyntheticCohort, got {type(c).__name__}")
+    if c.cutoff < _INTERIM_CUTOFF:
+        raise ValueError(f"cohort was cut off on {c.cutoff}, before the interim cut-off {_INTERIM_CUTOFF}")
+    at = c.at_cutoff(_INTERIM_CUTOFF)
+    z = float(survival.logrank_test(at.dfs_time, at.dfs_event, at.arm, strata=at.stratum,
+                                    treatment="blinatumomab").z)
+    t2 = FACTS["table2"]
+    final_events = sum(sum(t2[k].value.values()) for k in ("late_treatment_failure", "relapse", "death"))
+    interim_events = FACTS["interim"]["events"].value
+    p_pub = FACTS["interim"]["p_dfs"].value
+    z_final = float(norm.isf(FACTS["results"]["dfs_p_one_sided"].value))
+    t = interim_events / final_events
+    return InterimComparison(int(at.dfs_event.sum()), int(interim_events), z, float(norm.isf(p_pub)),
+                             float(norm.sf(z)), float(p_pub), t, z_final, math.sqrt(t) * z_final,
+                             math.sqrt(1.0 - t))
 
 
 if __name__ == "__main__":  # python -m teachkit.cohort

@@ -292,9 +292,13 @@ def randomization_stratum(site, months_from_diagnosis, mrd=None, marrow_blasts=N
 
     **Missing MRD rule.**  A high-risk marrow patient whose MRD is missing
     (None or NaN: unsatisfactory or indeterminate sample) goes to the
-    "MRD < 0.1%" stratum of their time band.  This is what the trial did with
-    its one such randomized patient (Table 1, footnote c: unsatisfactory MRD,
-    randomized as high-risk marrow 18-36 months, MRD < 0.1%).
+    "MRD < 0.1%" stratum of their time band.  Two randomized patients had no
+    usable MRD (Table 1 notes c and d).  Note c (chemotherapy arm, unsatisfactory
+    MRD) was randomized as high-risk marrow 18-36 months, MRD < 0.1%: this rule
+    is what the trial did with that patient.  Note d (blinatumomab arm, marrow
+    < 18 months, indeterminate MRD) was "categorized in the high-risk group"; the
+    paper does not say in which MRD stratum, so applying this rule to that
+    patient is an assumption (:data:`teachkit.cohort.NOTE_D_ASSUMPTION`).
 
     Patients who are low risk or early treatment failures were not part of
     this randomization: ``ValueError``.

@@ -36,6 +36,20 @@ def test_trials_reaching_the_final_look_are_biased_towards_no_effect():
     assert math.exp(final_all[reached].mean()) > 0.6
 
 
+def test_replayer_shows_the_three_means_it_teaches():
+    """Lesson 07's replayer returns (and draws) the mean among trials reaching the final
+    look, above the truth, and every trial's final-look mean, near the truth."""
+    ex = tk.explorers.TrialReplayer()
+    r = ex.result
+    truth = math.log(r.hazard_ratio)
+    assert r.mean_log_hr_early < truth - 0.1
+    assert r.mean_log_hr_reached > truth + 0.06          # HR about 0.64 against 0.58
+    assert abs(r.mean_log_hr_final_all - truth) < 0.03
+    shown = {round(float(ex._mean_reached.get_xdata()[0]), 6), round(float(ex._mean_final_all.get_xdata()[0]), 6)}
+    assert shown == {round(math.exp(r.mean_log_hr_reached), 6), round(math.exp(r.mean_log_hr_final_all), 6)}
+    assert f"{math.exp(r.mean_log_hr_reached):.2f}" in ex._title.get_text()
+
+
 def test_aall1331_interim_estimate_close_to_final_and_follow_up_continued():
     """Lesson 07: the caution applies more weakly to AALL1331."""
     interim = tk.sequential.interim_report(
@@ -104,3 +118,59 @@ def test_final_analysis_after_the_look_is_not_significant_and_barely_adjusted():
     assert res.ci_upper > 1 > res.ci_lower
     assert abs(res.hazard_ratio - res.naive_hazard_ratio) < 0.01          # barely adjusted
     assert res.repeated_ci_upper[0] > res.repeated_ci_upper[1] > 1        # wider at the look
+
+
+def test_interim_monitor_spells_out_and_computes_predictive_power():
+    """Lesson 06: the monitor's table row is "predictive power", defined in its key, and the
+    number shown is the flat-prior predictive power Phi((z - c sqrt t) / sqrt(1 - t))."""
+    from scipy.stats import norm
+
+    ex = tk.explorers.InterimMonitor(**tk.explorers.june_2019_interim())
+    rep = ex.result.report
+    t, z, c = rep.information_fraction, rep.z, float(rep.design.z_efficacy[-1])
+    expected = norm.cdf((z - c * math.sqrt(t)) / math.sqrt(1 - t))
+    labels = type(ex).LABELS
+    row = labels.index("predictive power")
+    shown = ex._report.get_text().split("\n")[row]
+    assert shown == f"{expected:.2f}"
+    assert "Predictive power: CP averaged" in type(ex).KEY
+    # the committee's reading: the design-effect CP is well above the trend's at this look
+    cp_design = float(ex._report.get_text().split("\n")[labels.index("CP design HR")])
+    cp_trend = float(ex._report.get_text().split("\n")[labels.index("CP trend")])
+    assert cp_design - cp_trend > 0.2 and abs(cp_trend - expected) < 0.05
+
+
+def test_interim_reconstruction_is_labelled_and_reproduces_the_published_critical_p():
+    """Lessons 05/06: reading P = .06 as one-sided and the 80-event look as the first of
+    two interims is a reconstruction; it is labelled in the report and in design_report,
+    and it reproduces the published critical P (.004)."""
+    note = tk.aall1331.INTERIM_ASSUMPTIONS
+    assert "one-sided" in note and "states neither" in note
+    r = tk.sequential.interim_report(
+        F("interim.events").value, F("interim.events_planned").value, F("interim.p_dfs").value,
+        hazard_ratio_design=F("design.hazard_ratio").value, futility_alpha=F("design.futility_alpha").value,
+        note=note)
+    assert r.table().splitlines()[-1].startswith("assumptions") and note in r.table()
+    assert round(r.p_efficacy, 3) == F("interim.p_critical").value
+    report = tk.aall1331.design_report()
+    assert f"Reconstruction: {note}" in report and report.count(note) == 2
+
+
+def test_events_planner_plateau_131_out_of_reach_with_the_planned_patients():
+    """Lesson 04/07: under the plateau model the planner shows that the planned 220 patients
+    can give at most about 110 events, fewer than 131; under constant hazard, all 220."""
+    planned = F("design.patients_planned").value
+    ex = tk.explorers.EventsPlanner(model="plateau", patients_available=planned)
+    r = ex.result
+    # independent closed form: pi from S(2) = pi + (1 - pi) q, q = 2^(-2 / median); D_max
+    q = 2.0 ** (-2.0 / (F("follow_up.dfs_event_median_months").value / 12))
+    s0, hr = F("design.control_2y_dfs").value, F("design.hazard_ratio").value
+    pi = (s0 - q) / (1 - q)
+    d_max = planned * (0.5 * (1 - pi ** hr) + 0.5 * (1 - pi))
+    assert math.isclose(r.cure_fraction, pi, rel_tol=1e-12)
+    assert math.isclose(r.max_events_available, d_max, rel_tol=1e-12)
+    assert r.max_events_available < F("design.events_planned").value - 15
+    assert r.expected[-1] < r.patients * (1 - pi * 0.99)        # the curve plateaus below all patients
+    assert f"at most {d_max:.0f}" in ex._title.get_text() and ex._ceiling.get_ydata()[0] == r.max_events_available
+    constant = tk.explorers.EventsPlanner(patients_available=planned).result
+    assert constant.max_events_available == planned and constant.patients < r.patients

@@ -344,3 +344,61 @@ def test_python_m_prints_the_calibration_table(module):
     out = subprocess.run([sys.executable, "-m", module], capture_output=True, text=True, check=True)
     assert out.stdout == calibration_table().table() + "\n"
     assert out.stderr == ""
+
+
+def test_two_patients_without_mrd_note_c_as_published_note_d_by_labelled_assumption():
+    """Table 1 notes c and d: two randomized patients lack a usable MRD.  Note c's stratum
+    is published; note d's is the cohort's explicit, displayed assumption."""
+    from teachkit import cohort as ck
+    from teachkit.explorers.stratification import StratificationSimulator, trial_strata_mix
+    from teachkit.risk import Stratum
+
+    c = ck.synthetic_cohort()
+    missing = np.isnan(c.mrd_reinduction.astype(float))
+    assert missing.sum() == 2
+    by_arm = dict(zip(c.arm[missing], zip(c.stratum[missing], c.months_from_diagnosis[missing])))
+    stratum_c, months_c = by_arm["chemotherapy"]
+    stratum_d, months_d = by_arm["blinatumomab"]
+    assert stratum_c == Stratum.HIGH_MARROW_MID_MRD_LOW.value and 18 <= months_c < 36   # note c, as published
+    assert stratum_d == ck.NOTE_D_STRATUM and months_d < 18                              # note d, assumed
+    assert ck.NOTE_D_STRATUM in ck.NOTE_D_ASSUMPTION and "Assumption" in ck.NOTE_D_ASSUMPTION
+    assert ck.NOTE_D_ASSUMPTION in c.table() and ck.NOTE_D_ASSUMPTION in c.at_cutoff("2019-06-30").table()
+    # the explorer's strata mix follows the same assumption and says so
+    names, share = trial_strata_mix()
+    counts = dict(zip(names, np.round(share * len(c)).astype(int)))
+    assert counts == {s: int((c.stratum == s).sum()) for s in names}
+    assert "note d" in StratificationSimulator(n_repetitions=100)._note(None)
+
+
+def test_interim_z_shown_next_to_the_published_one_with_the_reason():
+    """Issue 13 item 20 (fallback): the cohort's interim stratified log-rank Z is not the
+    published 1.555; wherever the cohort is shown at the interim both numbers appear, with
+    the spread a trial's interim Z has given its final result (Brownian bridge)."""
+    import importlib.util
+    import math
+    from pathlib import Path
+
+    from scipy.stats import norm
+
+    from teachkit.cohort import interim_comparison
+
+    spec = importlib.util.spec_from_file_location(
+        "calibrate_cohort", Path(__file__).parent / "calibration" / "calibrate_cohort.py")
+    cal = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cal)
+    c = synthetic_cohort()
+    at = c.at_cutoff("2019-06-30")
+    r = interim_comparison(c)
+    # the synthetic Z by an independent numpy implementation of the stratified log-rank test
+    assert math.isclose(r.z_synthetic, cal.logrank_z(at.dfs_time, at.dfs_event, at.treatment, at.stratum),
+                        rel_tol=1e-9)
+    assert math.isclose(r.z_published, norm.isf(0.06), rel_tol=1e-12) and r.events_published == 80
+    # Z(t) | Z(1) ~ N(sqrt(t) Z(1), 1 - t) with t = 80 / 107 and final one-sided P = .03
+    t = 80 / sum(sum(v.values()) for v in FIRST_EVENTS.values())
+    assert math.isclose(r.z_expected, math.sqrt(t) * norm.isf(0.03)) and math.isclose(r.z_sd, math.sqrt(1 - t))
+    assert abs(r.z_published - r.z_expected) < r.z_sd and abs(r.z_synthetic - r.z_expected) < 1.5 * r.z_sd
+    assert abs(r.z_synthetic - r.z_published) > 0.1            # the difference is real, hence shown
+    for shown in (at.table(), calibration_table().table()):
+        assert f"Z = {r.z_synthetic:.2f}" in shown and f"Z = {r.z_published:.2f}" in shown
+        assert "Why they differ" in shown
+    assert "Why they differ" not in c.table()                  # the final cohort is not the interim

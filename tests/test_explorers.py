@@ -356,6 +356,10 @@ def test_trial_replayer_matches_simulate_trials():
     bias = sim.early_stop_bias()
     assert math.isclose(r.mean_log_hr_early, bias.mean_log_hr)
     assert bias.mean_log_hr < math.log(0.7)      # early stops exaggerate the effect
+    reached = sim.stop_look == 2
+    assert math.isclose(r.share_reached, reached.mean())
+    assert math.isclose(r.mean_log_hr_reached, np.nanmean(sim.log_hr[reached, -1]))
+    assert math.isclose(r.mean_log_hr_final_all, bias.mean_log_hr_final_all)
 
 
 def test_trial_replayer_chunks_add_up():

@@ -344,3 +344,27 @@ def test_every_name_is_served_by_teachkit_plots(name):
 
 def test_public_names_are_in_all():
     assert {n for n in PLOTS_NAMES if not n.startswith("_")} == set(plots.__all__)
+
+
+def test_published_effects_carry_their_standing_and_caveats():
+    """Issue 13 item 9: every effect shown is labelled primary / secondary / exploratory /
+    post hoc (Methods, Outcomes; Table 2), with the multiplicity caveat and Table 2 note e."""
+    fig = plots.published_effects_forest()
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    standing = [label.split(" · ")[1].split(" (")[0].rstrip("*") for label in labels]
+    assert standing == ["primary", "secondary", "exploratory", "post hoc"]
+    caveat = next(t for t in fig.texts if t.get_gid() == "caveat").get_text().replace("\n", " ")
+    assert "multiple comparisons" in caveat and "note e" in caveat
+    # the overview explorer says the standing of whatever it shows, and the caveats of non-primary ones
+    from teachkit.explorers import TrialOverview
+
+    notes = {e: TrialOverview(endpoint=e)._note(TrialOverview(endpoint=e).result)
+             for e in ("dfs_2y", "os_2y", "mrd_negative_cycle_1")}
+    assert "primary end point" in notes["dfs_2y"] and "multiple" not in notes["dfs_2y"]
+    assert "secondary end point" in notes["os_2y"] and "multiple comparisons" in notes["os_2y"]
+    assert "exploratory end point" in notes["mrd_negative_cycle_1"] and "note e" in notes["mrd_negative_cycle_1"]
+    # the MRD percentages shown use every analysed patient as denominator (missing = positive)
+    mrd = plots.ARM_ENDPOINTS["mrd_negative_cycle_1"]
+    analysed = aall1331.fact("flow.analysed").value
+    assert all(mrd["counts"][a][1] == analysed[a] for a in analysed)

@@ -51,7 +51,11 @@ class InterimMonitor(Explorer):
     P = .004 (Results, Early Closure of Randomization).
 
     Uses :func:`teachkit.sequential.interim_report` (Lan & DeMets 1983 at the observed
-    information; Lan & Wittes 1988 B-values and conditional power).
+    information; Lan & Wittes 1988 B-values and conditional power; predictive power,
+    Spiegelhalter, Freedman & Blackburn 1986: conditional power averaged over the flat-prior
+    posterior of the drift).  Reading the preset, the paper says neither that P = .06 is
+    one-sided nor which of the two planned interims the 80-event look was: both, and the
+    looks at 1/3 and 2/3 of 131 events, are teaching reconstructions.
 
     >>> r = InterimMonitor().compute(**june_2019_interim())
     >>> round(r.report.p_efficacy, 4), r.report.efficacy_met
@@ -59,6 +63,17 @@ class InterimMonitor(Explorer):
     """
 
     title = "Interim monitor: what the data monitoring committee saw"
+    #: Row labels of the table drawn on the right (CP = conditional power).
+    LABELS = ("events", "Z (P)", "B = Z√t", "HR (95% CI)", "efficacy", "futility",
+              "CP design HR", "CP trend", "CP no effect", "predictive power")
+    #: The key under the table: what each conditional power assumes, and how to read them.
+    KEY = ("CP = conditional power: the chance of ending above\n"
+           "the final boundary if the effect from now on is the\n"
+           "design HR, the current trend, or none.\n"
+           "Predictive power: CP averaged over the effects the\n"
+           "data support (flat prior).  When the trend is far from\n"
+           "the design HR, CP design is optimistic: read CP trend\n"
+           "and predictive power, with the interval of the HR.")
     FIGSIZE = (10.0, 5.6)
     PARAMS = (
         Param("events", "Events observed", "int", 80, min=10, max=399),
@@ -118,13 +133,13 @@ class InterimMonitor(Explorer):
         return InterimResult(report, report.b_value / t, verdicts)
 
     def _setup(self, fig):
-        self._ax_z = ax = fig.add_axes((0.07, 0.14, 0.27, 0.62))
+        self._ax_z = ax = fig.add_axes((0.07, 0.14, 0.25, 0.62))
         self._bpanel = plots.BoundaryPanel({"z": ax}, x_label="Information fraction")
         for a in self._bpanel.artists():
             self._dyn(a)
         ax.set_title("Boundaries at the observed look", loc="left", fontsize=11)
         ax.set_ylabel("Z (> 0 favours blinatumomab)", fontsize=10.5)
-        self._ax_b = ax2 = fig.add_axes((0.41, 0.14, 0.27, 0.62))
+        self._ax_b = ax2 = fig.add_axes((0.385, 0.14, 0.25, 0.62))
         self._vpanel = plots.BValuePanel(ax2, {"design effect": plots.OKABE_ITO["blue"],
                                               "current trend": plots.OKABE_ITO["orange"],
                                               "no effect (H0)": plots.OKABE_ITO["sky_blue"]})
@@ -132,13 +147,13 @@ class InterimMonitor(Explorer):
             self._dyn(a)
         ax2.set_title("B-value and where it may go", loc="left", fontsize=11)
         self._legend(ax2, loc="upper left", fontsize=8.5)
-        labels = ("events", "Z (P)", "B = Z√t", "HR (95% CI)", "efficacy", "futility",
-                  "CP design", "CP trend", "CP H0", "pred. power")
-        fig.text(0.705, 0.76, "\n".join(labels), fontsize=9.5, va="top",
+        fig.text(0.665, 0.76, "\n".join(self.LABELS), fontsize=9, va="top",
                  family="DejaVu Sans Mono", linespacing=1.45)  # static labels
-        self._report = self._dyn(fig.text(0.81, 0.76, "", fontsize=9.5, va="top",
+        fig.text(0.665, 0.425, self.KEY, fontsize=7.8, va="top", linespacing=1.3,
+                 color=plots.GREY)
+        self._report = self._dyn(fig.text(0.80, 0.76, "", fontsize=9, va="top",
                                           family="DejaVu Sans Mono", linespacing=1.45))
-        self._verdict = self._dyn(fig.text(0.71, 0.22, "", fontsize=11.5, va="top",
+        self._verdict = self._dyn(fig.text(0.665, 0.2, "", fontsize=11.5, va="top",
                                            fontweight="bold"))
         self._title = self._dyn(fig.suptitle("", x=0.01, ha="left", fontsize=13,
                                              fontweight="bold"))
@@ -176,7 +191,7 @@ class InterimMonitor(Explorer):
         import ipywidgets as W
 
         button = W.Button(description="June 2019 interim (AALL1331)", icon="history",
-                          tooltip="80 of 131 events, one-sided P = .06",
+                          tooltip="80 of 131 events, P = .06 (one-sided: a reconstruction)",
                           layout=W.Layout(width="auto"))
         button.on_click(lambda _b: self._preset())
         return [button]

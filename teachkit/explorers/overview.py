@@ -68,4 +68,7 @@ class TrialOverview(Explorer):
     def _note(self, r):
         decimals = plots.ARM_ENDPOINTS[r.endpoint]["decimals"]
         arms = " vs ".join(f"{plots.ARM_LABELS[a]} {r.percent[a]:.{decimals}f}%" for a in r.percent)
-        return f"<b>{html.escape(r.title)}</b>: {html.escape(arms)}"
+        spec = plots.ARM_ENDPOINTS[r.endpoint]
+        caveat = f" {html.escape(spec['caveat'])}" if spec["caveat"] else ""
+        return (f"<b>{html.escape(r.title)}</b> ({html.escape(spec['standing'])}): "
+                f"{html.escape(arms)}.{caveat}")

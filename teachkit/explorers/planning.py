@@ -27,6 +27,10 @@ class PlanResult:
     look_times: np.ndarray      # years after the first randomization
     calendar: np.ndarray        # grid of calendar times (years)
     expected: np.ndarray        # expected events on the grid
+    model: str = "constant hazard"  # or "plateau" (mixture cure)
+    cure_fraction: float = 0.0  # control plateau pi (0 under constant hazard)
+    patients_available: int = 220
+    max_events_available: float = 220.0  # most events ever from patients_available
 
     __repr__ = _result_repr
 
@@ -34,7 +38,16 @@ class PlanResult:
 class EventsPlanner(Explorer):
     """Hazard ratio, power, alpha, looks, accrual and follow-up -> events needed
     (Schoenfeld 1981, inflated for the looks), patients needed, and when each look is
-    expected (uniform accrual, exponential control survival).
+    expected (uniform accrual; control survival exponential, or with a plateau).
+
+    Two models of control DFS: **constant hazard** (exponential through the 2-year
+    value: every patient has an event sooner or later, so enough follow-up always
+    brings the events) and **plateau** (mixture cure, S0(t) = pi + (1 - pi) e^(-lambda t),
+    pi set by the 2-year value and the published median time to a first event, 6
+    months: :func:`teachkit.design.cure_fraction_from_survival`; a reconstruction, the
+    paper states no cure model).  Under a plateau ``patients_available`` patients can
+    produce at most :func:`teachkit.design.maximum_events` events, however long the
+    follow-up: for AALL1331's 220 fewer than the 131 planned.
 
     Uses :func:`teachkit.design.events_required`, :func:`teachkit.design.patients_required`,
     :func:`teachkit.design.expected_events` and :func:`teachkit.design.analysis_times`.
@@ -42,6 +55,9 @@ class EventsPlanner(Explorer):
     >>> r = EventsPlanner().compute(n_looks=1)
     >>> round(r.events.events, 2)
     121.03
+    >>> r = EventsPlanner().compute(model="plateau")
+    >>> round(r.cure_fraction, 3), bool(r.max_events_available < r.events.events)
+    (0.413, True)
     """
 
     title = "Events planner: how many events and patients, and when will each look come?"
@@ -55,13 +71,23 @@ class EventsPlanner(Explorer):
         Param("accrual_years", "Accrual period (years)", "float", 4.5, min=1.0, max=8.0, step=0.25),
         Param("follow_up_years", "Follow-up after accrual (years)", "float", 1.0, min=0.25,
               max=4.0, step=0.25),
+        Param("model", "Control DFS model", "choice", "constant hazard",
+              options=("constant hazard", "plateau"),
+              option_labels=("constant hazard (all relapse eventually)",
+                             "plateau (mixture cure)"),
+              help="plateau: some patients never have an event; its height is set by the 2-year "
+                   "DFS and a median time to event of 6 months (a reconstruction)"),
+        Param("patients_available", "Patients available", "int", 220, min=40, max=600, step=4,
+              help="the most events these patients can ever give is drawn as a ceiling"),
     )
 
     @classmethod
     def example_params(cls):
         return [cls.defaults(), dict(n_looks=1), dict(hazard_ratio=0.7), dict(power=0.9, alpha=0.01),
                 dict(control_2y=0.7), dict(accrual_years=2.0, follow_up_years=3.0),
-                dict(n_looks=5, hazard_ratio=0.5), dict(accrual_years=8.0, follow_up_years=0.25)]
+                dict(n_looks=5, hazard_ratio=0.5), dict(accrual_years=8.0, follow_up_years=0.25),
+                dict(model="plateau"), dict(model="plateau", patients_available=208, control_2y=0.2),
+                dict(model="plateau", control_2y=0.8, hazard_ratio=0.9, patients_available=600)]
 
     def compute(self, **params):
         from teachkit import design as dsg
@@ -72,14 +98,30 @@ class EventsPlanner(Explorer):
         fractions = np.arange(1, k + 1) / k
         gs = sequential.group_sequential_design(fractions, alpha=p["alpha"]) if k > 1 else None
         ev = dsg.events_required(p["hazard_ratio"], alpha=p["alpha"], power=p["power"], design=gs)
-        lam = dsg.hazard_from_survival(p["control_2y"], 2.0)
-        n = dsg.patients_required(ev, p["accrual_years"], p["follow_up_years"], lam, p["hazard_ratio"])
+        if p["model"] == "plateau":
+            pi = dsg.cure_fraction_from_survival(p["control_2y"], 2.0, self._median_latency())
+            lam = dsg.latency_hazard(p["control_2y"], 2.0, pi)
+            cure = dict(cure_fraction=pi)
+            most = dsg.maximum_events(p["patients_available"], pi, p["hazard_ratio"])
+        else:
+            pi, lam, cure = 0.0, dsg.hazard_from_survival(p["control_2y"], 2.0), {}
+            most = float(p["patients_available"])      # every patient, sooner or later
+        n = dsg.patients_required(ev, p["accrual_years"], p["follow_up_years"], lam, p["hazard_ratio"],
+                                  **cure)
         look_events = ev.events * fractions
         times = np.atleast_1d(dsg.analysis_times(look_events, n, p["accrual_years"], lam,
-                                                 p["hazard_ratio"]))
+                                                 p["hazard_ratio"], **cure))
         grid = np.linspace(0, self._xmax(p), 121)
-        expected = dsg.expected_events(grid, n, p["accrual_years"], lam, p["hazard_ratio"])
-        return PlanResult(ev, float(n), float(lam), fractions, look_events, times, grid, expected)
+        expected = dsg.expected_events(grid, n, p["accrual_years"], lam, p["hazard_ratio"], **cure)
+        return PlanResult(ev, float(n), float(lam), fractions, look_events, times, grid, expected,
+                          p["model"], float(pi), int(p["patients_available"]), float(most))
+
+    @staticmethod
+    def _median_latency():
+        """Median time to a first DFS event, years (Results, Primary End Point)."""
+        from teachkit import aall1331
+
+        return aall1331.fact("follow_up.dfs_event_median_months").value / 12.0
 
     @classmethod
     def _xmax(cls, p):
@@ -96,6 +138,8 @@ class EventsPlanner(Explorer):
         self._curve = self._dyn(curve)
         self._target = self._dyn(ax.axhline(0, color=plots.EFFICACY_COLOR, lw=1.5, ls="--",
                                             label="events required"))
+        self._ceiling = self._dyn(ax.axhline(0, color=plots.OKABE_ITO["vermillion"], lw=1.5,
+                                             ls=":", label="most events ever,\npatients available"))
         (looks,) = ax.plot([], [], "o", color=plots.OKABE_ITO["vermillion"], ms=9,
                            label="looks")
         self._looks = self._dyn(looks)
@@ -113,7 +157,7 @@ class EventsPlanner(Explorer):
     XMAX = 13.0  # years: the longest accrual (8) + follow-up (4) + 1
 
     def _limits(self, r):
-        return self.XMAX, _ceiling(max(r.expected[-1], r.events.events) * 1.1,
+        return self.XMAX, _ceiling(max(r.expected[-1], r.events.events, r.max_events_available) * 1.1,
                                    (150, 300, 600, 1200, 2400, 4800))
 
     def _layout_key(self):
@@ -127,6 +171,7 @@ class EventsPlanner(Explorer):
         self._accrual.set_bounds(0, 0, p["accrual_years"], ymax)
         self._curve.set_data(r.calendar, r.expected)
         self._target.set_ydata([r.events.events] * 2)
+        self._ceiling.set_ydata([r.max_events_available] * 2)
         self._looks.set_data(r.look_times, r.look_events)
         for i, text in enumerate(self._look_labels):
             if i < r.look_times.size:
@@ -139,13 +184,18 @@ class EventsPlanner(Explorer):
                  f"inflation     {ev.inflation_factor:7.4f}",
                  f"events        {ev.events:7.1f} -> {ev.events_rounded}",
                  f"patients      {r.patients:7.1f} -> {math.ceil(r.patients - 1e-9)}",
-                 f"control hazard {r.control_hazard:6.3f}/y", ""]
+                 f"{'latency' if r.model == 'plateau' else 'control'} hazard {r.control_hazard:6.3f}/y",
+                 f"plateau       {r.cure_fraction:7.1%}" if r.model == "plateau" else "no plateau",
+                 f"most events, {r.patients_available} pts: {r.max_events_available:.0f}", ""]
         lines += [f"look {i + 1}: {d:5.1f} events, {t:4.1f} y" for i, (d, t) in
                   enumerate(zip(r.look_events, r.look_times))]
         self._text.set_text("\n".join(lines))
+        reach = (f"\n{ev.events_rounded} events out of reach with {r.patients_available} patients "
+                 f"(at most {r.max_events_available:.0f}, {r.model})"
+                 if r.max_events_available < ev.events else "")
         self._title.set_text(f"HR {p['hazard_ratio']:g}, power {p['power']:.0%}, one-sided alpha "
                              f"{p['alpha']:g}: {ev.events_rounded} events, "
-                             f"{math.ceil(r.patients - 1e-9)} patients")
+                             f"{math.ceil(r.patients - 1e-9)} patients{reach}")
 
     def _note(self, r):
         return (f"Schoenfeld: D = (z<sub>1-α</sub> + z<sub>power</sub>)² / (¼ log(HR)²) = "

@@ -31,6 +31,9 @@ class ReplayResult:
     hr_at_stop: np.ndarray          # per trial
     mean_log_hr_early: float        # mean log HR over early efficacy stops (NaN if < 2)
     share_early: float              # share of trials stopping early for efficacy
+    mean_log_hr_reached: float      # mean final-look log HR over trials reaching the final look
+    share_reached: float            # share of trials reaching the final look
+    mean_log_hr_final_all: float    # mean final-look log HR of every trial, as if none had stopped
     seconds: float
 
     __repr__ = _result_repr
@@ -40,8 +43,17 @@ class TrialReplayer(Explorer):
     """Replay the whole trial thousands of times with the vectorized simulator: the
     distribution of the stopping look, the power, and the hazard ratio reported at an
     efficacy stop compared with the truth (early stops exaggerate the effect; Pocock &
-    Hughes 1989).  Each replay: 220 patients, Table 1 strata, stratified permuted blocks,
-    131 events, looks at equal information, stratified log-rank.
+    Hughes 1989).  Each replay: the planned 220 patients, Table 1 strata, stratified
+    permuted blocks, the planned 131 events, looks at equal information (the paper does
+    not give their timing), stratified log-rank, one-sided alpha .025, the futility rule
+    tests the design HR 0.58 at .024 (all read from :mod:`teachkit.aall1331` facts).
+
+    Three means of the log hazard ratio are returned, because conditioning on when a
+    trial stopped biases its estimate both ways: ``mean_log_hr_early`` over trials that
+    stopped early for efficacy (exaggerated), ``mean_log_hr_reached`` of the final-look
+    estimate over trials that reached the final look (biased towards no effect: their
+    interim results were unluckily modest), and ``mean_log_hr_final_all`` of every
+    trial's final-look estimate as if none had stopped (nearly unbiased).
 
     Uses :func:`teachkit.simulate.simulate_trials` (replays run in chunks so that a
     progress bar can move when a run takes more than a second).
@@ -49,10 +61,12 @@ class TrialReplayer(Explorer):
     >>> r = TrialReplayer().compute(n_trials=500, seed=1)
     >>> r.n_trials, bool(0.6 < r.power < 1.0)
     (500, True)
+    >>> bool(r.mean_log_hr_early < r.mean_log_hr_final_all < r.mean_log_hr_reached)
+    True
     """
 
     title = "Trial replayer: how often would AALL1331 stop early, and what would it report?"
-    FIGSIZE = (10.0, 5.2)
+    FIGSIZE = (10.0, 5.8)
     CHUNK = 1000
     PARAMS = (
         Param("hazard_ratio", "True hazard ratio", "float", 0.58, min=0.4, max=1.2, step=0.02,
@@ -76,16 +90,18 @@ class TrialReplayer(Explorer):
                      seed=7)]
 
     def compute(self, **params):
-        from teachkit import sequential, simulate
+        from teachkit import aall1331, sequential, simulate
 
         p = self._full_params(params)
         start = time.perf_counter()
         fractions = np.arange(1, p["n_looks"] + 1) / p["n_looks"]
-        events = 131
+        trial = {k: aall1331.fact("design." + k).value for k in (
+            "events_planned", "hazard_ratio", "futility_alpha", "alpha_one_sided", "patients_planned")}
+        events = trial["events_planned"]
         design = sequential.group_sequential_design(
-            fractions, spending=p["spending"],
-            **(dict(futility_alpha=0.024,
-                    futility_drift=sequential.drift_from_hazard_ratio(0.58, events))
+            fractions, alpha=trial["alpha_one_sided"], spending=p["spending"],
+            **(dict(futility_alpha=trial["futility_alpha"],
+                    futility_drift=sequential.drift_from_hazard_ratio(trial["hazard_ratio"], events))
                if p["futility"] and p["n_looks"] > 1 else {}))
         sizes = [self.CHUNK] * (p["n_trials"] // self.CHUNK)
         if p["n_trials"] % self.CHUNK:
@@ -94,21 +110,29 @@ class TrialReplayer(Explorer):
         sims = []
         for i, (size, seed) in enumerate(zip(sizes, seeds)):
             sims.append(simulate.simulate_trials(
-                size, hazard_ratio=p["hazard_ratio"], events=events, information_fractions=fractions,
+                size, trial["patients_planned"], hazard_ratio=p["hazard_ratio"], events=events, information_fractions=fractions,
                 design=design, futility="design" if design.has_futility else None, seed=seed))
             self._progress_hook(i + 1, len(sizes), time.perf_counter() - start)
         w = np.array(sizes, dtype=float) / sum(sizes)
         stop_look = np.concatenate([s.stop_look for s in sims])
         efficacy = np.concatenate([s.efficacy for s in sims])
         hr = np.concatenate([s.hr_at_stop for s in sims])
+        final = np.concatenate([s.log_hr[:, -1] for s in sims])   # as if none had stopped
         early = efficacy & (stop_look < p["n_looks"] - 1)
+        reached = stop_look == p["n_looks"] - 1
+
+        def mean(x):
+            x = x[np.isfinite(x)]
+            return float(x.mean()) if x.size >= 2 else float("nan")
+
         return ReplayResult(
             p["n_trials"], p["hazard_ratio"], fractions,
             sum(wi * s.prob_efficacy for wi, s in zip(w, sims)),
             sum(wi * s.prob_futility for wi, s in zip(w, sims)),
             float(efficacy.mean()), stop_look, efficacy, hr,
             float(np.log(hr[early]).mean()) if early.sum() >= 2 else float("nan"),
-            float(early.mean()), time.perf_counter() - start)
+            float(early.mean()), mean(final[reached]), float(reached.mean()), mean(final),
+            time.perf_counter() - start)
 
     def _progress_hook(self, done, total, elapsed):
         """Show a progress bar once a run is expected to take more than a second."""
@@ -125,7 +149,7 @@ class TrialReplayer(Explorer):
     BINS = np.exp(np.linspace(np.log(0.15), np.log(1.5), 41))
 
     def _setup(self, fig):
-        self._ax_stop = ax = fig.add_axes((0.07, 0.14, 0.36, 0.64))
+        self._ax_stop = ax = fig.add_axes((0.07, 0.22, 0.36, 0.56))
         self._eff_bars = self._dyn(plots.BarCollection(ax, np.arange(1, 6), 0.6,
                                                         color=plots.EFFICACY_COLOR,
                                                         label="efficacy"))
@@ -139,7 +163,7 @@ class TrialReplayer(Explorer):
         ax.set_ylabel("Share of replays")
         self._legend(ax, loc="upper left", fontsize=9.5)
         ax.set_title("When the replays stopped", loc="left", fontsize=11)
-        self._ax_hr = ax2 = fig.add_axes((0.52, 0.14, 0.45, 0.64))
+        self._ax_hr = ax2 = fig.add_axes((0.52, 0.22, 0.45, 0.56))
         self._hr_bars = self._dyn(_LogBars(ax2, self.BINS, color=plots.OKABE_ITO["blue"],
                                            label="efficacy at an interim look"))
         self._hr_bars_final = self._dyn(_LogBars(ax2, self.BINS, color=plots.OKABE_ITO["sky_blue"],
@@ -153,9 +177,19 @@ class TrialReplayer(Explorer):
         ax2.set_ylabel("Share of replays")
         self._truth = self._dyn(ax2.axvline(0.58, color="black", lw=2, ls="--", label="true HR"))
         (mean,) = ax2.plot([], [], "v", color=plots.OKABE_ITO["vermillion"], ms=11,
-                           label="mean at interim stops")
+                           label="stopped early for efficacy")
         self._mean = self._dyn(mean)
-        self._legend(ax2, loc="upper left", fontsize=9)
+        (reached,) = ax2.plot([], [], "v", color=plots.OKABE_ITO["orange"], ms=11, mec="black",
+                              label="reached the final look (final-look HR)")
+        self._mean_reached = self._dyn(reached)
+        (final_all,) = ax2.plot([], [], "D", color="white", mec="black", ms=8,
+                                label="all, final-look HR as if none had stopped")
+        self._mean_final_all = self._dyn(final_all)
+        handles, labels = ax2.get_legend_handles_labels()
+        self._legend(ax2, handles=handles[:3], labels=labels[:3], loc="upper left", fontsize=9)
+        fig.legend(handles[3:], labels[3:], loc="lower center", ncol=3, fontsize=9,
+                   bbox_to_anchor=(0.5, 0.0), frameon=False, title_fontsize=9,
+                   title="Mean hazard ratio (geometric) of the replays that")
         ax2.set_title("Estimates at stopping vs the truth", loc="left", fontsize=11)
         self._title = self._dyn(fig.suptitle("", x=0.01, ha="left", fontsize=12.5,
                                              fontweight="bold"))
@@ -186,11 +220,20 @@ class TrialReplayer(Explorer):
             self._mean.set_data([math.exp(r.mean_log_hr_early)], [self._ymax(r) * 0.97])
         else:
             self._mean.set_data([], [])
-        bias = (f"; early efficacy stops report HR {math.exp(r.mean_log_hr_early):.2f} on "
-                f"average (truth {r.hazard_ratio:g})") if math.isfinite(r.mean_log_hr_early) else ""
+        for marker, value, y in ((self._mean_reached, r.mean_log_hr_reached, 0.88),
+                                 (self._mean_final_all, r.mean_log_hr_final_all, 0.79)):
+            marker.set_data(([math.exp(value)], [self._ymax(r) * y]) if math.isfinite(value)
+                            else ([], []))
+        bias = (f": mean HR {math.exp(r.mean_log_hr_early):.2f}"
+                if math.isfinite(r.mean_log_hr_early) else "")
+        reached = (f": mean HR {math.exp(r.mean_log_hr_reached):.2f}"
+                   if math.isfinite(r.mean_log_hr_reached) else "")
         self._title.set_text(
             f"{r.n_trials} simulated trials, true HR {r.hazard_ratio:g}, {k} look(s): "
-            f"power {r.power:.1%}\nstopped early for efficacy {r.share_early:.1%}{bias}")
+            f"power {r.power:.1%}\nstopped early for efficacy {r.share_early:.1%}{bias}; "
+            f"reached the final look {r.share_reached:.1%}{reached}\n"
+            f"every trial's final look, as if none had stopped: mean HR "
+            f"{math.exp(r.mean_log_hr_final_all):.2f} (truth {r.hazard_ratio:g})")
 
     def _note(self, r):
         return f"{r.n_trials} replays in {r.seconds:.2f} s"

@@ -4,6 +4,7 @@ simple vs stratified permuted-block randomization.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,25 +18,29 @@ from teachkit.explorers._layout import _Bars
 def trial_strata_mix():
     """The six randomization strata and their share of the 208 analysed patients.
 
-    Read from Table 1 (site of relapse by time and MRD, both arms together); the one
-    high-risk marrow patient with unknown MRD counts in the "MRD < 0.1%" stratum of
-    their time band, as :func:`teachkit.risk.randomization_stratum` places them.
+    Read from Table 1 (site of relapse by time and MRD, both arms together).  Two
+    high-risk marrow patients had no usable MRD: note c's was randomized in "marrow
+    18-36 mo, MRD < 0.1%" (published); note d's stratum is not published and is
+    *assumed* to be "marrow < 18 mo, MRD < 0.1%" (:data:`teachkit.cohort.NOTE_D_STRATUM`,
+    the synthetic cohort's assumption, as :func:`teachkit.risk.randomization_stratum`
+    places a missing MRD).
 
     >>> names, share = trial_strata_mix()
     >>> len(names), round(float(share.sum()), 6)
     (6, 1.0)
     """
-    from teachkit import aall1331, risk
+    from teachkit import aall1331, cohort, risk
 
     S = risk.Stratum
     keys = {
-        S.INTERMEDIATE: ("marrow_36_plus",),
-        S.HIGH_EXTRAMEDULLARY: ("extramedullary_under_18",),
-        S.HIGH_MARROW_EARLY_MRD_HIGH: ("marrow_under_18_mrd_high",),
-        S.HIGH_MARROW_EARLY_MRD_LOW: ("marrow_under_18_mrd_low", "marrow_under_18_mrd_unknown"),
-        S.HIGH_MARROW_MID_MRD_HIGH: ("marrow_18_36_mrd_high",),
-        S.HIGH_MARROW_MID_MRD_LOW: ("marrow_18_36_mrd_low", "marrow_18_36_mrd_unknown"),
+        S.INTERMEDIATE: ["marrow_36_plus"],
+        S.HIGH_EXTRAMEDULLARY: ["extramedullary_under_18"],
+        S.HIGH_MARROW_EARLY_MRD_HIGH: ["marrow_under_18_mrd_high"],
+        S.HIGH_MARROW_EARLY_MRD_LOW: ["marrow_under_18_mrd_low"],
+        S.HIGH_MARROW_MID_MRD_HIGH: ["marrow_18_36_mrd_high"],
+        S.HIGH_MARROW_MID_MRD_LOW: ["marrow_18_36_mrd_low", "marrow_18_36_mrd_unknown"],  # note c
     }
+    keys[S(cohort.NOTE_D_STRATUM)].append("marrow_under_18_mrd_unknown")      # note d: assumed
     counts = np.array([
         sum(sum(aall1331.fact(f"table1.site_of_relapse.{k}").value.values()) for k in ks)
         for ks in keys.values()], dtype=float)
@@ -116,6 +121,11 @@ class StratificationSimulator(Explorer):
             p["n_patients"], p["n_repetitions"], simple.stratum_names, sizes, simple, stratified,
             bins, shares(simple), shares(stratified),
             float(np.mean(simple.max_abs > 2)), float(np.mean(stratified.max_abs > 2)))
+
+    def _note(self, r):
+        from teachkit.cohort import NOTE_D_ASSUMPTION
+
+        return ("Stratum shares from Table 1 (both arms). " + html.escape(NOTE_D_ASSUMPTION))
 
     def _setup(self, fig):
         colors = {"simple": plots.OKABE_ITO["orange"], "stratified": plots.OKABE_ITO["bluish_green"]}

@@ -222,6 +222,25 @@ def patient_flow(ax=None, *, reasons=True):
 # One endpoint, both arms, as 100 patients each (for lesson 00)
 # --------------------------------------------------------------------------------------
 
+#: The standing of each end point in the paper (Methods, Outcomes; Table 2): only DFS
+#: was primary; with no planned adjustment for multiple comparisons the paper asks that
+#: the secondary (OS), exploratory (MRD) and post hoc (transplant) end points be read
+#: as exploratory (Methods, Statistical Analysis; Limitations).
+ENDPOINT_STANDING = MappingProxyType({
+    "dfs": "primary end point",
+    "os": "secondary end point",
+    "mrd": "exploratory end point",
+    "hsct": "post hoc end point",
+    "safety": "adverse-event end point, as treated",
+})
+
+#: Said wherever a non-primary end point is shown.
+MULTIPLICITY_CAVEAT = ("Secondary, exploratory and post hoc end points: no adjustment for multiple "
+                       "comparisons, to be read as exploratory (Methods; Limitations).")
+#: Table 2 note e: how the MRD comparison counts patients with no MRD result.
+MRD_MISSING_NOTE = "Patients with no MRD result count as MRD-positive (Table 2 note e)."
+
+
 def _endpoints():
     r = "results."
     analysed = aall1331.fact("flow.analysed").value
@@ -231,28 +250,32 @@ def _endpoints():
         "dfs_2y": dict(title="2-year disease-free survival",
                        what="were alive and disease-free at 2 years (KM estimate)",
                        percent={a: 100 * aall1331.fact(r + "dfs_2y").value[a] for a in aall1331.ARMS},
-                       counts=None, decimals=1, source=aall1331.fact(r + "dfs_2y").source),
+                       counts=None, decimals=1, source=aall1331.fact(r + "dfs_2y").source,
+                       standing=ENDPOINT_STANDING["dfs"], caveat=""),
         "os_2y": dict(title="2-year overall survival",
                       what="were alive at 2 years (KM estimate)",
                       percent={a: 100 * aall1331.fact(r + "os_2y").value[a] for a in aall1331.ARMS},
-                      counts=None, decimals=1, source=aall1331.fact(r + "os_2y").source),
+                      counts=None, decimals=1, source=aall1331.fact(r + "os_2y").source,
+                      standing=ENDPOINT_STANDING["os"], caveat=MULTIPLICITY_CAVEAT),
     }
     mrd = aall1331.fact(r + "mrd_negative_cycle_1")
     out["mrd_negative_cycle_1"] = dict(
         title="MRD negative after cycle 1", what="had no detectable leukemia (MRD < 0.01%)",
         percent={a: 100 * mrd.value[a] / analysed[a] for a in aall1331.ARMS},
         counts={a: (mrd.value[a], analysed[a]) for a in aall1331.ARMS}, decimals=0,
-        source=mrd.source)
+        source=mrd.source, standing=ENDPOINT_STANDING["mrd"],
+        caveat=f"{MRD_MISSING_NOTE} {MULTIPLICITY_CAVEAT}")
     tox = aall1331.fact(r + "toxic_deaths")
     out["toxic_deaths"] = dict(
         title="Toxic deaths during cycles 1-2", what="died of treatment toxicity",
         percent={a: 100 * tox.value[a] / cycle1[a] for a in aall1331.ARMS},
         counts={a: (tox.value[a], cycle1[a]) for a in aall1331.ARMS}, decimals=1,
-        source=tox.source)
+        source=tox.source, standing=ENDPOINT_STANDING["safety"], caveat="")
     for ae, pct in sae.items():
         out[ae] = dict(title=f"Serious {ae} (cycles 1-2)", what=f"had {ae} of grade 3 or higher",
                        percent={a: float(pct[a]) for a in aall1331.ARMS}, counts=None,
-                       decimals=0, source=aall1331.fact(r + "serious_ae_percent").source)
+                       decimals=0, source=aall1331.fact(r + "serious_ae_percent").source,
+                       standing=ENDPOINT_STANDING["safety"], caveat="")
     return MappingProxyType(out)
 
 
@@ -350,7 +373,8 @@ def set_arm_comparison(ax, endpoint):
         by_gid[f"counts.{arm}"].set_text(counts)
     by_gid["source"].set_text(f"Source: Brown et al., JAMA 2021 ({spec['source']})")
     subtitle = textwrap.fill(f"Of every 100 patients, the coloured ones {spec['what']}", 72)
-    title = ax.set_title(f"{spec['title']}\n{subtitle}", loc="left", fontsize=12)  # same artist
+    title = ax.set_title(f"{spec['title']} ({spec['standing']})\n{subtitle}", loc="left",
+                         fontsize=12)  # same artist
     changed = [by_gid[f"{kind}.{arm}"] for kind in ("icons", "percent", "counts")
                for arm in aall1331.ARMS]
     return changed + [by_gid["source"], title]
@@ -425,30 +449,48 @@ def forest_plot(labels, estimate, lower, upper, *, ratio=True, ax=None, title=No
 @_styled
 def published_effects_forest(ax=None):
     """The trial's published effect sizes: DFS and OS hazard ratios (Figure 2) and the odds
-    ratios of MRD negativity after cycle 1 and of transplant (Table 2).
+    ratios of MRD negativity after cycle 1 and of transplant (Table 2), each labelled with
+    its standing (:data:`ENDPOINT_STANDING`: primary, secondary, exploratory, post hoc)
+    and with the paper's multiplicity caveat and Table 2 note e under the plot.
 
     Hazard ratios below 1 and odds ratios above 1 favour blinatumomab, so the two kinds
-    are shown on one log axis with that reading noted in each label.
+    are shown on one log axis with that reading noted in each label.  All values are
+    from the final analysis (follow-up to September 2020).
 
     >>> fig = published_effects_forest()
     >>> len(fig.axes[0].get_yticks())
     4
+    >>> fig.axes[0].get_yticklabels()[0].get_text().split(" (")[0]
+    'DFS hazard ratio · primary'
     """
+    st = {k: v.split(" end point")[0] for k, v in ENDPOINT_STANDING.items()}
     rows = []
-    for name, label in (("results.dfs_hazard_ratio", "DFS hazard ratio (<1 favours blin.)"),
-                        ("results.os_hazard_ratio", "OS hazard ratio (<1 favours blin.)")):
+    for name, label in (("results.dfs_hazard_ratio", f"DFS hazard ratio · {st['dfs']} (<1 favours blin.)"),
+                        ("results.os_hazard_ratio", f"OS hazard ratio · {st['os']} (<1 favours blin.)")):
         v = aall1331.fact(name).value
         rows.append((label, v["estimate"], v["ci_lower"], v["ci_upper"]))
     t2 = aall1331.table2()
-    for key, label in (("table2.mrd_negative_cycle_1", "MRD-negative after cycle 1, OR (>1 favours blin.)"),
-                       ("table2.hsct", "Transplant, OR (>1 favours blin.)")):
+    for key, label in (("table2.mrd_negative_cycle_1",
+                        f"MRD-negative after cycle 1, OR · {st['mrd']}* (>1 favours blin.)"),
+                       ("table2.hsct", f"Transplant, OR · {st['hsct']} (>1 favours blin.)")):
         r = t2.where(key=key)
         rows.append((label, float(r["odds_ratio"][0]), float(r["odds_ratio_ci_lower"][0]),
                      float(r["odds_ratio_ci_upper"][0])))
     labels, est, lo, hi = zip(*rows)
-    return forest_plot(labels, est, lo, hi, ax=ax, favours=None,
-                       xlabel="Hazard ratio or odds ratio (95% CI), log scale",
-                       title="AALL1331: published effects, blinatumomab vs chemotherapy")
+    fig = forest_plot(labels, est, lo, hi, ax=ax, favours=None,
+                      xlabel="Hazard ratio or odds ratio (95% CI), log scale",
+                      title="AALL1331: published effects, blinatumomab vs chemotherapy (final analysis)")
+    caveat = f"{MULTIPLICITY_CAVEAT} *{MRD_MISSING_NOTE}"
+    if ax is None:  # room for the caveats under the axis, across the figure
+        h = fig.get_figheight()
+        fig.set_figheight(h + 0.45)
+        fig.subplots_adjust(bottom=(0.8 + 0.45) / (h + 0.45), top=1 - 0.7 / (h + 0.45))
+        fig.text(0.01, 0.02, textwrap.fill(caveat, 125), fontsize=8, color="#555555",
+                 ha="left", va="bottom", gid="caveat")
+    else:
+        ax.text(0.0, -0.3, textwrap.fill(caveat, 90), transform=ax.transAxes, fontsize=8,
+                color="#555555", ha="left", va="top", gid="caveat")
+    return fig
 
 
 # --------------------------------------------------------------------------------------

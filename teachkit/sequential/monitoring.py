@@ -149,6 +149,7 @@ class InterimReport:
     conditional_power_null: float
     predictive_power: float
     design: GroupSequentialDesign = field(repr=False)
+    note: str = ""                  # assumptions behind the inputs (shown as the last row)
 
     def _rows(self):
         hr = self.hazard_ratio
@@ -170,12 +171,12 @@ class InterimReport:
             ("conditional power, current trend", f"{self.conditional_power_trend:.3f}", f"HR {hr.estimate:.3f}"),
             ("conditional power, H0", f"{self.conditional_power_null:.3f}", "HR 1"),
             ("predictive power (flat prior)", f"{self.predictive_power:.3f}", ""),
-        ]
+        ] + ([("assumptions", self.note, "")] if self.note else [])
 
     def table(self) -> str:
         rows = self._rows()
         w0 = max(len(r[0]) for r in rows)
-        w1 = max(len(r[1]) for r in rows)
+        w1 = max(len(r[1]) for r in rows if r[0] != "assumptions")
         return "\n".join(f"{a:<{w0}s}  {b:<{w1}s}  {c}".rstrip() for a, b, c in rows)
 
     def __repr__(self) -> str:
@@ -193,7 +194,7 @@ class InterimReport:
 def interim_report(events, events_planned, p_one_sided=None, *, z=None, hazard_ratio_design,
                    planned_fractions=(1 / 3, 2 / 3, 1.0), previous_events=(), alpha=0.025,
                    spending="obrien-fleming", parameter=None, futility_alpha=None,
-                   allocation=0.5, conf_level=0.95) -> InterimReport:
+                   allocation=0.5, conf_level=0.95, note="") -> InterimReport:
     """Everything a monitoring committee's table shows at an interim look.
 
     The design is re-computed at the observed information fractions
@@ -202,9 +203,16 @@ def interim_report(events, events_planned, p_one_sided=None, *, z=None, hazard_r
     the log-rank test (benefit direction) or its Z.  The futility rule (when
     ``futility_alpha`` is given) tests the design alternative: stop when
     Z < theta sqrt(t) - z_{1 - futility_alpha}, theta = drift of
-    ``hazard_ratio_design`` at ``events_planned`` events.
+    ``hazard_ratio_design`` at ``events_planned`` events.  ``note`` (text) states
+    the assumptions behind the inputs; it is shown as the table's last row.
 
-    AALL1331 (Brown et al. 2021, Results, Early Closure of Randomization):
+    AALL1331 (Brown et al. 2021, Results, Early Closure of Randomization: 80 of 131
+    events, P = .06, critical P = .004).  A *reconstruction*: the paper says neither
+    that P = .06 is one-sided nor which of its 2 planned interim analyses the 80-event
+    look was, nor their timing; here P is read as one-sided (the trial's test was
+    one-sided, Statistical Analysis) and the planned looks as 1/3 and 2/3 of the
+    events, so the 80-event look is taken as the first.  The critical P it gives,
+    .0041, matches the published .004:
 
     >>> r = interim_report(80, 131, 0.06, hazard_ratio_design=0.58, futility_alpha=0.024)
     >>> round(r.z, 3), round(r.z_efficacy, 4), round(r.p_efficacy, 4), r.efficacy_met, r.futility_met
@@ -254,4 +262,4 @@ def interim_report(events, events_planned, p_one_sided=None, *, z=None, hazard_r
         conditional_power_trend=conditional_power(z, t, design, drift="trend"),
         conditional_power_null=conditional_power(z, t, design, drift="null"),
         predictive_power=predictive_power(z, t, design),
-        design=design)
+        design=design, note=str(note))
