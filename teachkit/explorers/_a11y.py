@@ -12,9 +12,9 @@ show:
   not the exponent ``-1.22``) and its ``aria-valuenow/min/max`` are the real values (from
   the ``tk-min_*``/``tk-max_*`` classes the Python side sets);
 * the readout a learner may type into is a named text box;
-* an explorer's picture gets ``alt`` from the widget's ``tooltip`` (the description
-  :meth:`~teachkit.explorers.Explorer.describe` builds from the numbers), and the
-  tooltip is removed so it does not pop up over the figure;
+* an explorer's picture gets ``alt`` from the visually hidden text beside it (the
+  description :meth:`~teachkit.explorers.Explorer.describe` builds from the numbers;
+  ipywidgets 8.1's ``Image.tooltip`` cannot carry it: the view fails to render);
 * ``.tk-live`` elements are polite live regions (the one-line result, the feedback);
 * a :class:`~teachkit.explorers.CheckYourself` is a named radio group (arrow keys move
   between its answers);
@@ -22,7 +22,7 @@ show:
   takes the keyboard focus.
 
 Without the script (e.g. an untrusted notebook in JupyterLab) everything still works, and
-the picture's description is still there as its ``title``.
+the picture's description is still read, as the hidden text after it.
 
 >>> "aria-valuetext" in FRONTEND and "prefers-reduced-motion" in FRONTEND
 True
@@ -103,6 +103,12 @@ _JS = r"""
     var t = img.getAttribute('title');
     if (t) { set(img, 'alt', t); img.removeAttribute('title'); }
   }
+  function describe(alt) {
+    var fig = alt.closest('.tk-figure'), img = fig && fig.querySelector('img');
+    if (!img) return;
+    set(img, 'alt', alt.textContent.trim());
+    set(alt, 'aria-hidden', 'true');  /* read once, as the picture's alt */
+  }
   function check(box) {
     var group = box.querySelector('.widget-radio-box'), q = box.querySelector('.tk-question');
     if (!group) return;
@@ -119,7 +125,8 @@ _JS = r"""
   function scan(root) {
     if (!root.querySelectorAll) return;
     root.querySelectorAll('.widget-slider').forEach(sync);
-    root.querySelectorAll('.tk-panel img.widget-image, .tk-figure img').forEach(image);
+    root.querySelectorAll('.tk-figure img[title]').forEach(image);
+    root.querySelectorAll('.tk-figure .tk-alt').forEach(describe);
     root.querySelectorAll('.tk-live').forEach(function (el) {
       set(el, 'role', 'status'); set(el, 'aria-live', 'polite');
     });
@@ -142,6 +149,8 @@ _JS = r"""
       if (r.type === 'attributes' && r.attributeName === 'title' && el.matches('img')) { image(el); continue; }
       var w = el && el.closest && el.closest('.widget-slider');
       if (w) { sync(w); continue; }
+      var a = el && el.closest && el.closest('.tk-alt');
+      if (a) { describe(a); continue; }
       if (r.type === 'childList' && r.addedNodes.length) later();
     }
   }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true,

@@ -103,8 +103,8 @@ class Param:
         ``tk-max_*`` classes (read by the front end for ``aria-valuemin/max``)."""
         control = self._make_control()
         if self.kind in ("float", "log", "int"):
-            control.add_class(f"tk-min_{self.min:.6g}")
-            control.add_class(f"tk-max_{self.max:.6g}")
+            control.add_class(f"tk-min_{_decimal(self.min)}")
+            control.add_class(f"tk-max_{_decimal(self.max)}")
         return control
 
     def _make_control(self):
@@ -291,9 +291,8 @@ class Explorer:
         self.result = result
         self.png = self._render()
         if self._widget is not None:
-            with self._image.hold_sync():  # picture and its description: one message
-                self._image.value = self.png
-                self._image.tooltip = self.describe(result)
+            self._image.value = self.png
+            self._alt.value = html.escape(self.describe(result))
             self._show_message(self._note(result))
             self._update_views(result)
             self._update_code()
@@ -350,10 +349,13 @@ class Explorer:
         self._message = W.HTML(value="", layout=W.Layout(min_height="1.6em"))
         self._message.add_class("tk-live")  # a polite live region (see _a11y)
         self._image = W.Image(value=self.png, format="png",
-                              tooltip=self.describe(self.result) if self.result is not None else "",
                               layout=W.Layout(width="100%", max_width=f"{int(self.FIGSIZE[0] * 100)}px",
                                               height="auto"))
-        figure = W.Box([self._image], layout=W.Layout(width="100%"))
+        # the picture's text alternative: hidden text the front end copies into its alt
+        self._alt = W.HTML(html.escape(self.describe(self.result)) if self.result is not None else "")
+        self._alt.add_class("tk-alt")
+        self._alt.add_class("tk-visually-hidden")
+        figure = W.Box([self._image, self._alt], layout=W.Layout(width="100%"))
         figure.add_class("tk-figure")
         self._progress = W.IntProgress(value=0, min=0, max=100, description="working",
                                        layout=W.Layout(visibility="hidden", width="50%"))
@@ -435,6 +437,16 @@ class Explorer:
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{type(self).__name__}({shown})"
+
+
+def _decimal(x: float) -> str:
+    """A number as ARIA wants it: plain decimal notation, no exponent.
+
+    >>> _decimal(9.957e-05), _decimal(131), _decimal(-4.0)
+    ('0.00009957', '131', '-4')
+    """
+    return np.format_float_positional(float(x), precision=6, unique=True, fractional=False,
+                                      trim="-")
 
 
 _TAG = re.compile(r"<[^>]+>")

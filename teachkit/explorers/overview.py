@@ -69,3 +69,14 @@ class TrialOverview(Explorer):
         decimals = plots.ARM_ENDPOINTS[r.endpoint]["decimals"]
         arms = " vs ".join(f"{plots.ARM_LABELS[a]} {r.percent[a]:.{decimals}f}%" for a in r.percent)
         return f"<b>{html.escape(r.title)}</b>: {html.escape(arms)}"
+
+    def describe(self, result=None) -> str:
+        """The icon array in words: the result in both arms, with counts where published."""
+        r = self.result if result is None else result
+        decimals = plots.ARM_ENDPOINTS[r.endpoint]["decimals"]
+        parts = []
+        for arm, pct in r.percent.items():
+            count = "" if r.counts is None else f" ({r.counts[arm][0]} of {r.counts[arm][1]})"
+            parts.append(f"{plots.ARM_LABELS[arm]} {pct:.{decimals}f}%{count}")
+        return (f"Icon array, 100 patients per arm: {r.title}: {'; '.join(parts)}. "
+                f"Source: {r.source}.")
