@@ -44,6 +44,7 @@ _CSS = """
 .tk-panel :focus-visible, .tk-panel .noUi-handle:focus, .tk-check input:focus-visible {
   outline: 3px solid #1A5FB4 !important; outline-offset: 2px; }
 .tk-panel .widget-readout:focus { outline: 3px solid #1A5FB4; }
+.jp-RenderedHTMLCommon a:link, .jp-RenderedHTMLCommon a:visited { text-decoration: underline; }
 .tk-figure { max-width: 100%; overflow-x: auto; }
 .tk-figure > img { display: block; }
 .tk-code pre { white-space: pre; overflow-x: auto; font-size: 13px; margin: 0; }
