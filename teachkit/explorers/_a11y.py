@@ -55,9 +55,10 @@ _CSS = """
   display: block; max-width: 100%; overflow-x: auto; overflow-y: hidden; }
 @media (max-width: 640px) {
   .tk-controls { grid-template-columns: minmax(0, 1fr) !important; }
-  .tk-controls > .widget-inline-hbox { min-width: 0 !important; flex-wrap: wrap; }
+  .tk-controls > .widget-inline-hbox { min-width: 0 !important; flex-wrap: wrap;
+    height: auto !important; }
   .tk-controls > .widget-inline-hbox > .widget-label { flex: 1 1 100%; max-width: 100%;
-    white-space: normal; }
+    white-space: normal; text-align: left !important; }
   .tk-controls .slider-container { flex: 1 1 auto; min-width: 0; }
   .tk-controls .widget-dropdown > select, .tk-controls .widget-select-multiple > select {
     flex: 1 1 100%; min-width: 0; max-width: 100%; }
