@@ -64,6 +64,7 @@ _CSS = """
     flex: 1 1 100%; min-width: 0; max-width: 100%; }
   .tk-figure > img { min-width: 680px; }
   .tk-check .widget-radio-box label { white-space: normal; }
+  .jp-RenderedHTMLCommon p, .jp-RenderedHTMLCommon li { overflow-wrap: anywhere; }
 }
 @media (prefers-reduced-motion: reduce) { .tk-panel * { transition: none !important; } }
 """
@@ -136,7 +137,7 @@ _JS = r"""
     root.querySelectorAll('button.tk-disclosure').forEach(function (b) {
       set(b, 'aria-expanded', /^\s*Hide/.test(b.textContent) ? 'true' : 'false');
     });
-    document.querySelectorAll('.jp-RenderedHTMLCommon table, .tk-figure, .tk-code pre, '
+    document.querySelectorAll('.jp-RenderedHTMLCommon, .jp-RenderedHTMLCommon table, .tk-figure, .tk-code pre, '
       + '.jp-RenderedHTMLCommon mjx-container[display="true"]').forEach(scroller);
   }
   var pending = false;
