@@ -30,7 +30,8 @@ import urllib.request  # noqa: E402
 
 import pytest  # noqa: E402
 
-LESSONS = ROOT / "lessons"
+# TEACHKIT_LESSONS: serve another copy of the lessons (e.g. to try notebook edits).
+LESSONS = Path(os.environ.get("TEACHKIT_LESSONS") or ROOT / "lessons")
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_HELP = (
     "Debian's Chromium is needed for the browser tests: `sudo apt-get install chromium` "
@@ -139,6 +140,24 @@ def browser(chromium):
         b.close()
 
 
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source():
+    """axe-core's script (npm dev dependency pinned in package.json), installed into the
+    git-ignored node_modules/ with ``npm ci`` when missing."""
+    if not AXE.is_file() and shutil.which("npm"):
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=ROOT, check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, timeout=300)
+    if not AXE.is_file():
+        message = "axe-core is needed for the accessibility checks: `npm ci` in the repository"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return AXE.read_text()
+
+
 @pytest.fixture(scope="session")
 def voila_server(chromium):
     server = VoilaServer(LESSONS)
@@ -176,9 +195,9 @@ def _route_outside(route, watch):
         route.abort()
 
 
-def open_watched_page(browser):
+def open_watched_page(browser, width=1280, height=900):
     """A fresh browser context and page whose errors are collected in ``page.watch``."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": width, "height": height})
     pg = context.new_page()
     pg.watch = PageWatch(pg)
     pg.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost)"), lambda r: _route_outside(r, pg.watch))
@@ -213,8 +232,8 @@ def watched_page(browser):
     """Open more watched pages in a test; their contexts are closed when it ends."""
     pages = []
 
-    def new():
-        pg = open_watched_page(browser)
+    def new(**viewport):
+        pg = open_watched_page(browser, **viewport)
         pages.append(pg)
         return pg
 

@@ -43,12 +43,66 @@ CONTROLS = {
     "07-after-an-early-stop": ("click", "button:has-text('New replays')", None, "img.widget-image"),
 }
 
-ERROR_PATTERNS = re.compile(r"Traceback|Error:|Exception:|NameError|ModuleNotFoundError")
+ERROR_PATTERNS = re.compile(r"Traceback|Error:|Exception:|NameError|ModuleNotFoundError|"
+                            r"There was an error when executing")
 
 
 def lesson_names():
-    root = Path(__file__).resolve().parents[1] / "lessons"
+    # the folder conftest serves (TEACHKIT_LESSONS may point at an edited copy)
+    root = Path(os.environ.get("TEACHKIT_LESSONS") or Path(__file__).resolve().parents[1] / "lessons")
     return sorted(p.stem for p in root.glob("[0-9][0-9]-*.ipynb"))
+
+
+#: WCAG 2.0 and 2.1, levels A and AA: every rule axe-core has for them, none disabled.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page, axe_source):
+    """Run axe-core on the page; return its violations as readable lines."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=axe_source)
+    found = page.evaluate(
+        """async (tags) => {
+             const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+             return r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.help + ' -> ' +
+               v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' [' +
+                 n.failureSummary.replace(/\\s+/g, ' ').slice(0, 200) + ']').join('; '));
+           }""", AXE_TAGS)
+    return found
+
+
+def assert_axe_clean(page, axe_source, when):
+    violations = axe_violations(page, axe_source)
+    assert violations == [], f"axe-core, {when}:\n" + "\n".join(violations)
+
+
+def explorer_image_alts(page):
+    return page.eval_on_selector_all(".tk-figure img.widget-image", "els => els.map(e => e.alt)")
+
+
+def move_each_explorer(page):
+    """Press ArrowRight on the first slider of every explorer (its main control) and wait
+    until that explorer's picture description changed."""
+    panels = page.locator(".tk-panel:not(.tk-check)")
+    for i in range(panels.count()):
+        panel = panels.nth(i)
+        handle = panel.locator(".noUi-handle").first
+        if handle.count() == 0:
+            continue
+        alt = panel.locator(".tk-figure img.widget-image")
+        before = alt.get_attribute("alt")
+        handle.focus()
+        handle.press("ArrowRight")
+        if before is not None:
+            page.wait_for_function("([el, before]) => el.alt !== before",
+                                   arg=[alt.element_handle(), before], timeout=60_000)
+
+
+def answer_check_question(page):
+    """Choose the first answer of the lesson's check-yourself; wait for its feedback."""
+    check = page.locator(".tk-check").last
+    check.locator("input[type=radio]").first.click()
+    check.locator(".tk-live").filter(has_text=re.compile("Right|Not quite")).wait_for(timeout=30_000)
 
 
 def test_every_lesson_has_a_control_to_move():
@@ -117,7 +171,7 @@ def save_screenshot(page, name, tmp_path):
 
 
 @pytest.mark.parametrize("name", lesson_names())
-def test_lesson_in_browser(name, voila_server, page, tmp_path, timings):
+def test_lesson_in_browser(name, voila_server, page, tmp_path, timings, axe_source):
     action, selector, value, watched = CONTROLS[name]
     t0 = time.perf_counter()
     page.goto(f"{voila_server.url}/voila/render/{name}.ipynb", timeout=120_000)
@@ -129,9 +183,16 @@ def test_lesson_in_browser(name, voila_server, page, tmp_path, timings):
     control = page.locator(selector).first
     # The page as a learner first sees it: the picture committed under docs/img.
     save_docs_screenshot(page, name, control)
+    assert_axe_clean(page, axe_source, "as first shown")
     before = move_control(page, name)
     after = snapshot(page, watched)
     assert after != before, f"moving {selector} did not change {watched}"
+    move_each_explorer(page)
+    answer_check_question(page)
+    assert_axe_clean(page, axe_source, "after moving the controls and answering")
+    # every explorer's picture says what it shows, with numbers
+    alts = explorer_image_alts(page)
+    assert alts and all(re.search(r"\d", a) and len(a) > 40 for a in alts), alts
 
     shot = save_screenshot(page, name, tmp_path)
     assert shot.stat().st_size > 10_000
@@ -174,3 +235,99 @@ def test_make_lessons_serves_lesson_00(start_voila, watched_page, timings):
     server.stop()
     _gone, alive = psutil.wait_procs([voila, *kernels], timeout=30)
     assert not alive, f"left running: {[p.pid for p in alive]}"
+
+
+# ---- accessibility: the widgets as a screen reader and a keyboard meet them ---------------
+
+def test_controls_speak_what_they_show(voila_server, page):
+    """Slider handles are named by their label; aria-valuetext is the readout (the real value
+    on a log slider, never an exponent); live regions and the radio group are in place."""
+    page.goto(f"{voila_server.url}/voila/render/06-the-2019-interim.ipynb", timeout=120_000)
+    wait_interactive(page)
+    sliders = page.eval_on_selector_all(".tk-panel .widget-slider", """els => els.map(w => {
+        const h = w.querySelector('.noUi-handle'), r = w.querySelector('.widget-readout');
+        const label = document.getElementById(h.getAttribute('aria-labelledby'));
+        return {label: label && label.textContent, text: h.getAttribute('aria-valuetext'),
+                now: h.getAttribute('aria-valuenow'), readout: r.textContent.trim(),
+                own: w.querySelector('.widget-label').textContent}; })""")
+    assert sliders
+    for s in sliders:
+        assert s["label"] == s["own"] and s["label"], s
+        assert s["text"] == s["readout"], s
+    p = next(s for s in sliders if s["own"] == "Observed one-sided P")
+    assert float(p["text"]) == pytest.approx(0.06, rel=0.01) and float(p["now"]) == pytest.approx(0.06, rel=0.01)
+    assert page.locator(".tk-panel .tk-live[aria-live=polite]").count() >= 1
+    group = page.locator(".tk-check [role=radiogroup]")
+    assert group.count() == 1
+    question = page.locator(f"#{group.get_attribute('aria-labelledby')}")
+    assert "?" in question.inner_text()
+    names = set(group.locator("input[type=radio]").evaluate_all("els => els.map(e => e.name)"))
+    assert len(names) == 1 and "" not in names
+
+
+def _tab_to(page, selector, limit=200):
+    """Press Tab until the focused element matches ``selector`` (keyboard only)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(sel) => !!document.activeElement && document.activeElement.matches(sel)",
+                         selector):
+            return
+    raise AssertionError(f"{selector} cannot be reached with Tab")
+
+
+@pytest.mark.parametrize("name, slider", [("01-censoring-and-kaplan-meier", "Rows of the table"),
+                                          ("06-the-2019-interim", "Events observed")])
+def test_keyboard_only(name, slider, voila_server, page):
+    """Complete a lesson with the keyboard alone: reach the main slider with Tab, move it with
+    the arrow keys, then answer the check question with Tab, arrows and space."""
+    page.goto(f"{voila_server.url}/voila/render/{name}.ipynb", timeout=120_000)
+    wait_interactive(page)
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    # mark the target handle (found by its visible label); then reach it with Tab only
+    page.locator(".widget-slider", has=page.locator(".widget-label", has_text=slider)) \
+        .locator(".noUi-handle").first.evaluate("e => e.dataset.target = 'yes'")
+    handle = ".noUi-handle[data-target=yes]"
+    panel = page.locator(".tk-panel", has=page.locator(handle)).first
+    img = panel.locator(".tk-figure img.widget-image")
+    before_src, before_alt = img.get_attribute("src"), img.get_attribute("alt")
+    note_before = panel.locator(".tk-live").inner_text()
+    _tab_to(page, handle)
+    for key in ("Home", "ArrowRight", "ArrowRight"):
+        page.keyboard.press(key)
+    page.wait_for_function("([el, src, alt]) => el.src !== src && el.alt !== alt",
+                           arg=[img.element_handle(), before_src, before_alt], timeout=60_000)
+    assert panel.locator(".tk-live").inner_text() != note_before or name.startswith("01")
+    _tab_to(page, ".tk-check input[type=radio]")
+    page.keyboard.press("Space")
+    page.keyboard.press("ArrowDown")
+    feedback = page.locator(".tk-check .tk-live")
+    feedback.filter(has_text=re.compile("Right|Not quite")).wait_for(timeout=30_000)
+    assert page.watch.errors == [], "\n".join(page.watch.errors)
+
+
+@pytest.mark.parametrize("name", lesson_names())
+def test_lesson_on_a_phone(name, voila_server, watched_page, axe_source):
+    """At 375 px: one column of controls with their readouts on screen, nothing wider than
+    the screen except inside its own scrolling box, and axe-core still clean."""
+    page = watched_page(width=375, height=812)
+    page.goto(f"{voila_server.url}/voila/render/{name}.ipynb", timeout=120_000)
+    wait_interactive(page)
+    page.wait_for_timeout(300)
+    width = page.evaluate("() => document.documentElement.clientWidth")
+    columns = page.eval_on_selector_all(
+        ".tk-controls", "els => els.map(e => getComputedStyle(e).gridTemplateColumns.split(' ').length)")
+    assert all(c == 1 for c in columns), columns
+    cut = page.eval_on_selector_all(
+        ".tk-controls .widget-readout, .tk-controls select, .tk-controls button",
+        f"els => els.filter(e => e.offsetParent && e.getBoundingClientRect().right > {width} + 1)"
+        ".map(e => e.outerHTML.slice(0, 80))")
+    assert cut == [], cut
+    page_wide = page.evaluate("() => document.scrollingElement.scrollWidth")
+    assert page_wide <= width + 1, f"the page scrolls sideways: {page_wide} > {width}"
+    target = os.environ.get("TEACHKIT_SCREENSHOT_DIR")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        page.locator(".tk-panel").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(Path(target) / f"lesson-{name[:2]}-375.png"), full_page=False)
+    assert_axe_clean(page, axe_source, "at 375 px")
+    assert page.watch.errors == [], "\n".join(page.watch.errors)

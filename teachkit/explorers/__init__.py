@@ -35,7 +35,9 @@ One module per idea, in lesson order:
 ``check``           CheckYourself: the question at the end of every lesson
 ================== ==========================================================
 
-and the shared machinery: ``_base`` (:class:`Param`, :class:`Explorer`), ``_png`` (the
+static figures with a text alternative: ``show_figure(fig, alt=...)`` (use it instead of
+``display(fig)`` in a lesson); and the shared machinery: ``_a11y`` (the stylesheet and
+front-end patch that make the widgets accessible), ``_base`` (:class:`Param`, :class:`Explorer`), ``_png`` (the
 PNG encoder) and ``_layout`` (axis ladders, bar collections).
 
 >>> from teachkit import explorers
@@ -48,6 +50,7 @@ True
 
 from __future__ import annotations
 
+from teachkit.explorers._a11y import figure_html, frontend, show_figure
 from teachkit.explorers._base import SYNTHETIC_NOTE, Explorer, Param
 from teachkit.explorers.boundaries import BoundaryExplorer, BoundaryResult
 from teachkit.explorers.check import CheckYourself
@@ -62,7 +65,8 @@ from teachkit.explorers.risk_groups import RiskClassifier, RiskResult
 from teachkit.explorers.stratification import (StratificationResult, StratificationSimulator,
                                                trial_strata_mix)
 
-__all__ = ["Param", "Explorer", "ALL", "SYNTHETIC_NOTE", "CheckYourself", "CommitteeRoom"]
+__all__ = ["Param", "Explorer", "ALL", "SYNTHETIC_NOTE", "CheckYourself", "CommitteeRoom", "show_figure",
+           "figure_html", "frontend"]
 
 #: Every explorer of issue 6, in lesson order.
 ALL = (TrialOverview, KaplanMeierBuilder, LogRankExplorer, RiskClassifier,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
@@ -16,6 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from teachkit import plots
+from teachkit.explorers._a11y import COLORS, panel
 from teachkit.explorers._png import _encode_png
 
 #: Shown wherever the synthetic cohort appears.
@@ -97,6 +99,15 @@ class Param:
 
     # ---- the control ------------------------------------------------------------------
     def make_control(self):
+        """The ipywidgets control; a slider carries its real range as ``tk-min_*`` and
+        ``tk-max_*`` classes (read by the front end for ``aria-valuemin/max``)."""
+        control = self._make_control()
+        if self.kind in ("float", "log", "int"):
+            control.add_class(f"tk-min_{_decimal(self.min)}")
+            control.add_class(f"tk-max_{_decimal(self.max)}")
+        return control
+
+    def _make_control(self):
         import ipywidgets as W
 
         style = {"description_width": "initial"}
@@ -281,8 +292,10 @@ class Explorer:
         self.png = self._render()
         if self._widget is not None:
             self._image.value = self.png
+            self._alt.value = html.escape(self.describe(result))
             self._show_message(self._note(result))
             self._update_views(result)
+            self._update_code()
         return result
 
     def _update_views(self, result) -> None:
@@ -291,6 +304,22 @@ class Explorer:
     def _note(self, result) -> str:
         """A one-line HTML note under the controls (subclasses may override)."""
         return ""
+
+    def describe(self, result=None) -> str:
+        """What the picture shows, in words, with the current numbers: the figure's text
+        alternative (subclasses say more).  ``result`` defaults to the current one."""
+        result = self.result if result is None else result
+        note = _plain(self._note(result)) if result is not None else ""
+        return f"{self.title}. {note}".strip()
+
+    def code(self, params: dict | None = None) -> str:
+        """Python that reproduces the explorer's numbers for ``params`` (default: the
+        current ones) with teachkit: what "Show the code" reveals.  Running it defines
+        ``result``, equal to ``compute(**params)`` (subclasses show the library calls)."""
+        p = self._full_params(self.params if params is None else params)
+        args = ", ".join(f"{k}={v!r}" for k, v in p.items())
+        return (f"import teachkit as tk\n\n"
+                f"result = tk.explorers.{type(self).__name__}().compute({args})\n")
 
     # ---- widget -------------------------------------------------------------------------
     @property
@@ -318,21 +347,50 @@ class Explorer:
                                 names="value")
             self._controls[p.name] = control
         self._message = W.HTML(value="", layout=W.Layout(min_height="1.6em"))
+        self._message.add_class("tk-live")  # a polite live region (see _a11y)
         self._image = W.Image(value=self.png, format="png",
                               layout=W.Layout(width="100%", max_width=f"{int(self.FIGSIZE[0] * 100)}px",
                                               height="auto"))
+        # the picture's text alternative: hidden text the front end copies into its alt
+        self._alt = W.HTML(html.escape(self.describe(self.result)) if self.result is not None else "")
+        self._alt.add_class("tk-alt")
+        self._alt.add_class("tk-visually-hidden")
+        figure = W.Box([self._image, self._alt], layout=W.Layout(width="100%"))
+        figure.add_class("tk-figure")
         self._progress = W.IntProgress(value=0, min=0, max=100, description="working",
                                        layout=W.Layout(visibility="hidden", width="50%"))
         header = W.HTML(f"<h3 style='margin:0.2em 0'>{html.escape(self.title)}</h3>")
         controls = W.GridBox(list(self._controls.values()) + self._extra_controls(),
                              layout=W.Layout(grid_template_columns="repeat(auto-fill, minmax(400px, 1fr))",
                                              grid_gap="4px 12px"))
+        controls.add_class("tk-controls")
+        self._code_button = W.Button(description="Show the code", icon="code",
+                                     tooltip="the teachkit calls that reproduce these numbers",
+                                     layout=W.Layout(width="auto"))
+        self._code_button.add_class("tk-disclosure")
+        self._code_html = W.HTML("", layout=W.Layout(display="none"))
+        self._code_html.add_class("tk-code")
+        self._code_button.on_click(lambda _b: self._toggle_code())
         self._show_message(self._note(self.result) if self.result is not None else "")
-        box = W.VBox([header, controls, self._progress, self._message, self._image] +
-                     self._extra_views())
+        box = panel([header, controls, self._progress, self._message, figure] +
+                    self._extra_views() + [self._code_button, self._code_html])
         if self.result is not None:
             self._update_views(self.result)
         return box
+
+    # ---- "Show the code" ------------------------------------------------------------------
+    def _toggle_code(self):
+        shown = self._code_html.layout.display != "none"
+        self._code_html.layout.display = "none" if shown else ""
+        self._code_button.description = "Show the code" if shown else "Hide the code"
+        self._update_code()
+
+    def _update_code(self):
+        # only while it is shown: a move sends no extra message otherwise
+        html_widget = getattr(self, "_code_html", None)
+        if html_widget is None or html_widget.layout.display == "none":
+            return
+        html_widget.value = f"<pre><code>{html.escape(self.code())}</code></pre>"
 
     def _extra_controls(self) -> list:
         return []
@@ -372,13 +430,35 @@ class Explorer:
     def _show_message(self, text: str, error: bool = False):
         if self._widget is None and not hasattr(self, "_message"):
             return
-        colour = "#B00020" if error else "#333333"
+        colour = COLORS["error"] if error else COLORS["text"]
         body = html.escape(text) if error else text
         self._message.value = f"<span style='color:{colour}'>{body}</span>" if body else ""
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{type(self).__name__}({shown})"
+
+
+def _decimal(x: float) -> str:
+    """A number as ARIA wants it: plain decimal notation, no exponent.
+
+    >>> _decimal(9.957e-05), _decimal(131), _decimal(-4.0)
+    ('0.00009957', '131', '-4')
+    """
+    return np.format_float_positional(float(x), precision=6, unique=True, fractional=False,
+                                      trim="-")
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _plain(markup: str) -> str:
+    """The text of a one-line HTML note (tags dropped, entities decoded).
+
+    >>> _plain("<b>efficacy</b>: not met (Z = 1.55 &lt; 2.64)")
+    'efficacy: not met (Z = 1.55 < 2.64)'
+    """
+    return html.unescape(_TAG.sub("", markup)).strip()
 
 
 def _result_repr(self) -> str:

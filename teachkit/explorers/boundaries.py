@@ -164,3 +164,22 @@ class BoundaryExplorer(Explorer):
         cells = ", ".join(f"look {i + 1}: Z ≥ {z:.3f} (P ≤ {pp:.4f})"
                           for i, (z, pp) in enumerate(zip(d.z_efficacy, d.p_efficacy)))
         return html.escape(cells)
+
+    def describe(self, result=None) -> str:
+        """The boundaries, alpha spent and power in words, look by look."""
+        r = self.result if result is None else result
+        d = r.design
+        t = np.asarray(d.information_fractions)
+        fut = getattr(d, "z_futility", None)
+        looks = []
+        for k in range(d.n_looks):
+            futility = ""
+            if fut is not None and np.isfinite(fut[k]):
+                futility = f", futility below Z {fut[k]:.2f}"
+            looks.append(f"look {k + 1} at {t[k]:.2f} information: efficacy Z {d.z_efficacy[k]:.2f} "
+                         f"(HR {r.hr_efficacy[k]:.2f}){futility}, alpha spent "
+                         f"{r.alpha_per_look[k]:.4f}, stopped for efficacy by then "
+                         f"{r.power_cumulative[k]:.2f}")
+        return (f"Group-sequential boundaries, {self.params['spending']} spending, one-sided alpha "
+                f"{self.params['alpha']:g}: " + "; ".join(looks) +
+                f". Power {r.power:.1%} ({r.power_ignoring_futility:.1%} ignoring futility).")

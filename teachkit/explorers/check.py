@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import html
 
+from teachkit.explorers._a11y import COLORS, panel
+
 
 class CheckYourself:
     """A multiple-choice question with immediate feedback, for the end of a lesson.
@@ -24,8 +26,9 @@ class CheckYourself:
     (True, True)
     """
 
-    RIGHT = "<b style='color:#009E73'>Right.</b> "
-    WRONG = "<b style='color:#D55E00'>Not quite.</b> "
+    # text colours >= 4.5:1 on white (WCAG 1.4.3); the words carry the verdict, not the colour
+    RIGHT = f"<b style='color:{COLORS['right']}'>Right.</b> "
+    WRONG = f"<b style='color:{COLORS['wrong']}'>Not quite.</b> "
 
     def __init__(self, question: str, options, answer, right: str = "", wrong: str = ""):
         if not isinstance(question, str) or not question.strip():
@@ -59,13 +62,15 @@ class CheckYourself:
             self._buttons = W.RadioButtons(options=self.options, value=None,
                                            layout=W.Layout(width="auto"))
             self._feedback = W.HTML(self.feedback)
+            self._feedback.add_class("tk-live")  # announced politely (see _a11y)
             self._buttons.observe(lambda change: change["new"] is not None and
                                   self.choose(change["new"]), names="value")
-            self._widget = W.VBox([W.HTML(f"<b>{html.escape(self.question)}</b>"),
-                                   self._buttons, self._feedback])
+            # the question names the radio group (the front end links them)
+            question = W.HTML(f"<b>{html.escape(self.question)}</b>")
+            question.add_class("tk-question")
+            self._widget = panel([question, self._buttons, self._feedback],
+                                 classes=("tk-panel", "tk-check"))
         return self._widget
 
     def _ipython_display_(self):  # pragma: no cover - notebook only
-        from IPython.display import display
-
-        display(self.widget)
+        self.widget._ipython_display_()

@@ -221,3 +221,20 @@ class InterimMonitor(Explorer):
     def _note(self, r):
         return "; ".join(f"<b>{n}</b>: {'met' if m else 'not met'} ({html.escape(e)})"
                          for n, m, e in r.verdicts)
+
+    def describe(self, result=None) -> str:
+        """What the committee saw, in words: Z, boundaries, verdicts, conditional powers."""
+        r = self.result if result is None else result
+        rep = r.report
+        hr = rep.hazard_ratio
+        verdicts = "; ".join(f"{n}: {'met' if m else 'not met'} ({e})" for n, m, e in r.verdicts)
+        return (f"Interim look at {rep.events:g} of {rep.events_planned:g} events "
+                f"(information {rep.information_fraction:.2f}): Z = {rep.z:.2f}, one-sided P = "
+                f"{rep.p_one_sided:.4f}, B-value {rep.b_value:.2f}, hazard ratio {hr.estimate:.2f} "
+                f"(95% CI {hr.ci_lower:.2f} to {hr.ci_upper:.2f}). Efficacy boundary Z "
+                f"{rep.z_efficacy:.2f} (P {rep.p_efficacy:.4f}), futility boundary Z "
+                f"{rep.z_futility:.2f}. {verdicts}. Conditional power: "
+                f"{rep.conditional_power_design:.2f} under the design effect, "
+                f"{rep.conditional_power_trend:.2f} under the current trend, "
+                f"{rep.conditional_power_null:.2f} under no effect; predictive power "
+                f"{rep.predictive_power:.2f}.")

@@ -205,3 +205,20 @@ class KaplanMeierBuilder(Explorer):
             "<table style='border-collapse:collapse;font-family:monospace'>"
             f"<caption>Product-limit table, {html.escape(r.group)} (R: survfit)</caption>"
             f"{head}{''.join(rows)}</table>")
+
+    def describe(self, result=None) -> str:
+        """The curve in words: group, current row, S(t) with its CI, toggled patients."""
+        r = self.result if result is None else result
+        fit = r.fit
+        head = (f"Kaplan-Meier curve, {r.group} group of the 6-MP trial, {fit.n} patients, "
+                f"row {r.step} of {fit.time.size} of the product-limit table")
+        if r.row is None:
+            now = "before the first event, S(0) = 1"
+        else:
+            i = r.row
+            now = (f"at week {fit.time[i]:g}: {int(fit.n_at_risk[i])} at risk, "
+                   f"{int(fit.n_events[i])} relapsed, S(t) = {fit.survival[i]:.3f} "
+                   f"(95% CI {fit.ci_lower[i]:.3f} to {fit.ci_upper[i]:.3f}, {self.params['conf_type']})")
+        toggled = (f"; censoring toggled for patient(s) {', '.join(str(i + 1) for i in r.flipped)}"
+                   if r.flipped else "")
+        return f"{head}; {now}; {r.arithmetic}{toggled}."

@@ -184,3 +184,20 @@ class LogRankExplorer(Explorer):
     def _note(self, r):
         return (f"Z = {r.test.z:.2f}, one-sided P {_fmt_p(r.test.p_one_sided, eq=True)} "
                 f"(press <i>New sample</i> to see another trial with the same truth)")
+
+    def describe(self, result=None) -> str:
+        """The two panels in words: the curves' sizes and the O - E path, with Z and P."""
+        r = self.result if result is None else result
+        test = r.test
+        o = dict(zip(test.groups, test.observed))
+        e = dict(zip(test.groups, test.expected))
+        p = self.params
+        n = {a: int((r.arm == a).sum()) for a in ("blinatumomab", "chemotherapy")}
+        return (f"One simulated trial, true hazard ratio {p['hazard_ratio']:.2f}, analysed at "
+                f"{p['events']} events ({r.analysis_time:.0f} months). Left: Kaplan-Meier curves, "
+                f"blinatumomab {n['blinatumomab']} patients, chemotherapy {n['chemotherapy']}. "
+                f"Right: cumulative observed minus expected events of blinatumomab ends at "
+                f"{r.cum_o_minus_e[-1]:.1f} (O = {o['blinatumomab']}, E = {e['blinatumomab']:.1f}), "
+                f"within a band of plus or minus {1.96 * math.sqrt(r.cum_variance[-1]):.1f}; "
+                f"V = {test.variance:.1f}, Z = {test.z:.2f}, one-sided P {_fmt_p(test.p_one_sided, eq=True)}; "
+                f"expected Z for this hazard ratio {r.expected_z:.2f}.")

@@ -72,3 +72,15 @@ class TrialOverview(Explorer):
         caveat = f" {html.escape(spec['caveat'])}" if spec["caveat"] else ""
         return (f"<b>{html.escape(r.title)}</b> ({html.escape(spec['standing'])}): "
                 f"{html.escape(arms)}.{caveat}")
+
+    def describe(self, result=None) -> str:
+        """The icon array in words: the result in both arms, with counts where published."""
+        r = self.result if result is None else result
+        decimals = plots.ARM_ENDPOINTS[r.endpoint]["decimals"]
+        parts = []
+        for arm, pct in r.percent.items():
+            count = "" if r.counts is None else f" ({r.counts[arm][0]} of {r.counts[arm][1]})"
+            parts.append(f"{plots.ARM_LABELS[arm]} {pct:.{decimals}f}%{count}")
+        standing = plots.ARM_ENDPOINTS[r.endpoint]["standing"]
+        return (f"Icon array, 100 patients per arm: {r.title} ({standing}): {'; '.join(parts)}. "
+                f"Source: {r.source}.")

@@ -200,3 +200,17 @@ class EventsPlanner(Explorer):
     def _note(self, r):
         return (f"Schoenfeld: D = (z<sub>1-α</sub> + z<sub>power</sub>)² / (¼ log(HR)²) = "
                 f"{r.events.events_fixed:.1f}, × inflation {r.events.inflation_factor:.4f} for the looks")
+
+    def describe(self, result=None) -> str:
+        """The expected-events curve and the looks in words."""
+        r = self.result if result is None else result
+        p = self.params
+        ev = r.events
+        looks = "; ".join(f"look {i + 1} at {d:.1f} events, {t:.1f} years" for i, (d, t) in
+                          enumerate(zip(r.look_events, r.look_times)))
+        return (f"Expected events over the years after the first randomization, accrual "
+                f"{p['accrual_years']:g} years then {p['follow_up_years']:g} years of follow-up. "
+                f"Hazard ratio {p['hazard_ratio']:g}, power {p['power']:.0%}, one-sided alpha "
+                f"{p['alpha']:g}: {ev.events_fixed:.1f} events for one look, times "
+                f"{ev.inflation_factor:.4f} for {p['n_looks']} look(s) = {ev.events:.1f}, rounded "
+                f"up to {ev.events_rounded}; {math.ceil(r.patients - 1e-9)} patients. {looks}.")

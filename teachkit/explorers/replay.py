@@ -237,3 +237,16 @@ class TrialReplayer(Explorer):
 
     def _note(self, r):
         return f"{r.n_trials} replays in {r.seconds:.2f} s"
+
+    def describe(self, result=None) -> str:
+        """The two histograms in words."""
+        r = self.result if result is None else result
+        k = r.information_fractions.size
+        stops = "; ".join(f"look {i + 1}: efficacy {r.prob_efficacy[i]:.1%}, futility or "
+                          f"not rejected {r.prob_futility[i]:.1%}" for i in range(k))
+        bias = (f" Early efficacy stops report a hazard ratio of "
+                f"{math.exp(r.mean_log_hr_early):.2f} on average against the true "
+                f"{r.hazard_ratio:g}." if math.isfinite(r.mean_log_hr_early) else "")
+        return (f"{r.n_trials} simulated trials, true hazard ratio {r.hazard_ratio:g}, {k} look(s). "
+                f"Where they stopped: {stops}. Power {r.power:.1%}; stopped early for efficacy "
+                f"{r.share_early:.1%}.{bias}")

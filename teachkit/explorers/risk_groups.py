@@ -201,3 +201,17 @@ class RiskClassifier(Explorer):
 
     def _note(self, r):
         return f"<b>{html.escape(r.group.value)}</b> &mdash; rule: <i>{html.escape(r.rule)}</i>"
+
+    def describe(self, result=None) -> str:
+        """The risk map and the rules panel in words."""
+        r = self.result if result is None else result
+        p = self.params
+        mrd = f"MRD {p['mrd']:.3g}%" if p["mrd_measured"] else "MRD not measured"
+        where = dict(marrow="bone marrow", combined="marrow and extramedullary",
+                     extramedullary="isolated extramedullary")[p["site"]]
+        stratum = (f"randomized in stratum {r.stratum.value}" if r.randomized
+                   else "not in the randomization")
+        return (f"Risk map: a {where} relapse at {p['months_from_diagnosis']:g} months from "
+                f"diagnosis with {mrd} and {p['marrow_blasts']:g}% marrow blasts lies in the "
+                f"{r.group.value} risk group. Rule that decided: {r.rule}. Why: {r.reason.rstrip('.')}. "
+                f"The patient is {stratum}.")

@@ -184,3 +184,18 @@ class StratificationSimulator(Explorer):
             f"{r.n_patients} patients, {r.n_repetitions} replays. A stratum off by more than 2: "
             f"{100 * r.simple_over_2:.0f}% of simple, {100 * r.stratified_over_2:.0f}% of "
             f"stratified randomizations")
+
+    def describe(self, result=None) -> str:
+        """The two bar charts in words."""
+        r = self.result if result is None else result
+        worst = {m: int(np.median(getattr(r, m).max_abs)) for m in ("simple", "stratified")}
+        mean = {m: np.abs(getattr(r, m).difference).mean(axis=0) for m in ("simple", "stratified")}
+        strata = "; ".join(f"{n}: {k} patients, mean difference {a:.1f} simple, {b:.1f} stratified"
+                           for n, k, a, b in zip(r.stratum_names, r.stratum_sizes,
+                                                 mean["simple"], mean["stratified"]))
+        return (f"{r.n_patients} patients in six strata, {r.n_repetitions} replays. "
+                f"Left: the worst stratum's arm difference; its median is {worst['simple']} "
+                f"patients under simple randomization and {worst['stratified']} under stratified "
+                f"blocks. Some stratum is off by more than 2 patients in "
+                f"{100 * r.simple_over_2:.0f}% of simple and {100 * r.stratified_over_2:.0f}% of "
+                f"stratified randomizations. Right, each stratum: {strata}.")
