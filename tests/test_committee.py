@@ -6,6 +6,8 @@ too, since it is in ``explorers.ALL``."""
 
 from __future__ import annotations
 
+import html
+
 import json
 import math
 from pathlib import Path
@@ -301,9 +303,13 @@ def test_widget_order_labels_buttons_and_reveal():
     for k in cm.EVIDENCE:
         box_k = ex._controls[f"moved_{k}"]
         assert isinstance(box_k, W.Checkbox) and box_k.description == cm.EVIDENCE_LABELS[k]
-    assert ex._image.tooltip == ex.result.alt_text                  # the picture's name
+    # the picture's text alternative: hidden text the front end copies into the img alt
+    # (never Image.tooltip: it stops ipywidgets 8.1 drawing the image)
+    assert ex._image.tooltip is None and "tk-alt" in ex._alt._dom_classes
+    assert ex._alt.value == html.escape(ex.result.alt_text)
     assert "Figure description" in ex._figure_text.value
-    assert "role='status'" in ex._message.value and "0 of 4" in ex._message.value
+    assert "tk-live" in ex._message._dom_classes and "0 of 4" in ex._message.value
+    assert "tk-radiogroup" in radio._dom_classes
     assert "Monitoring report" in ex._report_html.value and "predictive power" in ex._report_html.value
     # pressing Record before the cards: a message, no reveal, no traceback
     ex._record_button.click()
@@ -324,7 +330,7 @@ def test_widget_order_labels_buttons_and_reveal():
     assert "Serious toxicity and toxic deaths: You ticked it" in page
     assert "What the choice costs" in page and "Context" in page
     assert radio.disabled and ex._controls["moved_os"].disabled     # a recorded decision is locked
-    assert ex._image.tooltip == ex.result.alt_text
+    assert ex._alt.value == html.escape(ex.result.alt_text) and "Decision recorded" in ex._alt.value
     ex._restart_button.click()
     assert ex.result.stage == "report" and ex._reveal_html.value == ""
     assert radio.value is None and not radio.disabled and not ex._controls["moved_toxicity"].value

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from teachkit import plots
+from teachkit.explorers._a11y import panel
 from teachkit.explorers._base import Explorer, Param, _result_repr, _short_message
 from teachkit.explorers.check import CheckYourself
 from teachkit.explorers.interim import june_2019_interim
@@ -829,6 +830,13 @@ class CommitteeRoom(Explorer):
         self._image = W.Image(value=self.png, format="png",
                               layout=W.Layout(width="100%", max_width=f"{int(self.FIGSIZE[0] * 100)}px",
                                               height="auto"))
+        # the picture's text alternative: hidden text the front end copies into its alt
+        # (teachkit.explorers._a11y); an Image's tooltip would stop ipywidgets 8.1 drawing it
+        self._alt = W.HTML(html.escape(self.describe(self.result)) if self.result is not None else "")
+        self._alt.add_class("tk-alt")
+        self._alt.add_class("tk-visually-hidden")
+        figure = W.Box([self._image, self._alt], layout=W.Layout(width="100%"))
+        figure.add_class("tk-figure")
         self._figure_text = W.HTML()
         self._report_html = W.HTML(self._report_view(self.result))
         self._cards_html = W.HTML()
@@ -850,9 +858,10 @@ class CommitteeRoom(Explorer):
         decision = W.VBox([W.HTML("<b>Your recommendation to the study chair</b>"), radio,
                            W.HTML("<b>Which evidence moved you?</b> (tick all that apply)"),
                            W.VBox(ticks), self._record_button])
-        box = W.VBox([header, self._report_html, self._image, self._figure_text,
-                      self._cards_html, self._next_button, decision, self._message,
-                      self._reveal_html, self._restart_button])
+        radio.add_class("tk-radiogroup")
+        box = panel([header, self._report_html, figure, self._figure_text,
+                     self._cards_html, self._next_button, decision, self._message,
+                     self._reveal_html, self._restart_button])
         if self.result is not None:
             self._show_message(self._note(self.result))
             self._update_views(self.result)
@@ -865,11 +874,15 @@ class CommitteeRoom(Explorer):
             self._show_message(f"Not yet: {_short_message(exc)}", error=True)
 
     def _note(self, r):
-        return f"<span role='status'>{html.escape(r.summary)}</span>"
+        return html.escape(r.summary)      # shown in the base's polite live region
+
+    def describe(self, result=None) -> str:
+        """The figure in words, with the current numbers (its text alternative)."""
+        r = self.result if result is None else result
+        return r.alt_text if r is not None else self.title
 
     def _update_views(self, r):
         recorded = r.reveal is not None
-        self._image.tooltip = r.alt_text  # the picture's accessible name (title attribute)
         self._figure_text.value = ("<details><summary>Figure description</summary>"
                                    f"<p>{html.escape(r.alt_text)}</p></details>")
         self._cards_html.value = self._cards_view(r)
