@@ -621,18 +621,25 @@ def test_lesson_renders_through_the_hub_and_idle_kernel_is_culled(hub, watched_p
     http, names, tokens = hub["http"], hub["names"], hub["tokens"]
     student = names["s1"]
     page = watched_page()
+    # Under the Voila *server extension* (the hub's case) the pages link two assets from
+    # CDNs that a student on the internet reaches: Font Awesome 4.5 (the classic tree page,
+    # students' landing page) and MathJax 3.2.2 (lesson pages). This machine is offline: they
+    # are answered empty, as conftest does for the standalone Voila's Font Awesome; any other
+    # outside request is still an error. See deploy/jupyterhub/README.md.
+    cdn = {"https://cdn.jsdelivr.net/npm/font-awesome@4.5.0/": "text/css",
+           "https://cdnjs.cloudflare.com/ajax/libs/mathjax/": "application/javascript"}
+
+    def known_cdn(route):
+        kind = next(v for k, v in cdn.items() if route.request.url.startswith(k))
+        route.fulfill(status=200, content_type=kind, body="/* offline test */")
+
+    page.route(lambda url: url.startswith(tuple(cdn)), known_cdn)
     page.goto(http.base + "/hub/login")
     page.fill("input#username_input", student)
     page.fill("input#password_input", hub["passwords"][student])
     page.click("#login_submit")
     page.wait_for_url("**/user/**", timeout=120_000)
-    # The landing page is Voila's list of lessons (the classic tree page, which links Font
-    # Awesome 4.5 from a CDN: reachable for real students, refused on this offline machine).
-    # What must be clean is the lessons themselves.
-    landing = list(page.watch.errors)
-    page.watch.errors.clear()
-    if landing:
-        print("\nlanding page (Voila tree) errors offline:", landing)
+    page.wait_for_selector("a[href*='00-the-trial']", timeout=120_000)  # the list of lessons
     measured = []
     for lesson in ("00-the-trial", "03-risk-and-stratification"):
         t = time.perf_counter()
@@ -645,7 +652,7 @@ def test_lesson_renders_through_the_hub_and_idle_kernel_is_culled(hub, watched_p
         measured.append(time.perf_counter() - t)
         TIMINGS[f"hub: lesson {lesson} rendered for a student"] = measured[-1]
     assert "Traceback" not in page.content()
-    assert page.watch.errors == [], page.watch.errors
+    errors = list(page.watch.errors)
 
     _, kernels = http.request("GET", f"/user/{student}/api/kernels", tokens[student])
     assert kernels, "the lesson page should have a kernel"
@@ -667,3 +674,6 @@ def test_lesson_renders_through_the_hub_and_idle_kernel_is_culled(hub, watched_p
         assert time.monotonic() < deadline, "the idle lesson kernel was not culled"
         time.sleep(2)
     TIMINGS["hub: idle lesson kernel culled after leaving (timeout 20 s)"] = time.perf_counter() - t
+    # The stubbed (offline) MathJax leaves the lesson's own MathJax call undefined; with the
+    # CDN reachable it is defined. Only that consequence of the offline stub is tolerated.
+    assert [e for e in errors if e != "pageerror: MathJax is not defined"] == [], errors
