@@ -115,7 +115,7 @@ def test_binder_launch_path(tmp_path_factory, start_voila, page, timings):
     token = secrets.token_hex(16)
     server = start_voila(
         root=repo,
-        command=lambda port: [sys.executable, "-m", "jupyter_server", "--no-browser",
+        command=lambda port: [sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
                               f"--port={port}", "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",
                               f"--ServerApp.root_dir={repo}", f"--IdentityProvider.token={token}"],
         env=env,
@@ -142,7 +142,9 @@ def test_binder_launch_path(tmp_path_factory, start_voila, page, timings):
     assert lb.snapshot(page, lb.CONTROLS[LESSON][3]) != before
 
     # The root voila.json in force: stripped sources, no tracebacks, the extension deny-list.
-    assert page.locator(".jp-InputArea, .jp-InputPrompt, .cm-editor, .CodeMirror").count() == 0
+    assert page.locator(".jp-CodeCell").count() > 0, "no code cell rendered (their outputs hold the lesson)"
+    code = ".jp-CodeCell .jp-InputArea, .jp-CodeCell .jp-InputPrompt, .cm-editor, .CodeMirror"
+    assert page.locator(code).count() == 0, "code is on the page: strip_sources is not in force"
     assert page.locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
     text = page.inner_text("body")
     assert not lb.ERROR_PATTERNS.search(text), lb.ERROR_PATTERNS.search(text).group(0)
