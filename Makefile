@@ -10,14 +10,15 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 # Binder's exact pins (binder/requirements.txt, Python 3.11) are used as constraints where
 # they install, so the tests run on the very stack students get. Where they cannot (another
-# Python, or a 3.11 too old for a pinned wheel, e.g. Debian 12's 3.11.2), one line says so
-# and pip resolves from pyproject.toml's ranges. $(VENV)/teachkit-stack.txt records which
+# Python, or a 3.11 too old for a pinned release, e.g. Debian 12's 3.11.2), one line says so
+# and pip resolves from pyproject.toml's ranges. The check asks pip whether each exact pin
+# has a release for this interpreter (--dry-run --no-deps: no resolution, no backtracking). $(VENV)/teachkit-stack.txt records which
 # (tests/test_binder.py reads it). Usage: $(call install,EXTRAS)
 TEST_EXTRAS := test,lessons,grading
 define install
 	@if ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then \
 	  why="Python $$($(BIN)/python -c 'import platform; print(platform.python_version())') is not Binder's 3.11"; \
-	elif ! $(PIP) install --dry-run -c binder/requirements.txt -e ".[$(1)]" >$(VENV)/pins-check.log 2>&1; then \
+	elif ! $(PIP) install --dry-run --no-deps -r binder/requirements.txt >$(VENV)/pins-check.log 2>&1; then \
 	  why="they do not install on Python $$($(BIN)/python -c 'import platform; print(platform.python_version())') (pip's reason: $(VENV)/pins-check.log)"; \
 	fi; \
 	if [ -z "$$why" ]; then \
