@@ -5,13 +5,12 @@ binder/requirements.txt, runs binder/postBuild there, and starts a Jupyter serve
 Voila's server extension) in that folder; the badge opens ``/voila/tree/lessons``. This
 test does the same from a copy of the repository's tracked files (``git ls-files``):
 
-* binder/postBuild runs unmodified in the copy. Its ``pip install`` is redirected by the
-  environment: ``PIP_PREFIX`` sends teachkit (package, script, and the Voila template in
-  share/jupyter) into a throwaway prefix instead of the test environment, and the server
-  then sees that prefix as Binder sees its own: on PYTHONPATH, PATH, JUPYTER_PATH and
-  JUPYTER_CONFIG_PATH. The rest of Binder's stack is this test environment (Binder's pins
-  on Python 3.11, see tests/test_binder.py).
-* ``python -m jupyter_server`` starts in the copy (root_dir and working directory), on a
+* binder/postBuild runs unmodified in the copy, with ``python`` on PATH being a throwaway
+  environment's: its ``pip install`` puts teachkit (package, script, and the Voila template
+  in share/jupyter) there, as Binder's goes to Binder's environment, and the test
+  environment is left untouched. The rest of Binder's stack is this test environment,
+  seen through a ``.pth`` (Binder's pins on Python 3.11, see tests/test_binder.py).
+* that environment's ``python -m jupyter_server`` starts in the copy (root_dir and working directory), on a
   free port of 127.0.0.1, with a token, as the Binder/hub single-user server does.
 
 Then Chromium opens the lessons tree and one lesson and checks what a learner meets, and
@@ -64,19 +63,29 @@ def copy_tracked_files(dest: Path) -> Path:
     return dest
 
 
+def binder_python(prefix: Path) -> Path:
+    """A throwaway environment at ``prefix`` standing for Binder's: its own site-packages and
+    share/jupyter (where postBuild's install goes), on top of this test environment's
+    packages (Binder's pinned stack). A ``.pth`` line puts them after its own, so pip installs
+    teachkit into ``prefix`` and leaves the test environment's teachkit alone (pip never
+    uninstalls outside the environment it runs in)."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(prefix)], check=True, timeout=120)
+    site = Path(sysconfig.get_path("purelib", vars={"base": str(prefix), "platbase": str(prefix)}))
+    (site / "_teachkit_test_stack.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    return prefix / "bin" / "python"
+
+
 def binder_env(prefix: Path) -> dict[str, str]:
-    """This environment, with ``prefix`` where Binder's own environment would be."""
-    env = dict(os.environ)
-    for var in ("JUPYTER_PATH", "JUPYTER_CONFIG_PATH", "PYTHONPATH", "JUPYTER_CONFIG_DIR"):
-        env.pop(var, None)
-    site = sysconfig.get_path("purelib", vars={"base": str(prefix), "platbase": str(prefix)})
+    """The environment postBuild and the server run in: ``prefix``'s python first on PATH;
+    the test environment's Jupyter data and config (Voila's templates, lab extensions, its
+    server extension) found as Binder finds its own."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("JUPYTER_PATH", "JUPYTER_CONFIG_PATH", "PYTHONPATH", "JUPYTER_CONFIG_DIR", "PIP_PREFIX")}
     env.update(
-        PIP_PREFIX=str(prefix),
         PIP_DISABLE_PIP_VERSION_CHECK="1",
-        PYTHONPATH=site,
-        PATH=os.pathsep.join([str(prefix / "bin"), str(Path(sys.executable).parent), env["PATH"]]),
-        JUPYTER_PATH=str(prefix / "share" / "jupyter"),
-        JUPYTER_CONFIG_PATH=str(prefix / "etc" / "jupyter"),
+        PATH=os.pathsep.join([str(prefix / "bin"), env["PATH"]]),
+        JUPYTER_PATH=str(Path(sys.prefix) / "share" / "jupyter"),
+        JUPYTER_CONFIG_PATH=str(Path(sys.prefix) / "etc" / "jupyter"),
         # a home of its own, as a fresh Binder container has
         HOME=str(prefix / "home"),
     )
@@ -105,17 +114,22 @@ def page_config(page) -> dict:
 def test_binder_launch_path(tmp_path_factory, start_voila, page, timings):
     repo = copy_tracked_files(tmp_path_factory.mktemp("binder-repo"))
     prefix = tmp_path_factory.mktemp("binder-prefix")
+    python = binder_python(prefix)
     env = binder_env(prefix)
     post = subprocess.run(["bash", "binder/postBuild"], cwd=repo, env=env, capture_output=True,
                           text=True, timeout=600)
     assert post.returncode == 0, f"binder/postBuild failed:\n{post.stdout}\n{post.stderr}"
     template = prefix / "share" / "jupyter" / "voila" / "templates" / "teachkit" / "index.html.j2"
     assert template.is_file(), "postBuild's install did not put teachkit's Voila template in share/jupyter"
+    # what a lesson's kernel (started in lessons/) imports: the teachkit postBuild installed
+    installed = subprocess.run([str(python), "-c", "import teachkit; print(teachkit.__file__)"], env=env,
+                               cwd=repo / "lessons", capture_output=True, text=True, check=True).stdout
+    assert installed.startswith(str(prefix)), f"a lesson would run another teachkit: {installed}"
 
     token = secrets.token_hex(16)
     server = start_voila(
         root=repo,
-        command=lambda port: [sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
+        command=lambda port: [str(python), "-m", "jupyter_server", "--no-browser", "--allow-root",
                               f"--port={port}", "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",
                               f"--ServerApp.root_dir={repo}", f"--IdentityProvider.token={token}"],
         env=env,
