@@ -8,18 +8,36 @@ VENV   ?= .venv
 PORT   ?= 8866
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
-# On Python 3.11 (Binder's) install with Binder's exact pins as constraints, so the
-# tests run on the very stack students get; other Pythons resolve freely.
-PINS   = $(shell $(BIN)/python -c 'import sys; print("-c binder/requirements.txt" if sys.version_info[:2] == (3, 11) else "")')
+# Binder's exact pins (binder/requirements.txt, Python 3.11) are used as constraints where
+# they install, so the tests run on the very stack students get. Where they cannot (another
+# Python, or a 3.11 too old for a pinned release, e.g. Debian 12's 3.11.2), one line says so
+# and pip resolves from pyproject.toml's ranges. The check asks pip whether each exact pin
+# has a release for this interpreter (--dry-run --no-deps: no resolution, no backtracking). $(VENV)/teachkit-stack.txt records which
+# (tests/test_binder.py reads it). Usage: $(call install,EXTRAS)
+TEST_EXTRAS := test,lessons,grading
+define install
+	@if ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then \
+	  why="Python $$($(BIN)/python -c 'import platform; print(platform.python_version())') is not Binder's 3.11"; \
+	elif ! $(PIP) install --dry-run --no-deps -r binder/requirements.txt >$(VENV)/pins-check.log 2>&1; then \
+	  why="they do not install on Python $$($(BIN)/python -c 'import platform; print(platform.python_version())') (pip's reason: $(VENV)/pins-check.log)"; \
+	fi; \
+	if [ -z "$$why" ]; then \
+	  echo "Installing .[$(1)] with Binder's exact pins (binder/requirements.txt)"; \
+	  $(PIP) install $(DRY) -c binder/requirements.txt -e ".[$(1)]" && echo "binder-pins" > $(VENV)/teachkit-stack.txt; \
+	else \
+	  echo "Binder's pins are not used: $$why; resolving .[$(1)] from pyproject.toml's ranges"; \
+	  $(PIP) install $(DRY) -e ".[$(1)]" && echo "pyproject-ranges: Binder's pins not used: $$why" > $(VENV)/teachkit-stack.txt; \
+	fi
+endef
 
-.PHONY: lessons test test-matrix bench release clean help
+.PHONY: lessons test test-matrix check-install bench release clean help
 
 help:
 	@echo "make lessons   serve the lessons with Voila on http://localhost:$(PORT)/"
 	@echo "make test      run the whole test suite (unit, notebooks, browser, nbgrader)"
 	@echo "make bench     print the speed tables of tests/benchmarks/"
 	@echo "make release   nbgrader: generate the student version of every assignment"
-	@echo "make test-matrix  library tests on each of MATRIX=\"$(MATRIX)\" (python3.X on PATH)"
+	@echo "make test-matrix  library tests on each of MATRIX=\"$(MATRIX)\" (python3.X on PATH or pyenv's)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,11 +45,11 @@ $(BIN)/python:
 
 # One stamp per set of extras: reinstall only when pyproject.toml changes.
 $(VENV)/.stamp-lessons: pyproject.toml binder/requirements.txt | $(BIN)/python
-	$(PIP) install $(PINS) -e ".[lessons]"
+	$(call install,lessons)
 	@touch $@
 
 $(VENV)/.stamp-test: pyproject.toml binder/requirements.txt | $(BIN)/python
-	$(PIP) install $(PINS) -e ".[test,lessons,grading]"
+	$(call install,$(TEST_EXTRAS))
 	@touch $@ $(VENV)/.stamp-lessons
 
 lessons: $(VENV)/.stamp-lessons
@@ -43,9 +61,17 @@ lessons: $(VENV)/.stamp-lessons
 test: $(VENV)/.stamp-test
 	$(BIN)/python -m pytest
 
+# Resolve (pip --dry-run, nothing installed) both installs above, pins chosen as above:
+# a cheap check that `make lessons` and `make test` would install on this PYTHON.
+check-install: DRY = --dry-run
+check-install: | $(BIN)/python
+	$(call install,lessons)
+	$(call install,$(TEST_EXTRAS))
+
 # The library's own tests (no browser, Voila or nbgrader) on the other supported Pythons,
 # each in its own .venv-3.X with the newest releases pip resolves (a declared variant of
-# the Binder stack: see tests/test_binder.py).
+# the Binder stack: see tests/test_binder.py). python3.X is the first that runs of: on
+# PATH, then pyenv's ~/.pyenv/versions/3.X.*; a Python not found is skipped, saying so.
 MATRIX ?= 3.10 3.12 3.13
 LIBRARY_TESTS := tests/test_survival.py tests/test_cox.py tests/test_tables.py \
 	tests/test_datasets.py tests/test_sequential.py tests/test_design.py tests/test_risk.py \
@@ -54,10 +80,13 @@ LIBRARY_TESTS := tests/test_survival.py tests/test_cox.py tests/test_tables.py \
 
 test-matrix:
 	@for v in $(MATRIX); do \
-	  echo "== Python $$v"; \
-	  [ -x .venv-$$v/bin/python ] || python$$v -m venv .venv-$$v || exit 1; \
+	  py=""; for c in $$(command -v python$$v) $$(ls -d $$HOME/.pyenv/versions/$$v.*/bin/python$$v 2>/dev/null | sort -V -r); do \
+	    if $$c -c "" 2>/dev/null; then py=$$c; break; fi; done; \
+	  if [ -z "$$py" ]; then echo "== Python $$v: not found (neither python$$v on PATH nor pyenv's), skipped"; continue; fi; \
+	  echo "== Python $$v: $$py"; \
+	  [ -x .venv-$$v/bin/python ] || $$py -m venv .venv-$$v || exit 1; \
 	  .venv-$$v/bin/python -m pip --disable-pip-version-check -q install -e ".[test]" || exit 1; \
-	  .venv-$$v/bin/python -m pytest -q $(LIBRARY_TESTS) || exit 1; \
+	  .venv-$$v/bin/python -m pytest -q -p no:cacheprovider $(LIBRARY_TESTS) || exit 1; \
 	done
 
 bench: $(VENV)/.stamp-test

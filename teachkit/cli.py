@@ -48,6 +48,29 @@ def lessons_dir() -> Path:
     )
 
 
+#: Where teachkit's Voila template ("teachkit": Voila's lab template with nothing loaded
+#: from a CDN) lies inside the package, as a Jupyter data folder (voila/templates/teachkit).
+#: A wheel also installs it into <prefix>/share/jupyter, where the Voila server extension
+#: (Binder, a hub) finds it; `teachkit lessons` puts this folder on JUPYTER_PATH as well,
+#: so the template is found from an editable install or a source checkout too.
+JUPYTER_DATA = Path(__file__).resolve().parent / "_jupyter"
+
+
+def voila_env(environ=None) -> dict[str, str]:
+    """The environment Voila runs in: ``environ`` with teachkit's Jupyter data folder first
+    on JUPYTER_PATH.
+
+    >>> env = voila_env({"JUPYTER_PATH": "/srv/jupyter"})
+    >>> env["JUPYTER_PATH"].split(os.pathsep)[1]
+    '/srv/jupyter'
+    >>> Path(env["JUPYTER_PATH"].split(os.pathsep)[0], "voila", "templates", "teachkit").is_dir()
+    True
+    """
+    env = dict(os.environ if environ is None else environ)
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(JUPYTER_DATA), env.get("JUPYTER_PATH")) if p)
+    return env
+
+
 def voila_command(source: Path, port: int, preheat: bool = True, open_browser: bool = False) -> list[str]:
     """The command line that serves ``source`` with Voilà (settings from its voila.json)."""
     # teachkit._wsguard runs Voila with a guard on its kernel websockets (malformed
@@ -78,7 +101,7 @@ def _cmd_lessons(args) -> int:
     # Become the Voila process (voila.json is read from the working directory): signals
     # such as Ctrl-C or a terminate then reach Voila itself, and no server is left behind.
     os.chdir(source)
-    os.execv(cmd[0], cmd)
+    os.execve(cmd[0], cmd, voila_env())
     return 0  # pragma: no cover - execv does not return
 
 

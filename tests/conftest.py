@@ -66,8 +66,8 @@ def free_port() -> int:
 class VoilaServer:
     """A Voila process serving ``lessons/`` (with lessons/voila.json) on a free port."""
 
-    def __init__(self, root: Path, command=None, preheat: bool = False):
-        from teachkit.cli import voila_command
+    def __init__(self, root: Path, command=None, preheat: bool = False, env=None, ready_path="/"):
+        from teachkit.cli import voila_command, voila_env
 
         self.root = root
         self.port = free_port()
@@ -79,16 +79,16 @@ class VoilaServer:
         self._log = open(self.log_path, "w")
         # Its own session, so stop() can end Voila and every kernel it started.
         self.proc = subprocess.Popen(cmd, cwd=root, stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        self._wait_until_up()
+                                     start_new_session=True, env=voila_env() if env is None else env)
+        self._wait_until_up(ready_path)
 
-    def _wait_until_up(self, timeout: float = 60.0):
+    def _wait_until_up(self, ready_path="/", timeout: float = 60.0):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"voila exited with {self.proc.returncode}: {self.log()}")
             try:
-                with urllib.request.urlopen(self.url + "/", timeout=2) as r:
+                with urllib.request.urlopen(self.url + ready_path, timeout=2) as r:
                     if r.status == 200:
                         self.ready = time.perf_counter()
                         return
@@ -179,20 +179,17 @@ class PageWatch:
             self.errors.append(f"console.error: {msg.text}")
 
 
-# Voila's "lab" template links Font Awesome's stylesheet from a CDN (the icons are also
-# bundled in Voila's own JavaScript). Learners on Binder reach the CDN; this machine has
-# no outside network, so the tests answer that one request with an empty stylesheet.
-# Any other request leaving the machine is a lesson error: lessons must work offline.
-KNOWN_CDN = ("https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@",)
+# Lessons must work offline: every request that leaves 127.0.0.1/localhost (a CDN, a font,
+# an analytics call) is recorded in ``page.watch.outside`` and in the page's errors, and
+# aborted. teachkit's Voila template loads Font Awesome and MathJax from the server itself.
+OUTSIDE = re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/])")
 
 
 def _route_outside(route, watch):
     url = route.request.url
-    if url.startswith(KNOWN_CDN):
-        route.fulfill(status=200, content_type="text/css", body="/* offline test */")
-    else:
-        watch.errors.append(f"request outside the machine: {url}")
-        route.abort()
+    watch.outside.append(url)
+    watch.errors.append(f"request outside the machine: {url}")
+    route.abort()
 
 
 def open_watched_page(browser, width=1280, height=900):
@@ -200,7 +197,8 @@ def open_watched_page(browser, width=1280, height=900):
     context = browser.new_context(viewport={"width": width, "height": height})
     pg = context.new_page()
     pg.watch = PageWatch(pg)
-    pg.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost)"), lambda r: _route_outside(r, pg.watch))
+    pg.watch.outside = []
+    pg.route(OUTSIDE, lambda r: _route_outside(r, pg.watch))
     return pg
 
 
@@ -217,8 +215,8 @@ def start_voila(chromium):
     they are stopped when the test ends."""
     servers = []
 
-    def start(**kwargs):
-        server = VoilaServer(LESSONS, **kwargs)
+    def start(root=LESSONS, **kwargs):
+        server = VoilaServer(root, **kwargs)
         servers.append(server)
         return server
 

@@ -82,12 +82,20 @@ def test_postbuild_installs_teachkit_and_stops_on_error():
 
 
 def test_tests_run_on_the_binder_stack():
-    """make test installs with binder/requirements.txt as constraints on Python 3.11."""
+    """make test installs with binder/requirements.txt as constraints where they install
+    (Python 3.11 recent enough), and records in <venv>/teachkit-stack.txt whether it did."""
     if sys.version_info[:2] != BINDER_PYTHON:
         pytest.skip(f"declared variant: Python {sys.version_info[0]}.{sys.version_info[1]} "
                     "resolves freely (binder pins are for Python 3.11)")
     if os.environ.get("TEACHKIT_STACK_VARIANT"):
         pytest.skip(f"declared variant: {os.environ['TEACHKIT_STACK_VARIANT']}")
+    stack = Path(sys.prefix) / "teachkit-stack.txt"
+    if not stack.is_file():
+        pytest.skip(f"this environment ({sys.prefix}) was not installed by the Makefile "
+                    "(no teachkit-stack.txt): which stack it holds is not declared")
+    recorded = stack.read_text().strip()
+    if recorded != "binder-pins":
+        pytest.skip(f"declared variant: {recorded}")
     differ = {}
     for name, version in pins().items():
         try:

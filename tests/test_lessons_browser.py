@@ -202,6 +202,10 @@ def test_lesson_in_browser(name, voila_server, page, tmp_path, timings, axe_sour
     assert page.locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
     text = page.inner_text("body")
     assert not ERROR_PATTERNS.search(text), ERROR_PATTERNS.search(text).group(0)
+    # Formulas typeset by the MathJax bundled with Voila (every lesson has some), and not
+    # one request left the server: no CDN for fonts, icons or MathJax.
+    assert page.locator("mjx-container").count() > 0, "no formula was typeset"
+    assert page.watch.outside == [], page.watch.outside
     assert page.watch.errors == [], "\n".join(page.watch.errors)
 
 
@@ -225,6 +229,7 @@ def test_make_lessons_serves_lesson_00(start_voila, watched_page, timings):
     # The tree page lists the lessons (classic tree, as on Binder).
     page.goto(f"{server.url}/voila/tree", timeout=60_000)
     assert page.locator("a:has-text('00-the-trial.ipynb')").count() == 1
+    assert page.watch.outside == [], page.watch.outside
     # Stopping the command stops Voila and every pre-heated kernel: nothing is left behind.
     import psutil
 

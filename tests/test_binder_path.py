@@ -1,0 +1,179 @@
+"""Binder's launch path, played on this machine: the lessons as a Jupyter server's Voila.
+
+On mybinder.org, repo2docker copies the repository to the home folder, installs
+binder/requirements.txt, runs binder/postBuild there, and starts a Jupyter server (with
+Voila's server extension) in that folder; the badge opens ``/voila/tree/lessons``. This
+test does the same from a copy of the repository's tracked files (``git ls-files``):
+
+* binder/postBuild runs unmodified in the copy, with ``python`` on PATH being a throwaway
+  environment's: its ``pip install`` puts teachkit (package, script, and the Voila template
+  in share/jupyter) there, as Binder's goes to Binder's environment, and the test
+  environment is left untouched. The rest of Binder's stack is this test environment,
+  seen through a ``.pth`` (Binder's pins on Python 3.11, see tests/test_binder.py).
+* that environment's ``python -m jupyter_server`` starts in the copy (root_dir and working directory), on a
+  free port of 127.0.0.1, with a token, as the Binder/hub single-user server does.
+
+Then Chromium opens the lessons tree and one lesson and checks what a learner meets, and
+that the root voila.json is in force. What it cannot check: the real mybinder.org build
+(repo2docker's image, its own Jupyter and pip, the network) - see the README.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSON = "00-the-trial"
+
+
+def _lessons_browser():
+    """The helpers of test_lessons_browser.py (wait_interactive, move_control, ...)."""
+    spec = importlib.util.spec_from_file_location("_teachkit_lessons_browser",
+                                                  Path(__file__).with_name("test_lessons_browser.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+lb = _lessons_browser()
+
+
+def copy_tracked_files(dest: Path) -> Path:
+    """Copy the repository's tracked files (as a clone has them) into ``dest``."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout: Binder builds from the repository's tracked files")
+    out = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in out.decode().split("\0"):
+        if name and (ROOT / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, dest / name)
+    return dest
+
+
+def binder_python(prefix: Path) -> Path:
+    """A throwaway environment at ``prefix`` standing for Binder's: its own site-packages and
+    share/jupyter (where postBuild's install goes), on top of this test environment's
+    packages (Binder's pinned stack). A ``.pth`` line puts them after its own, so pip installs
+    teachkit into ``prefix`` and leaves the test environment's teachkit alone (pip never
+    uninstalls outside the environment it runs in)."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(prefix)], check=True, timeout=120)
+    site = Path(sysconfig.get_path("purelib", vars={"base": str(prefix), "platbase": str(prefix)}))
+    (site / "_teachkit_test_stack.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    return prefix / "bin" / "python"
+
+
+def binder_env(prefix: Path) -> dict[str, str]:
+    """The environment postBuild and the server run in: ``prefix``'s python first on PATH;
+    the test environment's Jupyter data and config (Voila's templates, lab extensions, its
+    server extension) found as Binder finds its own."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("JUPYTER_PATH", "JUPYTER_CONFIG_PATH", "PYTHONPATH", "JUPYTER_CONFIG_DIR", "PIP_PREFIX")}
+    env.update(
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        PATH=os.pathsep.join([str(prefix / "bin"), env["PATH"]]),
+        JUPYTER_PATH=str(Path(sys.prefix) / "share" / "jupyter"),
+        JUPYTER_CONFIG_PATH=str(Path(sys.prefix) / "etc" / "jupyter"),
+        # a home of its own, as a fresh Binder container has
+        HOME=str(prefix / "home"),
+    )
+    (prefix / "home").mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def installed_labextensions() -> set[str]:
+    """Names of the federated JupyterLab extensions installed where Voila looks for them."""
+    from jupyter_core.paths import jupyter_path
+
+    names = set()
+    for folder in map(Path, jupyter_path("labextensions")):
+        for package in [*folder.glob("*/package.json"), *folder.glob("@*/*/package.json")]:
+            try:
+                names.add(json.loads(package.read_text())["name"])
+            except (ValueError, KeyError):
+                pass
+    return names
+
+
+def page_config(page) -> dict:
+    return page.evaluate("JSON.parse(document.getElementById('jupyter-config-data').textContent)")
+
+
+def test_binder_launch_path(tmp_path_factory, start_voila, page, timings):
+    repo = copy_tracked_files(tmp_path_factory.mktemp("binder-repo"))
+    prefix = tmp_path_factory.mktemp("binder-prefix")
+    python = binder_python(prefix)
+    env = binder_env(prefix)
+    post = subprocess.run(["bash", "binder/postBuild"], cwd=repo, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert post.returncode == 0, f"binder/postBuild failed:\n{post.stdout}\n{post.stderr}"
+    template = prefix / "share" / "jupyter" / "voila" / "templates" / "teachkit" / "index.html.j2"
+    assert template.is_file(), "postBuild's install did not put teachkit's Voila template in share/jupyter"
+    # what a lesson's kernel (started in lessons/) imports: the teachkit postBuild installed
+    installed = subprocess.run([str(python), "-c", "import teachkit; print(teachkit.__file__)"], env=env,
+                               cwd=repo / "lessons", capture_output=True, text=True, check=True).stdout
+    assert installed.startswith(str(prefix)), f"a lesson would run another teachkit: {installed}"
+
+    token = secrets.token_hex(16)
+    server = start_voila(
+        root=repo,
+        command=lambda port: [str(python), "-m", "jupyter_server", "--no-browser", "--allow-root",
+                              f"--port={port}", "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",
+                              f"--ServerApp.root_dir={repo}", f"--IdentityProvider.token={token}"],
+        env=env,
+        ready_path=f"/voila/tree/lessons?token={token}",
+    )
+    # The badge's urlpath: the lessons tree.
+    page.goto(f"{server.url}/voila/tree/lessons?token={token}", timeout=60_000)
+    # classic_tree (root voila.json): Voila's plain list, not the JupyterLab-like file browser
+    page.wait_for_selector("ul.voila-notebooks", timeout=60_000)
+    links = page.locator("ul.voila-notebooks a[href*='/voila/render/']")
+    names = sorted(Path(links.nth(i).inner_text().strip()).stem for i in range(links.count()))
+    assert names == lb.lesson_names() and len(names) == 8, names
+    # the tree's icons come from the server (no Font Awesome CDN)
+    icon_font = page.evaluate("getComputedStyle(document.querySelector('i.fa-book'), ':before').fontFamily")
+    assert "Font Awesome" in icon_font, icon_font
+
+    # One lesson, as a learner opens it from the tree.
+    t0 = time.perf_counter()
+    page.goto(f"{server.url}/voila/render/lessons/{LESSON}.ipynb?token={token}", timeout=120_000)
+    lb.wait_interactive(page)
+    timings[f"Binder path (jupyter server + Voila extension): {LESSON} request -> interactive"] = (
+        time.perf_counter() - t0)
+    before = lb.move_control(page, LESSON)
+    assert lb.snapshot(page, lb.CONTROLS[LESSON][3]) != before
+
+    # The root voila.json in force: stripped sources, no tracebacks, the extension deny-list.
+    assert page.locator(".jp-CodeCell").count() > 0, "no code cell rendered (their outputs hold the lesson)"
+    code = ".jp-CodeCell .jp-InputArea, .jp-CodeCell .jp-InputPrompt, .cm-editor, .CodeMirror"
+    assert page.locator(code).count() == 0, "code is on the page: strip_sources is not in force"
+    assert page.locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+    text = page.inner_text("body")
+    assert not lb.ERROR_PATTERNS.search(text), lb.ERROR_PATTERNS.search(text).group(0)
+    denylist = set(json.loads((ROOT / "voila.json").read_text())["VoilaConfiguration"]["extension_denylist"])
+    config = page_config(page)
+    loaded = {ext["name"] for ext in config["federated_extensions"]}
+    assert loaded, "no federated extension at all: the page config is not Voila's"
+    assert not loaded & denylist, f"denied extensions loaded: {loaded & denylist}"
+    if importlib.util.find_spec("nbgrader") is not None:
+        # nbgrader ships its lab extension: the deny-list has something to deny here
+        assert installed_labextensions() & denylist
+    # teachkit's template: MathJax from Voila's bundle, not a CDN, and the formulas typeset.
+    assert config.get("fullMathjaxUrl") is None, config.get("fullMathjaxUrl")
+    page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
+    assert "$h(t)$" not in text
+
+    assert page.watch.outside == [], page.watch.outside
+    assert page.watch.errors == [], "\n".join(page.watch.errors)
