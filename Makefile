@@ -14,7 +14,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 # and pip resolves from pyproject.toml's ranges. The check asks pip whether each exact pin
 # has a release for this interpreter (--dry-run --no-deps: no resolution, no backtracking). $(VENV)/teachkit-stack.txt records which
 # (tests/test_binder.py reads it). Usage: $(call install,EXTRAS)
-TEST_EXTRAS := test,lessons,grading
+TEST_EXTRAS := test,lessons,grading,hub
 define install
 	@if ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then \
 	  why="Python $$($(BIN)/python -c 'import platform; print(platform.python_version())') is not Binder's 3.11"; \
@@ -76,7 +76,8 @@ MATRIX ?= 3.10 3.12 3.13
 LIBRARY_TESTS := tests/test_survival.py tests/test_cox.py tests/test_tables.py \
 	tests/test_datasets.py tests/test_sequential.py tests/test_design.py tests/test_risk.py \
 	tests/test_aall1331.py tests/test_cohort.py tests/test_simulate.py tests/test_plots.py \
-	tests/test_explorers.py teachkit
+	tests/test_explorers.py tests/test_display.py tests/test_layout.py tests/test_committee.py \
+	tests/test_show_code.py tests/test_claims.py teachkit
 
 test-matrix:
 	@for v in $(MATRIX); do \

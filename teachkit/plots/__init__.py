@@ -17,7 +17,8 @@ accumulates in pyplot's figure manager.
 
 The figures live in topic modules -- :mod:`teachkit.plots._style` (palette, style,
 figure helpers, :class:`BarCollection`), :mod:`teachkit.plots.km` (Kaplan-Meier),
-:mod:`teachkit.plots.boundaries` (boundaries, B-values) and :mod:`teachkit.plots.trial`
+:mod:`teachkit.plots.boundaries` (boundaries, B-values), :mod:`teachkit.plots.diagnostics`
+(the proportional-hazards check) and :mod:`teachkit.plots.trial`
 (patient flow, arm comparison, forest plots, adverse events) -- and every name is
 available here as ``teachkit.plots.<name>``.
 
@@ -33,6 +34,7 @@ from teachkit.plots._style import (ARM_COLORS, ARM_LABELS, BOX_FILL, GREY, LIGHT
                                    _styled, arm_color, figure_title, style)
 from teachkit.plots.boundaries import (EFFICACY_COLOR, FUTILITY_COLOR, OBSERVED_COLOR, BoundaryPanel,
                                        BValuePanel, _z_to_hr, _z_to_p, boundary_plot, bvalue_plot)
+from teachkit.plots.diagnostics import schoenfeld_plot
 from teachkit.plots.km import (KaplanMeierPanel, _km_step_xy, _step_band_verts, km_figure, km_plot,
                                risk_table_counts)
 from teachkit.plots.trial import (_SHORT_REASON, ARM_ENDPOINTS, adverse_events_plot, arm_comparison,
@@ -51,4 +53,6 @@ __all__ = [
     # boundaries and B-values (teachkit.plots.boundaries)
     "EFFICACY_COLOR", "FUTILITY_COLOR", "OBSERVED_COLOR", "BoundaryPanel", "boundary_plot",
     "BValuePanel", "bvalue_plot",
+    # model diagnostics (teachkit.plots.diagnostics)
+    "schoenfeld_plot",
 ]
