@@ -67,9 +67,9 @@ bench: $(VENV)/.stamp-test
 
 release: $(VENV)/.stamp-test
 	@# nbgrader runs alembic from PATH when it creates the gradebook: put the venv first.
-	cd lessons/exercises && for a in $$(ls source); do \
+	cd course && for a in $$(ls source); do \
 	  PATH="$(abspath $(BIN)):$$PATH" $(abspath $(BIN))/nbgrader generate_assignment "$$a" --force --create || exit 1; done
-	@echo "Student versions are in lessons/exercises/release/ (see lessons/exercises/README.md)"
+	@echo "Student versions are in course/release/ (see course/README.md)"
 
 clean:
 	rm -rf $(VENV) .venv-3.* build dist *.egg-info .pytest_cache

@@ -1,4 +1,4 @@
-"""End-to-end test of the nbgrader course in ``lessons/exercises``.
+"""End-to-end test of the nbgrader course in ``course/``.
 
 Runs the real nbgrader command line (the one installed next to this Python)
 on a temporary copy of the course: generate the student version of every
@@ -25,7 +25,7 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-COURSE = ROOT / "lessons" / "exercises"
+COURSE = ROOT / "course"
 NBGRADER = Path(sys.executable).parent / "nbgrader"
 ASSIGNMENTS = sorted(p.name for p in (COURSE / "source").iterdir() if p.is_dir())
 REQUIRED = ["km-by-hand", "logrank-and-hr", "risk-groups", "planning-events", "interim-decision"]
@@ -205,7 +205,7 @@ SCENARIOS[("interim-decision", "ignores-alpha")] = (ignores_alpha, {"spending-hi
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     """A copy of the course with every assignment generated and every fake student graded."""
-    root = tmp_path_factory.mktemp("course") / "exercises"
+    root = tmp_path_factory.mktemp("course") / "course"
     shutil.copytree(COURSE, root, ignore=shutil.ignore_patterns(
         "gradebook.db", "release", "submitted", "autograded", "feedback", ".ipynb_checkpoints",
         "__pycache__", "*.csv"))

@@ -1,6 +1,6 @@
 """nbgrader configuration of the teachkit course (nbgrader >= 0.9).
 
-Run every nbgrader command from this folder (``cd lessons/exercises``):
+Run every nbgrader command from this folder (``cd course``):
 the course root below is computed from this file's own location, so the
 course works wherever the repository is cloned.  See README.md here for the
 instructor guide.
