@@ -101,7 +101,8 @@ def teachkit_package() -> Path:
     return Path(spec.origin).resolve().parent
 
 
-def command(workdir: Path, argv: list[str], *, rw: list[Path] = (), env: dict | None = None,
+def command(workdir: Path, argv: list[str], *, rw: list[Path] = (), ro: list[tuple] = (),
+            env: dict | None = None,
             as_nobody: bool | None = None) -> list[str]:
     """The bwrap command line that runs ``argv`` in the sandbox with ``workdir`` as cwd.
 
@@ -114,7 +115,8 @@ def command(workdir: Path, argv: list[str], *, rw: list[Path] = (), env: dict | 
         as_nobody = os.geteuid() == 0
     args = [bwrap, "--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc",
             "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox",
-            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--tmpfs", "/tmp"]
     for link in ("lib", "lib64", "lib32", "bin", "sbin"):
         p = Path("/") / link
         if p.is_symlink():
@@ -129,6 +131,8 @@ def command(workdir: Path, argv: list[str], *, rw: list[Path] = (), env: dict | 
         _mount(args, made, "--ro-bind", root)
     pkg = teachkit_package()
     _mount(args, made, "--ro-bind", pkg, Path("/opt/teachkit-lib/teachkit"))
+    for src, dest in ro:
+        _mount(args, made, "--ro-bind", Path(src), Path(dest))
     for path in rw:
         _mount(args, made, "--bind", Path(path))
     _mount(args, made, "--bind", Path(workdir))
@@ -176,6 +180,7 @@ def limit_child() -> None:
         import signal
 
         ctypes.CDLL(None).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
     except (OSError, AttributeError):
         pass
     apply_limits()
@@ -220,18 +225,43 @@ def _kernel(argv: list[str]) -> None:
     """Kernelspec entry: start ipykernel in the sandbox, in a private copy of the cwd."""
     if "-f" not in argv:
         sys.exit("usage: sandbox.py kernel -f CONNECTION_FILE [kernel arguments]")
-    conn = Path(argv[argv.index("-f") + 1]).resolve()
+    import json
+
+    i = argv.index("-f") + 1
+    given = Path(argv[i]).resolve()
+    info = json.loads(given.read_text())
+    if info.get("transport") != "ipc":
+        sys.exit("the teachkit-sandbox kernel needs c.KernelManager.transport = 'ipc' "
+                 "(the sandbox has no network); see course/nbgrader_config.py")
+    sockets = Path(info["ip"]).resolve().parent
+    if not sockets.name.startswith("teachkit-kernels-"):
+        sys.exit(f"refusing to mount {sockets} in the sandbox: set c.KernelManager.ip to a "
+                 "path inside a private 'teachkit-kernels-*' folder")
+    # The kernel reads its connection file from the sockets folder (nothing else is mounted).
+    conn = sockets / f"connection-{os.getpid()}.json"
+    conn.write_text(json.dumps(info))
+    if os.geteuid() == 0:
+        os.chown(conn, NOBODY, NOBODY)  # the kernel runs as nobody and reads its key here
+    os.chmod(conn, 0o600)
+    argv = list(argv)
+    argv[i] = str(conn)
     cwd = Path.cwd()
     work = private_copy(cwd)
-    rw = [conn.parent]  # the connection file and the IPC sockets next to it
-    bw = command(cwd, [sys.executable, "-m", "ipykernel_launcher", *argv], rw=rw)
+    bw = command(cwd, [sys.executable, "-m", "ipykernel_launcher", *argv], rw=[sockets])
     # bind the private copy over the submission folder's path
     bw = _rebind_workdir(bw, cwd, work)
+    import signal
+
     try:
-        proc = subprocess.Popen(bw, preexec_fn=limit_child)
+        proc = subprocess.Popen(bw, preexec_fn=limit_child, stdout=subprocess.DEVNULL)
+        # The kernel gets SIGINT through the process group (interrupts); the launcher ignores
+        # it and forwards SIGTERM (shutdown).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
         sys.exit(proc.wait())
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        conn.unlink(missing_ok=True)
 
 
 def _rebind_workdir(args: list[str], path: Path, copy: Path) -> list[str]:
