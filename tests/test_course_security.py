@@ -130,27 +130,27 @@ def escapes(root: Path, port: int):
     """One extra cell that tries every escape and prints what happened (the kernel's output
     is kept in the graded notebook); the answers are otherwise correct."""
     targets = {
-        "course source": root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
-        "gradebook": root / "gradebook.db",
-        "config": root / "nbgrader_config.py",
-        "other student": root / "submitted" / "solution" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
+        "course source": str(root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
+        "gradebook": str(root / "gradebook.db"),
+        "config": str(root / "nbgrader_config.py"),
+        "other student": str(root / "submitted" / "solution" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
         "own graded notebook": f"{ASSIGNMENT}.ipynb",
         "relative course source": f"../../../source/{ASSIGNMENT}/{ASSIGNMENT}.ipynb",
     }
-    writes = {"course root": root / "pwned.txt", "usr": "/usr/pwned.txt",
+    writes = {"course root": str(root / "pwned.txt"), "usr": "/usr/pwned.txt",
               "parent": "../pwned.txt"}
 
     def make(nb):
         code = f'''
 import os, socket, time as _time
-for label, path in {{k: str(v) for k, v in {targets!r}.items()}}.items():
+for label, path in {targets!r}.items():
     try:
         with open(path, "rb") as fh:
             fh.read(10)
         print("ESCAPE read", label)
     except OSError as exc:
         print("DENIED read", label, type(exc).__name__)
-for label, path in {{k: str(v) for k, v in {writes!r}.items()}}.items():
+for label, path in {writes!r}.items():
     try:
         with open(path, "w") as fh:
             fh.write("x")
