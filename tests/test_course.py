@@ -35,7 +35,9 @@ BEGIN_HID, END_HID = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 CODE_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]
 TEXT_STUB = ["YOUR ANSWER HERE"]
 
-pytestmark = pytest.mark.skipif(not NBGRADER.exists(), reason="nbgrader is not installed next to this Python")
+pytestmark = [pytest.mark.skipif(not NBGRADER.exists(), reason="nbgrader is not installed next to this Python"),
+              # the module's fixture generates and grades ~20 submissions (each in the sandbox)
+              pytest.mark.timeout(3600)]
 
 
 # nbgrader runs `alembic` (its gradebook migrations) from PATH, also inside

@@ -41,7 +41,7 @@ needs_sandbox = pytest.mark.skipif(
     not SANDBOX, reason="the grading sandbox needs bubblewrap and root or user namespaces "
                         "(apt-get install bubblewrap; CI runs as root)")
 pytestmark = [pytest.mark.skipif(not tc.NBGRADER.exists(), reason="nbgrader is not installed"),
-              pytest.mark.slow]
+              pytest.mark.slow, pytest.mark.timeout(3600)]
 
 
 # --------------------------------------------------------------------------- hostile cells
