@@ -68,7 +68,7 @@ if SANDBOX and AUTOGRADING:
     spec = {"argv": [sys.executable, str(COURSE_ROOT / "grading" / "sandbox.py"), "kernel",
                      "-f", "{connection_file}"],
             "display_name": "teachkit grading sandbox", "language": "python",
-            "interrupt_mode": "signal", "metadata": {"debugger": False}}
+            "interrupt_mode": "message", "metadata": {"debugger": False}}
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
     os.environ["JUPYTER_PATH"] = os.pathsep.join(
         [str(jupyter_dir), *filter(None, [os.environ.get("JUPYTER_PATH")])])
@@ -77,6 +77,9 @@ if SANDBOX and AUTOGRADING:
     # IPC sockets in a private runtime folder, which the sandbox mounts at the same path.
     runtime = Path(tempfile.mkdtemp(prefix="teachkit-kernels-"))
     atexit.register(shutil.rmtree, runtime, True)
+    work_root = Path(tempfile.mkdtemp(prefix="teachkit-work-root-"))  # private copies (0700)
+    atexit.register(shutil.rmtree, work_root, True)
+    os.environ["TEACHKIT_WORK_ROOT"] = str(work_root)
     if os.geteuid() == 0:
         os.chown(runtime, sandbox.NOBODY, sandbox.NOBODY)
     os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)

@@ -189,7 +189,9 @@ def limit_child() -> None:
 def private_copy(folder: Path, owner: int | None = None) -> Path:
     """A temporary copy of ``folder`` without its notebooks (which hold the hidden tests
     during autograding) and without symbolic links, owned by the sandbox user."""
-    dest = Path(tempfile.mkdtemp(prefix="teachkit-work-"))
+    # under TEACHKIT_WORK_ROOT when the course configuration set it (removed when nbgrader
+    # exits, so a killed kernel leaves nothing behind); never inside a mounted folder
+    dest = Path(tempfile.mkdtemp(prefix="teachkit-work-", dir=os.environ.get("TEACHKIT_WORK_ROOT")))
     for src in Path(folder).rglob("*"):
         rel = src.relative_to(folder)
         if src.is_symlink() or src.suffix == ".ipynb" or ".ipynb_checkpoints" in rel.parts:
@@ -253,9 +255,11 @@ def _kernel(argv: list[str]) -> None:
     import signal
 
     try:
-        proc = subprocess.Popen(bw, preexec_fn=limit_child, stdout=subprocess.DEVNULL)
-        # The kernel gets SIGINT through the process group (interrupts); the launcher ignores
-        # it and forwards SIGTERM (shutdown).
+        # bwrap in its own session: a signal to the launcher's group would kill bwrap (and the
+        # kernel with it), so interrupts go as messages (kernelspec interrupt_mode "message").
+        proc = subprocess.Popen(bw, preexec_fn=limit_child, stdout=subprocess.DEVNULL,
+                                start_new_session=True)
+        # The launcher ignores SIGINT and forwards SIGTERM (shutdown).
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
         sys.exit(proc.wait())
