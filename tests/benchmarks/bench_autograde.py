@@ -50,7 +50,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         course = Path(tmp) / "course"
         shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns(
-            "gradebook.db", "release", "submitted", "autograded", "feedback", "__pycache__"))
+            "gradebook.db", "release", "submitted", "autograded", "feedback", "__pycache__", ".jupyter"))
         rows = []
         for a in assignments:
             t0 = time.perf_counter()
