@@ -30,13 +30,14 @@ define install
 	fi
 endef
 
-.PHONY: lessons test test-matrix check-install bench release clean help
+.PHONY: lessons test test-matrix check-install bench release autograde clean help
 
 help:
 	@echo "make lessons   serve the lessons with Voila on http://localhost:$(PORT)/"
 	@echo "make test      run the whole test suite (unit, notebooks, browser, nbgrader)"
 	@echo "make bench     print the speed tables of tests/benchmarks/"
 	@echo "make release   nbgrader: generate the student version of every assignment"
+	@echo "make autograde nbgrader: autograde ASSIGNMENT=<name> (all if empty) in the sandbox"
 	@echo "make test-matrix  library tests on each of MATRIX=\"$(MATRIX)\" (python3.X on PATH or pyenv's)"
 
 $(BIN)/python:
@@ -97,9 +98,18 @@ bench: $(VENV)/.stamp-test
 
 release: $(VENV)/.stamp-test
 	@# nbgrader runs alembic from PATH when it creates the gradebook: put the venv first.
-	cd lessons/exercises && for a in $$(ls source); do \
+	cd course && for a in $$(ls source); do \
 	  PATH="$(abspath $(BIN)):$$PATH" $(abspath $(BIN))/nbgrader generate_assignment "$$a" --force --create || exit 1; done
-	@echo "Student versions are in lessons/exercises/release/ (see lessons/exercises/README.md)"
+	@echo "Student versions are in course/release/ (see course/README.md)"
+
+# Autograde submitted/<student>/<assignment> in the bubblewrap sandbox (course/grading/).
+# Without bubblewrap or user namespaces: make autograde TEACHKIT_SANDBOX=off (unsafe: see
+# course/README.md, "Threat model").
+ASSIGNMENT ?=
+autograde: $(VENV)/.stamp-test
+	cd course && for a in $${ASSIGNMENT:-$$(ls source)}; do \
+	  PATH="$(abspath $(BIN)):$$PATH" $(abspath $(BIN))/nbgrader autograde "$$a" --create || exit 1; done
+	@echo "Grades: cd course && nbgrader export (grades.csv has a 'flags' column: read it)"
 
 clean:
 	rm -rf $(VENV) .venv-3.* build dist *.egg-info .pytest_cache

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-COURSE = ROOT / "lessons" / "exercises"
+COURSE = ROOT / "course"
 NOTEBOOKS = sorted((COURSE / "source").glob("*/*.ipynb"))
 NBGRADER = Path(sys.executable).parent / "nbgrader"
 

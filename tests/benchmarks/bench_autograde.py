@@ -1,6 +1,6 @@
 """Autograde time of one submission of each assignment of the nbgrader course.
 
-Copies ``lessons/exercises`` to a temporary folder, generates every assignment,
+Copies ``course`` to a temporary folder, generates every assignment,
 submits the full solution for one student, and times ``nbgrader autograde``
 (the whole command: start-up, kernel launch, execution, gradebook update).
 Target: under 30 s per submission on the CI machine (2 cores).
@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[2]
-COURSE = ROOT / "lessons" / "exercises"
+COURSE = ROOT / "course"
 NBGRADER = Path(sys.executable).parent / "nbgrader"
 TARGET_SECONDS = 30.0
 
@@ -48,9 +48,9 @@ def solved(release, source):
 def main():
     assignments = sorted(p.name for p in (COURSE / "source").iterdir() if p.is_dir())
     with tempfile.TemporaryDirectory() as tmp:
-        course = Path(tmp) / "exercises"
+        course = Path(tmp) / "course"
         shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns(
-            "gradebook.db", "release", "submitted", "autograded", "feedback", "__pycache__"))
+            "gradebook.db", "release", "submitted", "autograded", "feedback", "__pycache__", ".jupyter"))
         rows = []
         for a in assignments:
             t0 = time.perf_counter()

@@ -1,0 +1,144 @@
+"""nbgrader configuration of the teachkit course (nbgrader >= 0.9).
+
+Run every nbgrader command from this folder (``cd course``):
+the course root below is computed from this file's own location, so the
+course works wherever the repository is cloned.  See README.md here for the
+instructor guide.
+"""
+
+import atexit
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
+
+c = get_config()  # noqa: F821  (injected by nbgrader / traitlets)
+
+COURSE_ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(COURSE_ROOT / "grading"))
+import sandbox  # noqa: E402  (grading/sandbox.py: the bubblewrap sandbox)
+import sealed  # noqa: E402  (grading/sealed.py: hidden tests graded outside the kernel)
+
+# --- the course ---------------------------------------------------------------
+c.CourseDirectory.root = str(COURSE_ROOT)
+c.CourseDirectory.course_id = "teachkit-survival"
+# The gradebook is one sqlite file in the course root (not committed).
+c.CourseDirectory.db_url = f"sqlite:///{COURSE_ROOT / 'gradebook.db'}"
+# Assignments enter the gradebook when they are generated with
+# `nbgrader generate_assignment <name> --create` (nbgrader >= 0.6 has no
+# config list of assignments; `nbgrader db assignment add <name>` also works).
+# Students are created on the fly by `nbgrader autograde --create` or imported
+# with `nbgrader db student import students.csv`.
+
+# --- the student version --------------------------------------------------------
+c.ClearSolutions.code_stub = {
+    "python": "# YOUR CODE HERE\nraise NotImplementedError()",
+}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
+c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
+c.ClearHiddenTests.begin_test_delimeter = "BEGIN HIDDEN TESTS"
+c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"
+# Data files and helper modules next to a notebook are released too, but never
+# the gradebook or checkpoints.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".jupyter"]
+
+# --- autograding --------------------------------------------------------------------
+# Each cell may run for 30 s; a cell that runs longer (a student's infinite
+# loop) is interrupted, recorded as an error (that cell scores zero) and the
+# rest of the notebook is still executed and graded.
+c.Execute.timeout = 30
+c.Execute.interrupt_on_timeout = True
+c.Execute.raise_on_iopub_timeout = True
+# Student code runs in a sandbox (grading/sandbox.py): no network, no view of the course,
+# the gradebook or other submissions, limits on memory, processes and CPU. See README.md,
+# "Threat model". TEACHKIT_SANDBOX=off grades without it (a loud warning is printed).
+SANDBOX = sandbox.enabled()
+AUTOGRADING = "autograde" in sys.argv[1:2] or os.environ.get("TEACHKIT_CONFIG_TEST") == "1"
+if SANDBOX and AUTOGRADING:
+    # A grading-only kernelspec, generated here for the Python that runs nbgrader.
+    jupyter_dir = COURSE_ROOT / ".jupyter"
+    spec_dir = jupyter_dir / "kernels" / "teachkit-sandbox"
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    spec = {"argv": [sys.executable, str(COURSE_ROOT / "grading" / "sandbox.py"), "kernel",
+                     "-f", "{connection_file}"],
+            "display_name": "teachkit grading sandbox", "language": "python",
+            "interrupt_mode": "message", "metadata": {"debugger": False}}
+    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        [str(jupyter_dir), *filter(None, [os.environ.get("JUPYTER_PATH")])])
+    c.Execute.kernel_name = "teachkit-sandbox"
+    # The kernel has its own network namespace (its own loopback): it talks to nbgrader over
+    # IPC sockets in a private runtime folder, which the sandbox mounts at the same path.
+    runtime = Path(tempfile.mkdtemp(prefix="teachkit-kernels-"))
+    atexit.register(shutil.rmtree, runtime, True)
+    work_root = Path(tempfile.mkdtemp(prefix="teachkit-work-root-"))  # private copies (0700)
+    atexit.register(shutil.rmtree, work_root, True)
+    os.environ["TEACHKIT_WORK_ROOT"] = str(work_root)
+    if os.geteuid() == 0:
+        os.chown(runtime, sandbox.NOBODY, sandbox.NOBODY)
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)
+    c.KernelManager.transport = "ipc"
+    c.KernelManager.ip = str(runtime / "kernel-ipc")
+    sandbox.check()  # fail now, with the reason, rather than grade unsandboxed
+else:
+    c.Execute.kernel_name = "python3"
+    if AUTOGRADING:
+        print("\n" + "!" * 78 + "\n  WARNING: TEACHKIT_SANDBOX=off: student code runs WITHOUT the sandbox.\n"
+              "  It can read the gradebook, the course sources and other submissions, and use\n"
+              "  the network. Grade like this only on a throw-away machine or container.\n"
+              + "!" * 78 + "\n", file=sys.stderr)
+# Hidden tests are graded again outside the student's kernel, in a fresh sandboxed
+# interpreter, with this process's numpy and teachkit (grading/sealed.py); tampering is
+# flagged (feedback line, gradebook comment, `flags` column of grades.csv).
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    sealed.SealedHiddenTests,
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    sealed.RecordFlags,
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.SealedHiddenTests.timeout = 30
+c.ExportApp.plugin_class = sealed.FlaggedCsvExport
+# Students who delete a test cell get it back: nbgrader re-inserts it from the
+# gradebook before grading.
+c.OverwriteCells.add_missing_cells = True
+# Keep a runaway print loop from producing a 100 MB feedback file.
+c.LimitOutput.max_lines = 200
+c.LimitOutput.max_traceback = 50
+
+# --- feedback -----------------------------------------------------------------------
+# Students see their outputs, scores and the visible tests, but not the code of
+# the hidden tests (so they can be reused next year): the hidden-test regions
+# are removed from the feedback, and a failing test cell shows only its error
+# message (an IPython traceback would quote the hidden line that failed).
+
+
+class ShortTestTracebacks(Preprocessor):
+    """In the feedback, an error in a graded test cell shows only 'Error: message'."""
+
+    enabled = Bool(True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    output["traceback"] = [f"{output['ename']}: {output['evalue']}"]
+        return cell, resources
+
+
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    ShortTestTracebacks,
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
