@@ -21,7 +21,13 @@ def test_wheel_contents(tmp_path):
     assert "teachkit/_lessons/voila.json" in names
     lessons = sorted(p.name for p in (ROOT / "lessons").glob("[0-9][0-9]-*.ipynb"))
     assert lessons and all(f"teachkit/_lessons/{name}" in names for name in lessons)
-    assert not [n for n in names if "exercises" in n], "the nbgrader course must not be in the wheel"
+    course = [n for n in names if n.startswith("course/") or "nbgrader_config" in n
+              or "grading/sealed" in n or "/source/" in n or n.endswith("gradebook.db")]
+    assert not course, f"the nbgrader course must not be in the wheel: {course}"
+    assert not [n for n in names if n.endswith(".ipynb") and not n.startswith("teachkit/_lessons/")]
+    # the websocket guard and the no-CDN template travel with the wheel (Binder, a hub)
+    assert any(n.endswith("data/etc/jupyter/jupyter_server_config.d/teachkit.json") for n in names)
+    assert any("data/share/jupyter/voila/templates/teachkit/" in n for n in names)
     assert "teachkit/data/aall1331.json" in names
     entry_points = zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith("entry_points.txt"))).decode()
