@@ -540,19 +540,23 @@ def cycle(hub):
 # --------------------------------------------------------------------------- tests
 
 def test_exported_scores(cycle):
-    """Full automatic points for the solution, none for the untouched notebook, and
-    less than full for the hostile student (numpy's comparisons patched, junk answers).
-
-    Measured: the hostile notebook scores 6 of 8 on planning-events, because its tests
-    compare with np.isclose, which the student's own code can replace (a course
-    matter, not the hub's: see deploy/jupyterhub/README.md, "What was tested")."""
+    """Full automatic points for the solution, none for the untouched notebook; the hostile
+    student (numpy's comparisons patched, junk answers) gets no hidden-test point and is
+    flagged in the export: the course's sealed grading (course/grading/sealed.py) runs the
+    hidden tests outside the student's kernel, also when autograde runs through the
+    instructor's formgrader on the hub.  Visible tests run in the student's kernel, where
+    the patched comparisons can pass them (course/README.md, "Threat model")."""
     full = auto_points(cycle["source"])
-    assert full > 0
+    hidden = sum(float(nbg(c)["points"]) for c in nbformat.read(cycle["source"], as_version=4).cells
+                 if nbg(c).get("grade") and "BEGIN HIDDEN TESTS" in c.source)
+    assert full > 0 and hidden > 0
     by_work = {what: float(cycle["rows"][student]["raw_score"]) for student, what in cycle["work"].items()}
     assert by_work["solved"] == pytest.approx(full)
     assert by_work["untouched"] == 0
-    assert 0 <= by_work["hostile"] < full, by_work
-    print(f"\nexported raw scores (max {full} automatic): {by_work}")
+    assert 0 <= by_work["hostile"] <= full - hidden, by_work
+    flags = {what: cycle["rows"][student].get("flags", "") for student, what in cycle["work"].items()}
+    assert flags["hostile"] and not flags["solved"] and not flags["untouched"], flags
+    print(f"\nexported raw scores (max {full} automatic, {hidden} hidden): {by_work}; flags: {flags}")
 
 
 def test_feedback_has_no_hidden_test(cycle):
