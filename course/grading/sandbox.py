@@ -91,6 +91,10 @@ def python_roots() -> list[Path]:
     exe = Path(sys.executable)
     roots.add(exe.parent.parent)  # the venv (sys.executable may be a symlink into it)
     roots.add(exe.resolve().parent.parent)
+    # Site folders added by .pth files (a venv layered on another environment, as on a hub
+    # whose shared venv reads a system one): only folders named site-/dist-packages, never
+    # other sys.path entries (the working folder, an editable checkout with the course).
+    roots.update(Path(p) for p in sys.path if Path(p).name in ("site-packages", "dist-packages"))
     return sorted(r for r in roots if r.is_dir() and not str(r).startswith("/usr"))
 
 
