@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
 NBGRADER = Path(sys.executable).parent / "nbgrader"
 ASSIGNMENTS = sorted(p.name for p in (COURSE / "source").iterdir() if p.is_dir())
-REQUIRED = ["km-by-hand", "logrank-and-hr", "risk-groups", "planning-events", "interim-decision"]
+REQUIRED = ["km-by-hand", "logrank-and-hr", "risk-groups", "planning-events", "interim-decision",
+            "looking-early", "after-the-stop"]
 
 BEGIN_SOL, END_SOL = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HID, END_HID = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -206,6 +207,23 @@ def no_tie_correction(nb):
     return nb
 
 
+def tampers_numpy(grade_id):
+    """Correct answers, and numpy's comparisons patched to always agree (the course-integrity
+    attack): the visible tests pass in the student's kernel, every hidden test scores 0 in the
+    sealed grader, and the submission is flagged."""
+    def make(nb):
+        cell = next(c for c in nb.cells if nbg(c).get("grade_id") == grade_id)
+        cell.source = ("np.allclose = lambda *a, **k: True\n"
+                       "np.isclose = lambda *a, **k: np.True_\n" + cell.source)
+        return nb
+    return make
+
+
+def hidden_ids(assignment):
+    return {nbg(c)["grade_id"] for path in source_notebooks(assignment)
+            for c in nbformat.read(path, as_version=4).cells if BEGIN_HID in c.source}
+
+
 # (assignment, student) -> (how to make the notebook, grade_ids expected to score zero,
 #                           manual answers given?)
 SCENARIOS = {}
@@ -219,6 +237,8 @@ SCENARIOS[("km-by-hand", "deleted")] = (deleted, set(), True)
 SCENARIOS[("logrank-and-hr", "no-tie-correction")] = (
     no_tie_correction, {"lr-table-visible", "lr-table-hidden", "hr-peto-test"}, True)
 SCENARIOS[("interim-decision", "ignores-alpha")] = (ignores_alpha, {"spending-hidden"}, True)
+SCENARIOS[("looking-early", "tamper-numpy")] = (tampers_numpy("spent"), hidden_ids("looking-early"), True)
+FLAGGED = {("looking-early", "tamper-numpy")}
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -254,7 +274,7 @@ def course(tmp_path_factory):
 
 # --------------------------------------------------------------------------- tests
 
-def test_course_has_the_five_assignments():
+def test_course_has_the_seven_assignments():
     assert set(REQUIRED) <= set(ASSIGNMENTS)
     for a in ASSIGNMENTS:
         assert source_notebooks(a), f"{a} has no notebook"
@@ -310,6 +330,23 @@ def test_source_metadata_is_sound(assignment):
                 previous = "locked"
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_written_answer_has_a_rubric(assignment):
+    """course/rubrics/<assignment>.md has one section per written answer, with its points, a
+    points-per-element table adding up to them, and common wrong answers."""
+    text = (COURSE / "rubrics" / f"{assignment}.md").read_text()
+    _, manual = points(assignment)
+    sections = re.split(r"^## ", text, flags=re.M)[1:]
+    by_id = {re.match(r"`([^`]+)`", sec).group(1): sec for sec in sections}
+    assert set(by_id) == {gid for (_, gid) in manual}, "one rubric section per written answer"
+    for (_, gid), pts in manual.items():
+        sec = by_id[gid]
+        assert re.match(rf"`{gid}` \({pts:g} points?\)", sec), f"{gid}: heading must give {pts:g} points"
+        rows = re.findall(r"^\|[^|\n]+\|\s*([\d.]+)(?: \+ ([\d.]+))?", sec, flags=re.M)
+        assert sum(float(a) + float(b or 0) for a, b in rows) == pts, f"{gid}: element points do not add up"
+        assert "Common wrong answers" in sec
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_has_no_solution_and_no_hidden_test(course, assignment):
@@ -334,6 +371,14 @@ def test_release_has_no_solution_and_no_hidden_test(course, assignment):
         leaked = [line for line in secret
                   if len(line.strip()) > 12 and line.strip() not in public and line.strip() in released]
         assert not leaked, f"solution or hidden test lines in the release: {leaked}"
+    released_files = [p for p in (course / "release").rglob("*") if p.is_file()]
+    assert not [p for p in released_files if p.suffix == ".md" or "rubric" in p.name.lower()], \
+        "a rubric was released"
+    rubric_lines = [line for line in (course / "rubrics" / f"{assignment}.md").read_text().splitlines()
+                    if len(line) > 40]
+    for path in released_files:
+        text = path.read_text(errors="replace")
+        assert not [line for line in rubric_lines if line in text], f"rubric text in {path.name}"
 
 
 def expected_scores(assignment, student):
@@ -416,3 +461,17 @@ def test_feedback_and_export(course):
         row = by_key[(a, student)]
         assert float(row["raw_score"]) == sum(expected.values())
         assert float(row["max_score"]) == sum(sum(p.values()) for p in points(a))
+
+
+@pytest.mark.slow
+def test_flags_column_names_tampering_and_only_tampering(course):
+    with open(course / "grades.csv", newline="") as fh:
+        by_key = {(r["assignment"], r["student_id"]): r["flags"] for r in csv.DictReader(fh)}
+    for key in SCENARIOS:
+        if key in FLAGGED:
+            assert "np.allclose" in by_key[key] and "np.isclose" in by_key[key], by_key[key]
+        else:
+            assert by_key[key] == "", f"{key} flagged: {by_key[key]}"
+    for a, student in FLAGGED:
+        html = (course / "feedback" / student / a / f"{a}.html").read_text()
+        assert "TamperingFlagged" in html and "BEGIN HIDDEN TESTS" not in html

@@ -34,7 +34,8 @@ def copy_of(tmp_path):
 
 
 def test_there_are_notebooks():
-    assert len(NOTEBOOKS) >= 5
+    assert len(NOTEBOOKS) >= 7
+    assert {"looking-early", "after-the-stop"} <= set(_ids(NOTEBOOKS))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
