@@ -336,3 +336,40 @@ def test_lesson_on_a_phone(name, voila_server, watched_page, axe_source):
         page.screenshot(path=str(Path(target) / f"lesson-{name[:2]}-375.png"), full_page=False)
     assert_axe_clean(page, axe_source, "at 375 px")
     assert page.watch.errors == [], "\n".join(page.watch.errors)
+
+
+def test_committee_room_decision_before_reveal_keyboard_only(voila_server, page, axe_source):
+    """Lesson 06's committee room with the keyboard alone: turn the four cards over, choose a
+    recommendation, tick the evidence that moved you, record; the committee's decision is
+    shown only after that, never before (issue 16: the learner's own call comes first)."""
+    page.goto(f"{voila_server.url}/voila/render/06-the-2019-interim.ipynb", timeout=120_000)
+    wait_interactive(page)
+    room = page.locator(".tk-panel", has=page.locator("button", has_text="Record my decision")).first
+    reveal = room.locator("h4", has_text="What the committee recommended")
+    img = room.locator(".tk-figure img.widget-image")
+
+    def press_with_keyboard(locator, key):
+        locator.evaluate("e => e.dataset.target = 'yes'")
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        _tab_to(page, "[data-target=yes]")
+        page.keyboard.press(key)
+        locator.evaluate("e => delete e.dataset.target")
+
+    assert reveal.count() == 0
+    for i in range(4):
+        alt = img.get_attribute("alt")
+        press_with_keyboard(room.locator("button", has_text="Next card").first, "Enter")
+        page.wait_for_function("([el, alt]) => el.alt !== alt", arg=[img.element_handle(), alt],
+                               timeout=60_000)
+    assert reveal.count() == 0, "the committee's decision showed before the learner's"
+    press_with_keyboard(room.locator(".tk-radiogroup input[type=radio]").nth(2), "Space")
+    press_with_keyboard(room.locator(".widget-checkbox", has_text="Overall survival")
+                        .locator("input[type=checkbox]"), "Space")
+    assert reveal.count() == 0
+    press_with_keyboard(room.locator("button", has_text="Record my decision"), "Enter")
+    reveal.wait_for(timeout=60_000)
+    text = room.inner_text()
+    assert "You ticked it" in text and "Close randomization" in text
+    assert "stage-wise" in text.lower()                     # what the choice costs (lesson 07)
+    assert_axe_clean(page, axe_source, "after the committee room's reveal")
+    assert page.watch.errors == [], "\n".join(page.watch.errors)

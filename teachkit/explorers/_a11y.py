@@ -120,6 +120,14 @@ _JS = r"""
     var name = idOf(group, 'tk-radio');
     group.querySelectorAll('input[type="radio"]').forEach(function (r) { set(r, 'name', name); });
   }
+  function radios(widget) {   // a RadioButtons control (class tk-radiogroup): a named group
+    var group = widget.querySelector('.widget-radio-box'), label = widget.querySelector('.widget-label');
+    if (!group) return;
+    set(group, 'role', 'radiogroup');
+    if (label && label.textContent.trim()) set(group, 'aria-labelledby', idOf(label, 'tk-group-label'));
+    var name = idOf(group, 'tk-radio');
+    group.querySelectorAll('input[type="radio"]').forEach(function (r) { set(r, 'name', name); });
+  }
   function scroller(el) {
     var wide = el.scrollWidth > el.clientWidth + 1;
     if (wide && !el.hasAttribute('tabindex')) { el.setAttribute('tabindex', '0'); el.dataset.tkScroll = '1'; }
@@ -134,10 +142,12 @@ _JS = r"""
       set(el, 'role', 'status'); set(el, 'aria-live', 'polite');
     });
     root.querySelectorAll('.tk-check').forEach(check);
+    root.querySelectorAll('.tk-radiogroup').forEach(radios);
     root.querySelectorAll('button.tk-disclosure').forEach(function (b) {
       set(b, 'aria-expanded', /^\s*Hide/.test(b.textContent) ? 'true' : 'false');
     });
     document.querySelectorAll('.jp-RenderedHTMLCommon, .jp-RenderedHTMLCommon table, .tk-figure, .tk-code pre, '
+      + '.tk-panel .widget-box, .tk-panel .widget-html-content, '
       + '.jp-RenderedHTMLCommon mjx-container[display="true"]').forEach(scroller);
   }
   var pending = false;
