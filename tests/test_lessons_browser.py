@@ -331,3 +331,84 @@ def test_lesson_on_a_phone(name, voila_server, watched_page, axe_source):
         page.screenshot(path=str(Path(target) / f"lesson-{name[:2]}-375.png"), full_page=False)
     assert_axe_clean(page, axe_source, "at 375 px")
     assert page.watch.errors == [], "\n".join(page.watch.errors)
+
+
+# ---------------------------------------------------------------------------------------
+# What a newcomer notices (issue 20): words, overflow, tables, controls in step
+# ---------------------------------------------------------------------------------------
+
+OVERFLOW_JS = """() => [...document.querySelectorAll(
+    '.widget-label, .widget-readout, .tk-controls .widget-html-content, .tk-live')]
+  .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+  .map(e => (e.innerText || '').slice(0, 80))"""
+
+TABLES_JS = """() => [...document.querySelectorAll('table')].filter(t => t.offsetParent !== null)
+  .map(t => {
+    const cells = [...t.querySelectorAll('th, td')];
+    const pad = cells.map(c => { const s = getComputedStyle(c);
+      return parseFloat(s.paddingLeft) + parseFloat(s.paddingRight); });
+    return {display: getComputedStyle(t).display, cells: cells.length,
+            tight: pad.filter(p => p < 4).length, text: t.innerText.slice(0, 60)};
+  })"""
+
+
+@pytest.mark.parametrize("name", lesson_names())
+def test_lesson_reads_for_a_newcomer(name, voila_server, page):
+    """Every lesson links the glossary and states its time; after each explorer is moved
+    no label or readout overflows its box at 1280 px, and every table is a table whose
+    cells are padded (lesson 01's ran together as 'at risk nrelapses d')."""
+    page.goto(f"{voila_server.url}/voila/render/{name}.ipynb", timeout=120_000)
+    wait_interactive(page)
+    assert page.locator("a[href*='glossary.ipynb']").count() >= 1
+    assert "minutes" in page.inner_text("body") and "After this lesson you can" in page.inner_text("body")
+    move_each_explorer(page)
+    page.wait_for_timeout(1500)
+    assert page.evaluate(OVERFLOW_JS) == []
+    tables = page.evaluate(TABLES_JS)
+    for t in tables:
+        assert t["display"] == "table" and t["cells"] > 0 and t["tight"] == 0, t
+    assert page.watch.errors == [], "\n".join(page.watch.errors)
+
+
+def test_glossary_page(voila_server, page):
+    page.goto(f"{voila_server.url}/voila/render/glossary.ipynb", timeout=120_000)
+    page.wait_for_selector("text=Censored", timeout=90_000)
+    text = page.inner_text("body")
+    for term in ("B-value", "Information fraction", "O'Brien-Fleming", "Monte Carlo", "MRD", "Odds ratio"):
+        assert term in text, term
+    assert page.watch.errors == [], "\n".join(page.watch.errors)
+
+
+def _visible(page, label):
+    return page.locator(f".widget-hslider:has-text('{label}')").first.is_visible()
+
+
+def test_controls_stay_in_step_with_their_readouts(voila_server, page):
+    """Lesson 06: the monitor shows either the P slider or the hazard-ratio slider, and
+    switching keeps the look (the hidden slider once read 0.700 beside a readout of 0.55).
+    Lesson 05: gamma and rho appear only for their spending families."""
+    page.goto(f"{voila_server.url}/voila/render/06-the-2019-interim.ipynb", timeout=120_000)
+    wait_interactive(page)
+    assert _visible(page, "Observed one-sided P") and not _visible(page, "Observed hazard ratio")
+    alt = page.locator(".tk-alt").last
+    before = re.search(r"Z = (-?\d+\.\d+)", alt.inner_text()).group(1)
+    page.locator(".widget-dropdown:has-text('Observed result given as') select").select_option(label="hazard ratio")
+    page.wait_for_function("""() => [...document.querySelectorAll('.widget-hslider')].some(
+        e => e.innerText.includes('Observed hazard ratio') && e.offsetParent !== null)""", timeout=30_000)
+    assert not _visible(page, "Observed one-sided P")
+    hr_readout = float(page.locator(".widget-hslider:has-text('Observed hazard ratio') .widget-readout").first.inner_text())
+    page.wait_for_timeout(1500)
+    text = alt.inner_text()
+    assert f"hazard ratio {hr_readout:.2f}" in text, (hr_readout, text)
+    after = re.search(r"Z = (-?\d+\.\d+)", text).group(1)
+    assert abs(float(after) - float(before)) < 0.05, (before, after)
+
+    page.goto(f"{voila_server.url}/voila/render/05-looking-early.ipynb", timeout=120_000)
+    wait_interactive(page)
+    assert not _visible(page, "Hwang-Shih-DeCani gamma") and not _visible(page, "Kim-DeMets rho")
+    assert not _visible(page, "One-sided alpha")                       # behind "More settings"
+    page.locator(".widget-dropdown:has-text('Spending family') select").select_option(label="Hwang-Shih-DeCani (gamma)")
+    page.wait_for_function("""() => [...document.querySelectorAll('.widget-hslider')].some(
+        e => e.innerText.includes('Hwang-Shih-DeCani gamma') && e.offsetParent !== null)""", timeout=30_000)
+    assert not _visible(page, "Kim-DeMets rho")
+    assert "0.0000" not in page.inner_text("body")
