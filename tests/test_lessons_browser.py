@@ -361,6 +361,7 @@ def test_lesson_reads_for_a_newcomer(name, voila_server, page):
     wait_interactive(page)
     assert page.locator("a[href*='glossary.ipynb']").count() >= 1
     assert "minutes" in page.inner_text("body") and "After this lesson you can" in page.inner_text("body")
+    move_control(page, name)          # as the learner does first (lesson 01: back to row 3)
     move_each_explorer(page)
     page.wait_for_timeout(1500)
     assert page.evaluate(OVERFLOW_JS) == []
