@@ -13,6 +13,7 @@ import pytest
 from scipy.special import ndtr, ndtri
 
 from teachkit import aall1331, design, explorers, risk, sequential, simulate, survival
+from teachkit.explorers import stratification
 
 DATA = Path(__file__).resolve().parent / "data"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -229,7 +230,8 @@ def test_stratification_simulator_matches_randomize_and_imbalance():
     r = ex.compute(n_patients=120, n_repetitions=300, block_sizes=(2, 4), seed=9)
     names, share = explorers.trial_strata_mix()
     rng = np.random.default_rng(9)
-    strata = np.asarray(names, dtype=object)[rng.choice(len(names), size=120, p=share)]
+    strata = rng.permutation(np.repeat(np.asarray(names, dtype=object),
+                                       stratification.apportion(share, 120)))
     seeds = rng.integers(0, 2**32 - 1, size=2)
     simple = risk.imbalance(risk.randomize(strata, "simple", seed=int(seeds[0]), n_repetitions=300))
     blocks = risk.imbalance(risk.randomize(strata, "stratified-blocks", block_sizes=(2, 4),
@@ -240,6 +242,24 @@ def test_stratification_simulator_matches_randomize_and_imbalance():
     assert r.stratified.max_abs.max() <= 2          # a block of 4 is never off by more than 2
     assert r.simple_over_2 == np.mean(simple.max_abs > 2)
     assert r.stratum_sizes.sum() == 120
+
+
+def test_stratification_figure_counts_are_table_1():
+    """At the trial's 208 patients the figure's per-stratum counts are Table 1's (issue 20,
+    finding 6: a random draw showed 66 intermediate-risk patients where Table 1 has 70)."""
+    from teachkit import aall1331
+
+    r = explorers.StratificationSimulator().compute(n_patients=208, seed=3)
+    table1 = {"intermediate": ["marrow_36_plus"],
+              "high, isolated extramedullary <18 mo": ["extramedullary_under_18"]}
+    for name, keys in table1.items():
+        published = sum(sum(aall1331.fact(f"table1.site_of_relapse.{k}").value.values())
+                        for k in keys)
+        assert r.stratum_sizes[list(r.stratum_names).index(name)] == published
+    assert r.stratum_sizes.sum() == sum(aall1331.fact("flow.analysed").value.values())
+    # another seed changes the order of arrival, never the mix
+    other = explorers.StratificationSimulator().compute(n_patients=208, seed=4)
+    np.testing.assert_array_equal(other.stratum_sizes, r.stratum_sizes)
 
 
 def test_trial_strata_mix_is_table_1():

@@ -38,7 +38,7 @@ CONTROLS = {
     "05-looking-early": ("slider", ".widget-hslider:has-text('Number of looks') .noUi-handle", 1, "img.widget-image"),
     # what if the committee had looked later, with more events?
     "06-the-2019-interim": ("slider", ".widget-hslider:has-text('Events observed') .noUi-handle", 10,
-                            "img.widget-image"),
+                            ".tk-panel:has(.widget-hslider) .tk-figure img.widget-image"),  # the monitor, not the room
     # replay the whole trial again with new random numbers
     "07-after-an-early-stop": ("click", "button:has-text('New replays')", None, "img.widget-image"),
 }
@@ -348,28 +348,120 @@ def test_committee_room_decision_before_reveal_keyboard_only(voila_server, page,
     reveal = room.locator("h4", has_text="What the committee recommended")
     img = room.locator(".tk-figure img.widget-image")
 
-    def press_with_keyboard(locator, key):
+    def tab_forward_to(locator, limit=400):
+        """Tab from wherever the focus is until ``locator`` has it (keyboard only)."""
         locator.evaluate("e => e.dataset.target = 'yes'")
-        page.evaluate("() => document.activeElement && document.activeElement.blur()")
-        _tab_to(page, "[data-target=yes]")
-        page.keyboard.press(key)
-        locator.evaluate("e => delete e.dataset.target")
+        try:
+            _tab_to(page, "[data-target=yes]", limit=limit)
+        finally:
+            locator.evaluate("e => delete e.dataset.target")
 
     assert reveal.count() == 0
-    for i in range(4):
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    tab_forward_to(room.locator("button", has_text="Next card").first)
+    for i in range(4):          # the button keeps the focus while there are cards to turn
         alt = img.get_attribute("alt")
-        press_with_keyboard(room.locator("button", has_text="Next card").first, "Enter")
+        page.keyboard.press("Enter")
         page.wait_for_function("([el, alt]) => el.alt !== alt", arg=[img.element_handle(), alt],
                                timeout=60_000)
     assert reveal.count() == 0, "the committee's decision showed before the learner's"
-    press_with_keyboard(room.locator(".tk-radiogroup input[type=radio]").nth(2), "Space")
-    press_with_keyboard(room.locator(".widget-checkbox", has_text="Overall survival")
-                        .locator("input[type=checkbox]"), "Space")
+    tab_forward_to(room.locator(".tk-radiogroup input[type=radio]").first)
+    for key in ("Space", "ArrowDown", "ArrowDown"):  # the third choice: close randomization
+        page.keyboard.press(key)
+    tab_forward_to(room.locator(".widget-checkbox", has_text="Overall survival").locator("input[type=checkbox]"))
+    page.keyboard.press("Space")
     assert reveal.count() == 0
-    press_with_keyboard(room.locator("button", has_text="Record my decision"), "Enter")
+    tab_forward_to(room.locator("button", has_text="Record my decision"))
+    page.keyboard.press("Enter")
     reveal.wait_for(timeout=60_000)
     text = room.inner_text()
     assert "You ticked it" in text and "Close randomization" in text
     assert "stage-wise" in text.lower()                     # what the choice costs (lesson 07)
     assert_axe_clean(page, axe_source, "after the committee room's reveal")
     assert page.watch.errors == [], "\n".join(page.watch.errors)
+
+
+# ---------------------------------------------------------------------------------------
+# What a newcomer notices (issue 20): words, overflow, tables, controls in step
+# ---------------------------------------------------------------------------------------
+
+OVERFLOW_JS = """() => [...document.querySelectorAll(
+    '.widget-label, .widget-readout, .tk-controls .widget-html-content, .tk-live')]
+  .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+  .map(e => (e.innerText || '').slice(0, 80))"""
+
+TABLES_JS = """() => [...document.querySelectorAll('table')].filter(t => t.offsetParent !== null)
+  .map(t => {
+    const cells = [...t.querySelectorAll('th, td')];
+    const pad = cells.map(c => { const s = getComputedStyle(c);
+      return parseFloat(s.paddingLeft) + parseFloat(s.paddingRight); });
+    // laid out as a table: in every row, each cell starts where the one before it ends
+    const rows = [...t.querySelectorAll('tr')];
+    const apart = rows.every(r => { const b = [...r.children].map(c => c.getBoundingClientRect());
+      return b.every((x, i) => i === 0 || x.left >= b[i - 1].right - 1); });
+    return {apart, cells: cells.length,
+            tight: pad.filter(p => p < 4).length, text: t.innerText.slice(0, 60)};
+  })"""
+
+
+@pytest.mark.parametrize("name", lesson_names())
+def test_lesson_reads_for_a_newcomer(name, voila_server, page):
+    """Every lesson links the glossary and states its time; after each explorer is moved
+    no label or readout overflows its box at 1280 px, and every table is a table whose
+    cells are padded (lesson 01's ran together as 'at risk nrelapses d')."""
+    page.goto(f"{voila_server.url}/voila/render/{name}.ipynb", timeout=120_000)
+    wait_interactive(page)
+    assert page.locator("a[href*='glossary.ipynb']").count() >= 1
+    assert "minutes" in page.inner_text("body") and "After this lesson you can" in page.inner_text("body")
+    move_control(page, name)          # as the learner does first (lesson 01: back to row 3)
+    move_each_explorer(page)
+    page.wait_for_timeout(1500)
+    assert page.evaluate(OVERFLOW_JS) == []
+    tables = page.evaluate(TABLES_JS)
+    for t in tables:
+        assert t["apart"] and t["cells"] > 0 and t["tight"] == 0, t
+    assert page.watch.errors == [], "\n".join(page.watch.errors)
+
+
+def test_glossary_page(voila_server, page):
+    page.goto(f"{voila_server.url}/voila/render/glossary.ipynb", timeout=120_000)
+    page.wait_for_selector("text=Censored", timeout=90_000)
+    text = page.inner_text("body")
+    for term in ("B-value", "Information fraction", "O'Brien-Fleming", "Monte Carlo", "MRD", "Odds ratio"):
+        assert term in text, term
+    assert page.watch.errors == [], "\n".join(page.watch.errors)
+
+
+def _visible(page, label):
+    return page.locator(f".widget-hslider:has-text('{label}')").first.is_visible()
+
+
+def test_controls_stay_in_step_with_their_readouts(voila_server, page):
+    """Lesson 06: the monitor shows either the P slider or the hazard-ratio slider, and
+    switching keeps the look (the hidden slider once read 0.700 beside a readout of 0.55).
+    Lesson 05: gamma and rho appear only for their spending families."""
+    page.goto(f"{voila_server.url}/voila/render/06-the-2019-interim.ipynb", timeout=120_000)
+    wait_interactive(page)
+    assert _visible(page, "Observed one-sided P") and not _visible(page, "Observed hazard ratio")
+    alt = page.locator(".tk-alt").last
+    before = re.search(r"Z = (-?\d+\.\d+)", alt.inner_text()).group(1)
+    page.locator(".widget-dropdown:has-text('Observed result given as') select").select_option(label="hazard ratio")
+    page.wait_for_function("""() => [...document.querySelectorAll('.widget-hslider')].some(
+        e => e.innerText.includes('Observed hazard ratio') && e.offsetParent !== null)""", timeout=30_000)
+    assert not _visible(page, "Observed one-sided P")
+    hr_readout = float(page.locator(".widget-hslider:has-text('Observed hazard ratio') .widget-readout").first.inner_text())
+    page.wait_for_timeout(1500)
+    text = alt.inner_text()
+    assert f"hazard ratio {hr_readout:.2f}" in text, (hr_readout, text)
+    after = re.search(r"Z = (-?\d+\.\d+)", text).group(1)
+    assert abs(float(after) - float(before)) < 0.05, (before, after)
+
+    page.goto(f"{voila_server.url}/voila/render/05-looking-early.ipynb", timeout=120_000)
+    wait_interactive(page)
+    assert not _visible(page, "Hwang-Shih-DeCani gamma") and not _visible(page, "Kim-DeMets rho")
+    assert not _visible(page, "One-sided alpha")                       # behind "More settings"
+    page.locator(".widget-dropdown:has-text('Spending family') select").select_option(label="Hwang-Shih-DeCani (gamma)")
+    page.wait_for_function("""() => [...document.querySelectorAll('.widget-hslider')].some(
+        e => e.innerText.includes('Hwang-Shih-DeCani gamma') && e.offsetParent !== null)""", timeout=30_000)
+    assert not _visible(page, "Kim-DeMets rho")
+    assert "0.0000" not in page.inner_text("body")

@@ -19,6 +19,30 @@ _SPENDING_LABELS = ("O'Brien-Fleming type (Lan-DeMets)", "Pocock type (Lan-DeMet
                     "classical O'Brien-Fleming", "classical Pocock")
 _SPENDINGS = ("obrien-fleming", "pocock", "hwang-shih-decani", "power",
               "classical-obrien-fleming", "classical-pocock")
+#: Where the first look can go.  A menu, not a slider: a slider's decimal steps cannot
+#: hold 1/3, and a learner's page would then show 0.33's boundaries (Z 3.731) beside the
+#: lesson's table for 1/3 (Z 3.710).
+_FIRST_LOOKS = (0.1, 0.2, 0.25, 1 / 3, 0.4, 0.5, 0.6, 2 / 3, 0.75, 0.9)
+_FIRST_LOOK_LABELS = ("0.1", "0.2", "0.25", "1/3", "0.4", "0.5", "0.6", "2/3", "0.75", "0.9")
+#: Controls shown only when they act, and those behind "More settings".
+_ONLY_FOR = {"gamma": "hwang-shih-decani", "rho": "power"}
+_ADVANCED = ("alpha", "futility", "futility_alpha", "hazard_ratio", "events_planned")
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def format_p(p: float) -> str:
+    """A (nominal) P value as a reader can use it: four decimals down to 0.001, then
+    scientific notation, never "0.0000".
+
+    >>> format_p(0.0041), format_p(0.00010351), format_p(2.1e-8), format_p(0.0)
+    ('0.0041', '1.0 × 10⁻⁴', '2.1 × 10⁻⁸', '0')
+    """
+    p = float(p)
+    if p >= 0.001 or p <= 0.0:
+        return "0" if p <= 0.0 else f"{p:.4f}"
+    mantissa, exponent = f"{p:.1e}".split("e")
+    return f"{mantissa} × 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
 
 
 @dataclass(frozen=True)
@@ -60,16 +84,18 @@ class BoundaryExplorer(Explorer):
     FIGSIZE = (10.0, 6.6)
     PARAMS = (
         Param("n_looks", "Number of looks", "int", 3, min=1, max=6),
-        Param("first_look", "First look at information fraction", "float", 1 / 3, min=0.1,
-              max=0.9, step=0.01),
+        Param("first_look", "First look at information fraction", "choice", 1 / 3,
+              options=_FIRST_LOOKS, option_labels=_FIRST_LOOK_LABELS,
+              help="the other looks are equally spaced from here to 1"),
         Param("spending", "Spending family", "choice", "obrien-fleming", options=_SPENDINGS,
               option_labels=_SPENDING_LABELS),
         Param("gamma", "Hwang-Shih-DeCani gamma", "float", -4.0, min=-10.0, max=4.0, step=0.5),
         Param("rho", "Kim-DeMets rho", "float", 3.0, min=0.5, max=6.0, step=0.25),
         Param("alpha", "One-sided alpha", "float", 0.025, min=0.005, max=0.05, step=0.005),
-        Param("futility", "Futility rule (test the alternative)", "bool", True),
+        Param("futility", "Futility rule (test the alternative)", "bool", True,
+              help="stop for futility if the data are unlikely under the hoped-for hazard ratio"),
         Param("futility_alpha", "Futility level", "float", 0.024, min=0.005, max=0.2, step=0.001),
-        Param("hazard_ratio", "Hazard ratio (power, HR scale)", "float", 0.58, min=0.4, max=0.9,
+        Param("hazard_ratio", "Hazard ratio hoped for (power)", "float", 0.58, min=0.4, max=0.9,
               step=0.01),
         Param("events_planned", "Events planned", "int", 131, min=40, max=400),
     )
@@ -77,6 +103,7 @@ class BoundaryExplorer(Explorer):
     @classmethod
     def example_params(cls):
         return [cls.defaults(), dict(n_looks=1), dict(n_looks=6, first_look=0.2),
+                dict(first_look=0.1, n_looks=2),
                 dict(spending="pocock"), dict(spending="hwang-shih-decani", gamma=-2.0),
                 dict(spending="power", rho=1.5, futility=False),
                 dict(spending="classical-obrien-fleming", n_looks=4),
@@ -153,17 +180,51 @@ class BoundaryExplorer(Explorer):
             self._alpha_texts[i].set_y(alpha[i])
             self._power_texts[i].set_text(f"{power[i]:.2f}" if shown else "")
             self._power_texts[i].set_y(power[i])
-        fut = (f"futility at {p['futility_alpha']:g}: power {r.power:.1%} if obeyed, "
-               f"{r.power_ignoring_futility:.1%} if ignored") if d.has_futility \
+        fut = (f"futility at {p['futility_alpha']:g}: power {r.power:.1%} if the rule is always "
+               f"obeyed, {r.power_ignoring_futility:.1%} if never") if d.has_futility \
             else f"power {r.power:.1%}"
         self._title.set_text(f"{k} look(s), {d._label()} spending, one-sided alpha {p['alpha']:g}\n"
                              f"HR {p['hazard_ratio']:g} with {p['events_planned']} events: {fut}")
 
     def _note(self, r):
         d = r.design
-        cells = ", ".join(f"look {i + 1}: Z ≥ {z:.3f} (P ≤ {pp:.4f})"
+        cells = ", ".join(f"look {i + 1}: Z ≥ {z:.3f} (P ≤ {format_p(pp)})"
                           for i, (z, pp) in enumerate(zip(d.z_efficacy, d.p_efficacy)))
-        return html.escape(cells)
+        return html.escape("Stop for benefit at " + cells)
+
+    # ---- controls shown only when they act ----------------------------------------------
+    def _extra_controls(self):
+        import ipywidgets as W
+
+        self._more = W.ToggleButton(value=False, description="More settings",
+                                    tooltip="one-sided alpha, the futility rule, the hazard "
+                                            "ratio and events for power",
+                                    icon="sliders", layout=W.Layout(width="auto"))
+        self._more.observe(lambda _ch: self._show_active_controls(), names="value")
+        return [self._more]
+
+    def visible_controls(self) -> tuple:
+        """The names of the controls that act now (and that the learner asked to see)."""
+        p = self.params
+        more = getattr(self, "_more", None)
+        shown = []
+        for q in self.PARAMS:
+            if q.name in _ONLY_FOR and p["spending"] != _ONLY_FOR[q.name]:
+                continue
+            if q.name in _ADVANCED and not (more is not None and more.value):
+                continue
+            if q.name == "futility_alpha" and not (p["futility"] and p["n_looks"] > 1):
+                continue
+            shown.append(q.name)
+        return tuple(shown)
+
+    def _show_active_controls(self):
+        shown = self.visible_controls()
+        for name, control in self._controls.items():
+            control.layout.display = "" if name in shown else "none"
+
+    def _update_views(self, r):
+        self._show_active_controls()
 
     def describe(self, result=None) -> str:
         """The boundaries, alpha spent and power in words, look by look."""

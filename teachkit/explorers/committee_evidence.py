@@ -198,7 +198,7 @@ def evidence_cards() -> tuple:
         figure_lines=("Then: favoured blinatumomab", "(interim numbers unpublished)",
                       f"Published: toxic deaths {deaths['blinatumomab']} vs {deaths['chemotherapy']}",
                       f"infection {ae['infection']['blinatumomab']}% vs "
-                      f"{ae['infection']['chemotherapy']}%"))
+                      f"{ae['infection']['chemotherapy']}%, cycles 1-2"))
 
     hsct = _table2_row("table2.hsct")
     transplant_card = EvidenceCard(

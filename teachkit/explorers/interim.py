@@ -12,6 +12,7 @@ from typing import Any
 
 from teachkit import plots
 from teachkit.explorers._base import Explorer, Param, _result_repr, _short_message
+from teachkit.explorers.boundaries import format_p
 
 
 #: The AALL1331 interim look (Results, Early Closure of Randomization; Methods, Statistical
@@ -125,7 +126,7 @@ class InterimMonitor(Explorer):
         verdicts = (
             ("efficacy", report.efficacy_met,
              f"Z = {report.z:.2f} {'≥' if report.efficacy_met else '<'} {report.z_efficacy:.2f} "
-             f"(P {'≤' if report.efficacy_met else '>'} {report.p_efficacy:.4f})"),
+             f"(P {'≤' if report.efficacy_met else '>'} {format_p(report.p_efficacy)})"),
             ("futility", report.futility_met,
              f"Z = {report.z:.2f} {'<' if report.futility_met else '≥'} {report.z_futility:.2f}"
              if math.isfinite(report.z_futility) else "no futility rule at this look"),
@@ -170,10 +171,10 @@ class InterimMonitor(Explorer):
         hr = rep.hazard_ratio
         self._report.set_text(
             f"{rep.events:g} / {rep.events_planned:g} (t = {t:.2f})\n"
-            f"{rep.z:.3f} (P = {rep.p_one_sided:.4f})\n"
+            f"{rep.z:.3f} (P = {format_p(rep.p_one_sided)})\n"
             f"{rep.b_value:.3f}\n"
             f"{hr.estimate:.2f} ({hr.ci_lower:.2f}-{hr.ci_upper:.2f})\n"
-            f"Z ≥ {rep.z_efficacy:.3f} (P ≤ {rep.p_efficacy:.4f})\n"
+            f"Z ≥ {rep.z_efficacy:.3f} (P ≤ {format_p(rep.p_efficacy)})\n"
             f"Z < {rep.z_futility:.3f}\n"
             f"{rep.conditional_power_design:.2f}\n"
             f"{rep.conditional_power_trend:.2f}\n"
@@ -184,8 +185,8 @@ class InterimMonitor(Explorer):
         self._verdict.set_text("\n".join(lines) + ("\n→ a rule says stop" if stop else
                                                    "\n→ no rule says stop"))
         self._title.set_text(f"Interim look at {rep.events:g} of {rep.events_planned:g} events "
-                             f"({100 * t:.0f}% information): one-sided P = {rep.p_one_sided:.3f}, "
-                             f"critical P = {rep.p_efficacy:.4f}")
+                             f"({100 * t:.0f}% information): one-sided P = {format_p(rep.p_one_sided)}, "
+                             f"critical P = {format_p(rep.p_efficacy)}")
 
     def _extra_controls(self):
         import ipywidgets as W
@@ -202,7 +203,17 @@ class InterimMonitor(Explorer):
         except (ValueError, TypeError) as exc:  # pragma: no cover - the preset is valid
             self._show_message(f"Cannot use the preset: {_short_message(exc)}", error=True)
 
+    def visible_controls(self) -> tuple:
+        """The controls that act now: the observed result is given either as a P value or
+        as a hazard ratio, and only that control is shown (two sliders for one quantity
+        would disagree as soon as one moves)."""
+        hidden = "hazard_ratio" if self.params["observed"] == "P value" else "p_one_sided"
+        return tuple(q.name for q in self.PARAMS if q.name != hidden)
+
     def _update_views(self, r):
+        shown = self.visible_controls()
+        for name, control in self._controls.items():
+            control.layout.display = "" if name in shown else "none"
         # events cannot reach events_planned: the slider's maximum follows the plan
         events = self._controls.get("events")
         if events is not None:
@@ -212,7 +223,29 @@ class InterimMonitor(Explorer):
             finally:
                 self._syncing = False
 
+    def switched(self, observed: str) -> dict:
+        """The changes that switch the observed result to ``observed`` ("P value" or
+        "hazard ratio") *at the same Z*: the newly shown control starts where the other
+        one was, so the look does not jump."""
+        rep = self.result.report if self.result is not None else None
+        changes = {"observed": observed}
+        if rep is None or observed == self.params["observed"]:
+            return changes
+        if observed == "hazard ratio":
+            q = self._params_by_name["hazard_ratio"]
+            hr = round(math.exp(-rep.z / math.sqrt(rep.events / 4.0)), 2)   # 1:1, Schoenfeld
+            changes["hazard_ratio"] = min(max(hr, q.min), q.max)
+        else:
+            q = self._params_by_name["p_one_sided"]
+            # on the slider's own grid (q.min * 10**(k * step)), so the browser keeps it
+            k = round(math.log10(max(rep.p_one_sided, 1e-300) / q.min) / q.step)
+            k = min(max(k, 0), round(math.log10(q.max / q.min) / q.step))
+            changes["p_one_sided"] = min(max(q.min * 10 ** (k * q.step), q.min), q.max)
+        return changes
+
     def _on_control(self, name, value):
+        if name == "observed" and not self._syncing:
+            return super()._on_control_pair(self.switched(value))
         if name == "events_planned" and self.params["events"] >= value:
             # keep the pair valid: pull events below the new plan first
             return super()._on_control_pair({"events": value - 1, "events_planned": value})
@@ -230,9 +263,9 @@ class InterimMonitor(Explorer):
         verdicts = "; ".join(f"{n}: {'met' if m else 'not met'} ({e})" for n, m, e in r.verdicts)
         return (f"Interim look at {rep.events:g} of {rep.events_planned:g} events "
                 f"(information {rep.information_fraction:.2f}): Z = {rep.z:.2f}, one-sided P = "
-                f"{rep.p_one_sided:.4f}, B-value {rep.b_value:.2f}, hazard ratio {hr.estimate:.2f} "
+                f"{format_p(rep.p_one_sided)}, B-value {rep.b_value:.2f}, hazard ratio {hr.estimate:.2f} "
                 f"(95% CI {hr.ci_lower:.2f} to {hr.ci_upper:.2f}). Efficacy boundary Z "
-                f"{rep.z_efficacy:.2f} (P {rep.p_efficacy:.4f}), futility boundary Z "
+                f"{rep.z_efficacy:.2f} (P {format_p(rep.p_efficacy)}), futility boundary Z "
                 f"{rep.z_futility:.2f}. {verdicts}. Conditional power: "
                 f"{rep.conditional_power_design:.2f} under the design effect, "
                 f"{rep.conditional_power_trend:.2f} under the current trend, "

@@ -50,11 +50,17 @@ class KaplanMeierBuilder(Explorer):
     TIMES = (0, 5, 10, 15, 20, 25, 30, 35)
     PARAMS = (
         Param("group", "Group (Freireich 6-MP trial)", "choice", "6-MP", options=("6-MP", "placebo")),
-        Param("flipped", "Toggle censoring of patient", "indices", (), min=0, max=20),
+        Param("flipped", "Switch relapse/censored for patients", "indices", (), min=0, max=20,
+              help="click a patient to switch it (clicks add up); Ctrl-click (Mac: Cmd-click) "
+                   "a switched patient to switch it back"),
         Param("step", "Rows of the table computed", "int", 21, min=0, max=21),
-        Param("conf_type", "Confidence interval", "choice", "log-log",
-              options=("log-log", "log", "plain")),
-        Param("band", "Show the Greenwood 95% band", "bool", True),
+        Param("conf_type", "95% band computed on the scale", "choice", "log-log",
+              options=("log-log", "log", "plain"),
+              option_labels=("log-log (R's default in this course: stays in 0-1)",
+                             "log (R survfit's default)", "plain (S ± 1.96 SE, can leave 0-1)"),
+              help="all three use Greenwood's standard error; they differ in the scale on which "
+                   "± 1.96 SE is added (see 'The formula' below the explorer)"),
+        Param("band", "Show the 95% confidence band", "bool", True),
     )
 
     @classmethod
@@ -160,6 +166,21 @@ class KaplanMeierBuilder(Explorer):
         self._title.set_text(f"Kaplan-Meier estimate, {r.group} group: row {r.step} of "
                              f"{fit.time.size}{toggled}")
 
+    def _on_control(self, name, value):
+        if name == "flipped" and not self._syncing:
+            new, old = set(value), set(self.params["flipped"])
+            if len(new) == 1 and old and not new <= old:
+                # a plain click replaces a multiple selection: a learner clicking a second
+                # patient means "this one too" (a Ctrl-click gives old | new already)
+                value = tuple(sorted(old | new))
+                if self._controls.get("flipped") is not None:
+                    self._syncing = True
+                    try:
+                        self._controls["flipped"].value = value
+                    finally:
+                        self._syncing = False
+        return super()._on_control(name, value)
+
     # ---- widget extras: patient labels and the step table ---------------------------------
     def _extra_views(self):
         import ipywidgets as W
@@ -192,18 +213,26 @@ class KaplanMeierBuilder(Explorer):
                 step.value = min(self.params["step"], fit.time.size)
             finally:
                 self._syncing = False
-        head = ("<tr><th>time (wk)</th><th>at risk n</th><th>relapses d</th><th>censored</th>"
-                "<th>1 - d/n</th><th>S(t)</th><th>Greenwood SE</th></tr>")
+        cell = "padding:2px 10px;border-bottom:1px solid #DDDDDD;text-align:right"
+        head = "<tr>" + "".join(
+            f"<th scope='col' style='{cell};border-bottom:2px solid #444444'>{h}</th>"
+            for h in ("time (weeks)", "at risk n", "relapses d", "censored c", "1 &minus; d/n",
+                      "S(t)", "Greenwood SE")) + "</tr>"
         rows = []
         for i in range(min(r.step, fit.time.size)):
             n, d = int(fit.n_at_risk[i]), int(fit.n_events[i])
             style = " style='background:#FFF3C4;font-weight:bold'" if i == r.row else ""
-            rows.append(f"<tr{style}><td>{fit.time[i]:g}</td><td>{n}</td><td>{d}</td>"
-                        f"<td>{int(fit.n_censored[i])}</td><td>{1 - d / n:.3f}</td>"
-                        f"<td>{fit.survival[i]:.3f}</td><td>{fit.std_err[i]:.3f}</td></tr>")
+            values = (f"{fit.time[i]:g}", n, d, int(fit.n_censored[i]), f"{1 - d / n:.3f}",
+                      f"{fit.survival[i]:.3f}", f"{fit.std_err[i]:.3f}")
+            rows.append(f"<tr{style}>" + "".join(f"<td style='{cell}'>{v}</td>" for v in values)
+                        + "</tr>")
         self._table_html.value = (
-            "<table style='border-collapse:collapse;font-family:monospace'>"
-            f"<caption>Product-limit table, {html.escape(r.group)} (R: survfit)</caption>"
+            "<table class='tk-steptable' style='border-collapse:collapse;font-family:monospace'>"
+            f"<caption style='text-align:left'>Product-limit table, {html.escape(r.group)} "
+            "(R: survfit). One row per distinct time with a relapse <i>or</i> a censoring, "
+            "as R prints it: a censoring-only row (d = 0) leaves S(t) unchanged and only "
+            "shrinks the next row's n. Written by hand, the table usually keeps the relapse "
+            "times only and subtracts the censored from n; both give the same curve.</caption>"
             f"{head}{''.join(rows)}</table>")
 
     def describe(self, result=None) -> str:

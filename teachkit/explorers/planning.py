@@ -66,7 +66,9 @@ class EventsPlanner(Explorer):
         Param("hazard_ratio", "Hazard ratio to detect", "float", 0.58, min=0.4, max=0.9, step=0.01),
         Param("power", "Power", "float", 0.85, min=0.6, max=0.95, step=0.01),
         Param("alpha", "One-sided alpha", "float", 0.025, min=0.005, max=0.05, step=0.005),
-        Param("n_looks", "Looks (O'Brien-Fleming type, equally spaced)", "int", 3, min=1, max=5),
+        Param("n_looks", "Looks", "int", 3, min=1, max=5,
+              help="analyses, equally spaced in events, with O'Brien-Fleming-type boundaries "
+                   "(lesson 05); 1 = a single final analysis"),
         Param("control_2y", "Control 2-year DFS", "float", 0.45, min=0.2, max=0.8, step=0.01),
         Param("accrual_years", "Accrual period (years)", "float", 4.5, min=1.0, max=8.0, step=0.25),
         Param("follow_up_years", "Follow-up after accrual (years)", "float", 1.0, min=0.25,
@@ -198,8 +200,16 @@ class EventsPlanner(Explorer):
                              f"{math.ceil(r.patients - 1e-9)} patients{reach}")
 
     def _note(self, r):
+        from teachkit import aall1331
+
+        planned = aall1331.fact("design.events_planned").value
+        patients = aall1331.fact("design.patients_planned").value
         return (f"Schoenfeld: D = (z<sub>1-α</sub> + z<sub>power</sub>)² / (¼ log(HR)²) = "
-                f"{r.events.events_fixed:.1f}, × inflation {r.events.inflation_factor:.4f} for the looks")
+                f"{r.events.events_fixed:.1f}, × {r.events.inflation_factor:.4f} for the looks = "
+                f"{r.events.events:.1f}.<br>Why not AALL1331's {planned} events and about "
+                f"{patients} patients? This planner uses Schoenfeld's formula and no futility "
+                f"rule; the calculations that reach {planned} (another formula, Freedman's, with "
+                f"a futility rule) are reconstructed below the planner.")
 
     def describe(self, result=None) -> str:
         """The expected-events curve and the looks in words."""

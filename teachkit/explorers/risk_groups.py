@@ -155,8 +155,8 @@ class RiskClassifier(Explorer):
         rax.add_patch(self._rule_band)
         (marker,) = rax.plot([0.01], [0.5], marker=">", color="black", ms=8, ls="none")
         self._rule_marker = dyn(marker)
-        rax.text(0, 0.33, "ETF = early treatment failure; EM = extramedullary; "
-                 "dotted line: 18 mo,\nwhere high-risk marrow strata split",
+        rax.text(0, 0.33, "ETF = early treatment failure; EM = extramedullary;\n"
+                 "dotted line: 18 mo, where high-risk marrow strata split",
                  fontsize=8, color="#555555", va="top")
         self._stratum_text = dyn(rax.text(0, 0.24, "", fontsize=10.5, va="top"))
         self._title = dyn(fig.suptitle("", x=0.02, ha="left", fontsize=13, fontweight="bold"))
@@ -193,7 +193,7 @@ class RiskClassifier(Explorer):
             stratum = f"Randomized (1:1) in stratum:\n{r.stratum.value}"
         else:
             stratum = "Not in the high/intermediate-risk randomization"
-        reason = textwrap.fill(f"Why: {r.reason}", 46)
+        reason = textwrap.fill(f"Why: {r.reason}", 40)
         self._stratum_text.set_text(f"{reason}\n\n{stratum}")
         self._title.set_text(f"This patient is {r.group.value}"
                              f"{' risk' if r.group.value in ('high', 'intermediate', 'low') else ''}"

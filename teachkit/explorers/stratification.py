@@ -47,6 +47,20 @@ def trial_strata_mix():
     return tuple(s.value for s in keys), counts / counts.sum()
 
 
+def apportion(share, n):
+    """Split ``n`` patients in proportion to ``share`` (largest remainders): whole numbers
+    that add up to ``n`` and reproduce Table 1's counts when ``n`` is its total.
+
+    >>> apportion(np.array([0.5, 0.25, 0.25]), 10).tolist()
+    [5, 3, 2]
+    """
+    exact = np.asarray(share, dtype=float) * n
+    counts = np.floor(exact).astype(int)
+    order = np.argsort(-(exact - counts), kind="stable")
+    counts[order[: n - counts.sum()]] += 1
+    return counts
+
+
 @dataclass(frozen=True)
 class StratificationResult:
     """Arm imbalance within strata over many replays of two randomization methods."""
@@ -102,7 +116,10 @@ class StratificationSimulator(Explorer):
         p = self._full_params(params)
         names, share = trial_strata_mix()
         rng = np.random.default_rng(p["seed"])
-        strata = np.asarray(names, dtype=object)[rng.choice(len(names), size=p["n_patients"], p=share)]
+        # the enrolled cohort has exactly the Table 1 mix (at 208 patients, Table 1's own
+        # counts): only the order of arrival is random, so the figure and the table agree
+        strata = rng.permutation(np.repeat(np.asarray(names, dtype=object),
+                                           apportion(share, p["n_patients"])))
         seeds = rng.integers(0, 2**32 - 1, size=2)
         simple = risk.imbalance(risk.randomize(strata, "simple", seed=int(seeds[0]),
                                                n_repetitions=p["n_repetitions"]))
@@ -155,12 +172,12 @@ class StratificationSimulator(Explorer):
         }
         ax2.set_xlabel("Mean |blin. - chemo.| (patients)")
         ax2.set_xlim(0, self.XMAX2)
-        ax2.set_title("Each stratum", fontsize=11, loc="left")
+        ax2.set_title("Each stratum (top five: high risk)", fontsize=10, loc="left")
         ax1.set_title("Worst stratum per replay", fontsize=11, loc="left")
         names, _ = trial_strata_mix()
         order = sorted(names)  # teachkit.risk.imbalance orders strata by name
-        ax2.set_yticks(y, [n.replace("isolated extramedullary", "isol. EM") for n in order],
-                       fontsize=9)
+        ax2.set_yticks(y, [n.replace("isolated extramedullary", "isol. EM").replace("high, ", "")
+                           for n in order], fontsize=9)
         self._sizes = [self._dyn(ax2.text(1, k, "", transform=ax2.get_yaxis_transform(),
                                           ha="right", va="center", fontsize=9, color="#444444"))
                        for k in y]
@@ -179,7 +196,7 @@ class StratificationSimulator(Explorer):
         self._bars2["simple"].set_values(np.abs(r.simple.difference).mean(axis=0))
         self._bars2["stratified"].set_values(np.abs(r.stratified.difference).mean(axis=0))
         for text, k in zip(self._sizes, r.stratum_sizes):
-            text.set_text(f"n = {k}")
+            text.set_text(f"{k} pts")
         self._text.set_text(
             f"{r.n_patients} patients, {r.n_repetitions} replays. A stratum off by more than 2: "
             f"{100 * r.simple_over_2:.0f}% of simple, {100 * r.stratified_over_2:.0f}% of "
