@@ -12,13 +12,14 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 # tests run on the very stack students get; other Pythons resolve freely.
 PINS   = $(shell $(BIN)/python -c 'import sys; print("-c binder/requirements.txt" if sys.version_info[:2] == (3, 11) else "")')
 
-.PHONY: lessons test test-matrix bench release clean help
+.PHONY: lessons test test-matrix bench release clean help site
 
 help:
 	@echo "make lessons   serve the lessons with Voila on http://localhost:$(PORT)/"
 	@echo "make test      run the whole test suite (unit, notebooks, browser, nbgrader)"
 	@echo "make bench     print the speed tables of tests/benchmarks/"
 	@echo "make release   nbgrader: generate the student version of every assignment"
+	@echo "make site      the lessons as a static site (Voici + Pyodide) in $(SITE_OUT)/, built offline"
 	@echo "make test-matrix  library tests on each of MATRIX=\"$(MATRIX)\" (python3.X on PATH)"
 
 $(BIN)/python:
@@ -70,6 +71,21 @@ release: $(VENV)/.stamp-test
 	cd lessons/exercises && for a in $$(ls source); do \
 	  PATH="$(abspath $(BIN)):$$PATH" $(abspath $(BIN))/nbgrader generate_assignment "$$a" --force --create || exit 1; done
 	@echo "Student versions are in lessons/exercises/release/ (see lessons/exercises/README.md)"
+
+# The lessons as a static site that runs Python in the learner's browser (Voici on
+# Pyodide 0.27.7): tools/site/README.md. Build tools in their own venv; the Pyodide package
+# files come from PYODIDE_PACKAGES and are checked against the npm lock's sha256.
+PYODIDE_PACKAGES ?= ../shared/pyodide/packages
+SITE_VENV ?= .venv-site
+SITE_OUT  ?= _site
+
+$(SITE_VENV)/.stamp: tools/site/requirements.txt
+	[ -x $(SITE_VENV)/bin/python ] || $(PYTHON) -m venv $(SITE_VENV)
+	$(SITE_VENV)/bin/python -m pip --disable-pip-version-check -q install -r tools/site/requirements.txt
+	@touch $@
+
+site: $(SITE_VENV)/.stamp
+	$(SITE_VENV)/bin/python tools/site/build.py --packages "$(PYODIDE_PACKAGES)" --out "$(SITE_OUT)"
 
 clean:
 	rm -rf $(VENV) .venv-3.* build dist *.egg-info .pytest_cache
