@@ -12,13 +12,6 @@ Submodules are imported on first use (``tk.survival``, ``tk.sequential`` ...), s
 from __future__ import annotations
 
 import importlib
-import sys
-
-if sys.platform == "emscripten":  # pragma: no cover - Pyodide, the static lesson site (tools/site/)
-    # matplotlib builds its font cache on every page load there: its notice is not for learners
-    import logging
-
-    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
 __version__ = "0.1.0"
 

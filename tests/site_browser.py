@@ -144,11 +144,17 @@ watch();
 """
 
 
-def run_lesson(browser, base, name, control, steps, timeout_ms, shots):
+def new_context(browser):
+    return browser.new_context(viewport={"width": 1280, "height": 900})
+
+
+def run_lesson(browser, base, name, control, steps, timeout_ms, shots, context=None):
+    """One lesson in ``context`` (kept: a warm cache) or in a fresh one (closed: a cold load)."""
     from test_lessons_browser import move_control  # the same move as the Voila test
 
     record = {"lesson": name, "console_errors": [], "outside_requests": [], "failed_requests": []}
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    own = context is None
+    context = new_context(browser) if own else context
     page = context.new_page()
 
     def on_console(msg):
@@ -164,8 +170,12 @@ def run_lesson(browser, base, name, control, steps, timeout_ms, shots):
     page.add_init_script(TIMELINE_JS)
     page.on("console", on_console)
     page.on("pageerror", lambda err: record["console_errors"].append(f"pageerror: {err}"))
+    def on_failed(request):
+        record["failed_requests"].append(f"{request.url} {request.failure}")
+
+    # context-wide: also the service worker's and the kernel worker's requests
     context.on("request", on_request)
-    context.on("requestfailed", lambda r: record["failed_requests"].append(f"{r.url} {r.failure}"))
+    context.on("requestfailed", on_failed)
     started = time.perf_counter()
     try:
         t0 = time.perf_counter()
@@ -192,7 +202,11 @@ def run_lesson(browser, base, name, control, steps, timeout_ms, shots):
         except Exception:
             pass
     finally:
-        context.close()
+        context.remove_listener("request", on_request)
+        context.remove_listener("requestfailed", on_failed)
+        page.close()
+        if own:
+            context.close()
     return record
 
 
@@ -209,6 +223,8 @@ def main(argv=None):
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds a lesson may take to load")
     parser.add_argument("--loopback", action="store_true", help="bring up lo first (in a fresh netns)")
     parser.add_argument("--screenshots", default=None)
+    parser.add_argument("--warm", action="store_true",
+                        help="one browser context for all lessons (cache kept), not a fresh one each")
     args = parser.parse_args(argv)
 
     if args.loopback:
@@ -221,14 +237,15 @@ def main(argv=None):
     log_file = args.out.with_suffix(".server.jsonl")
     log_file.write_text("")
     server, base = start_server(args.site, log_file)
-    results = {"lessons": [], "interfaces": sorted(os.listdir("/sys/class/net"))}
+    results = {"lessons": [], "interfaces": sorted(name for _, name in socket.if_nameindex())}
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            shared = new_context(browser) if args.warm else None
             for name in names:
                 mark = sum(1 for _ in open(log_file))
                 record = run_lesson(browser, base, name, CONTROLS[name], args.steps, int(args.timeout * 1000),
-                                    args.screenshots)
+                                    args.screenshots, shared)
                 served = [json.loads(line) for line in open(log_file)][mark:]
                 record["bytes"] = sum(r["bytes"] for r in served if r["status"] == 200)
                 record["requests"] = len(served)

@@ -167,7 +167,69 @@ EXTRA_DEPENDS = {
     "ipykernel": [],
     "piplite": ["micropip"],
     "pyodide-kernel": ["ipykernel", "comm", "ipython", "jedi", "ssl", "sqlite3", "piplite"],
+    "teachkit-site-fontcache": ["matplotlib"],
 }
+EXTRA_DEPENDS["teachkit"].append("teachkit-site-fontcache")
+
+# Pyodide 0.27.7's matplotlib 3.8.4 ships a font cache (matplotlib/fontlist.json) marked
+# version 390 while its FontManager wants 330: so every page load rebuilt the cache (seconds of
+# WebAssembly) and printed "Matplotlib is building the font cache". The build makes the right
+# cache once, with that very matplotlib under Node, and a tiny wheel installs it over the
+# shipped one (it depends on matplotlib, so Pyodide installs it after).
+FONTCACHE_JS = """
+const {loadPyodide} = require(process.argv[2] + "/pyodide.js");
+(async () => {
+  const py = await loadPyodide({indexURL: process.argv[2] + "/"});
+  await py.loadPackage(["matplotlib"], {messageCallback: () => {}});
+  const text = py.runPython(`
+import logging, pathlib
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+import matplotlib.font_manager as fm
+assert fm.fontManager._version == fm.FontManager.__version__
+pathlib.Path(fm.__file__).with_name("fontlist.json").read_text()`);
+  require("fs").writeFileSync(process.argv[3], text);
+})().catch((e) => { console.error(e); process.exit(1); });
+"""
+
+
+def fontcache_wheel(npm_core: Path, files: list[Path], work: Path, wheels: Path) -> Path:
+    """The wheel teachkit-site-fontcache: matplotlib/fontlist.json made by Pyodide's matplotlib."""
+    mpl = next(f for f in files if f.name.startswith("matplotlib-"))
+    version = mpl.name.split("-")[1]
+    cached = work / f"fontlist-{sha256(mpl)[:16]}.json"
+    if not cached.exists():
+        log("matplotlib font cache, made with Pyodide under Node")
+        dist = work / "fontcache-pyodide"  # the npm core and lock, and the checked package files
+        if dist.exists():
+            shutil.rmtree(dist)
+        dist.mkdir()
+        for f in [*(npm_core / n for n in [*PYODIDE_CORE, "pyodide-lock.json"]), *files]:
+            (dist / f.name).symlink_to(f)
+        script = work / "fontcache.js"
+        script.write_text(FONTCACHE_JS)
+        subprocess.run(["node", str(script), str(dist), str(cached) + ".tmp"], check=True)
+        os.replace(str(cached) + ".tmp", cached)
+    fontlist = cached.read_bytes()
+    if json.loads(fontlist)["_version"] != 330:
+        raise BuildError("the font cache made under Node is not version 330")
+    name = "teachkit_site_fontcache"
+    info = f"{name}-{version}.dist-info"
+    files = {
+        "matplotlib/fontlist.json": fontlist,
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: teachkit-site-fontcache\nVersion: {version}\n"
+                            "Summary: matplotlib's font cache for Pyodide (teachkit's static site)\n".encode(),
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: teachkit tools/site\nRoot-Is-Purelib: true\n"
+                         b"Tag: py3-none-any\n",
+    }
+    record = "".join(
+        f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},{len(data)}\n"
+        for path, data in files.items()) + f"{info}/RECORD,,\n"
+    whl = wheels / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(whl, "w", zipfile.ZIP_DEFLATED) as z:
+        for path, data in files.items():
+            z.writestr(zipfile.ZipInfo(path, (1980, 1, 1, 0, 0, 0)), data)
+        z.writestr(zipfile.ZipInfo(f"{info}/RECORD", (1980, 1, 1, 0, 0, 0)), record)
+    return whl
 
 
 def make_distribution(npm_core: Path, lock: dict, files: list[Path], wheels: dict[str, Path], dest: Path) -> dict:
@@ -184,7 +246,8 @@ def make_distribution(npm_core: Path, lock: dict, files: list[Path], wheels: dic
     for name, whl in wheels.items():
         if name in packages:
             raise BuildError(f"{whl.name} would shadow Pyodide's own {name}")
-        packages[name] = wheel_entry(whl, name, EXTRA_DEPENDS[name], wheel_imports(whl))
+        imports = [] if name == "teachkit-site-fontcache" else wheel_imports(whl)
+        packages[name] = wheel_entry(whl, name, EXTRA_DEPENDS[name], imports)
         shutil.copy2(whl, dest / whl.name)
     names = {canonical(k) for k in packages}
     missing = sorted({f"{k} -> {d}" for k, v in packages.items() for d in v["depends"] if canonical(d) not in names})
@@ -265,6 +328,7 @@ def build(packages: Path, out: Path, work: Path) -> None:
         raise BuildError(f"npm lock is Pyodide {lock['info']['version']}, not {PYODIDE_VERSION}")
     files = verify_packages(packages, lock)
     wheels = build_wheels(work, sys.executable)
+    wheels["teachkit-site-fontcache"] = fontcache_wheel(pyodide, files, work, work / "wheels")
 
     lite = work / "lite"
     if lite.exists():
