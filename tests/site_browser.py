@@ -69,6 +69,17 @@ def serve(site: str, port: int, log_file: str) -> None:
         httpd.serve_forever()
 
 
+def _die_with_parent():
+    """The server ends when the driver does, even if the driver is killed (Linux prctl)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -78,7 +89,7 @@ def free_port() -> int:
 def start_server(site: Path, log_file: Path):
     port = free_port()
     proc = subprocess.Popen([sys.executable, __file__, "serve", str(site), str(port), str(log_file)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
     deadline = time.time() + 20
     while time.time() < deadline:
         try:

@@ -28,7 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_site"
 DRIVER = Path(__file__).resolve().parent / "site_browser.py"
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# The build and eight lessons, each starting Python in WebAssembly: minutes on a loaded 2-core machine.
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(3600)]
+
+# JupyterLite's contents service asks for a folder's listing at api/contents/<folder>/all.json;
+# for a path above the contents root the URL it builds is api/all.json, which no static site
+# has (the lookup is in a try block: nothing breaks).
+EXPECTED_404 = {"/api/all.json"}
 
 
 def pyodide_packages() -> Path:
@@ -92,7 +98,7 @@ def visits(site, tmp_path_factory):
     out = tmp_path_factory.mktemp("site") / "result.json"
     cmd = ["unshare", "-n", sys.executable, str(DRIVER), "--loopback", "--warm", "--site", str(site),
            "--out", str(out), "--screenshots", str(out.parent)]
-    run = subprocess.run(cmd, capture_output=True, text=True, timeout=1500)
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=3000)
     assert run.returncode == 0, f"browser driver failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
     result = json.loads(out.read_text())
     return result
@@ -131,7 +137,7 @@ def test_lesson_runs_in_the_browser(visits, name):
     assert record["picture_changed"], "moving the main control did not change the picture"
     assert record["outside_requests"] == [], record["outside_requests"]
     assert record["console_errors"] == [], record["console_errors"]
-    assert record["not_found"] == [], record["not_found"]
+    assert set(record["not_found"]) <= EXPECTED_404, record["not_found"]
     assert record["error_text"] is None, record["error_text"]
     assert record["stderr_outputs"] == 0
     assert record["code_visible"] == 0
