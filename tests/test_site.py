@@ -31,11 +31,6 @@ DRIVER = Path(__file__).resolve().parent / "site_browser.py"
 # The build and eight lessons, each starting Python in WebAssembly: minutes on a loaded 2-core machine.
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(3600)]
 
-# JupyterLite's contents service asks for a folder's listing at api/contents/<folder>/all.json;
-# for a path above the contents root the URL it builds is api/all.json, which no static site
-# has (the lookup is in a try block: nothing breaks).
-EXPECTED_404 = {"/api/all.json"}
-
 
 def pyodide_packages() -> Path:
     return Path(os.environ.get("TEACHKIT_PYODIDE_PACKAGES", ROOT.parent / "shared" / "pyodide" / "packages"))
@@ -137,7 +132,7 @@ def test_lesson_runs_in_the_browser(visits, name):
     assert record["picture_changed"], "moving the main control did not change the picture"
     assert record["outside_requests"] == [], record["outside_requests"]
     assert record["console_errors"] == [], record["console_errors"]
-    assert set(record["not_found"]) <= EXPECTED_404, record["not_found"]
+    assert record["not_found"] == [], record["not_found"]
     assert record["error_text"] is None, record["error_text"]
     assert record["stderr_outputs"] == 0
     assert record["code_visible"] == 0

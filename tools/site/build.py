@@ -371,6 +371,11 @@ def build(packages: Path, out: Path, work: Path) -> None:
     for page in pages:
         fix_page(page, out)
     check_no_remote(out)
+    # JupyterLite's contents service asks for a folder's listing at api/contents/<folder>/all.json,
+    # and for the folder above the contents at api/all.json: answer with an empty listing
+    # rather than a 404 in the learner's console (JupyterLite itself logs "nothing's broken").
+    listing = json.loads((out / "api/contents/all.json").read_text())
+    (out / "api/all.json").write_text(json.dumps({**listing, "content": []}))
     (out / ".nojekyll").touch()
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     log(f"site in {out}: {len(pages)} pages, {size / 1e6:.1f} MB")
