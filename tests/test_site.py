@@ -136,3 +136,25 @@ def test_lesson_runs_in_the_browser(visits, name):
     assert record["error_text"] is None, record["error_text"]
     assert record["stderr_outputs"] == 0
     assert record["code_visible"] == 0
+
+
+def test_build_stops_on_a_tampered_package_file(site, tmp_path):
+    """A package file whose sha256 is not the lock's (or that the lock does not know) stops the build."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("site_build", ROOT / "tools" / "site" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    lock = json.loads((site / "static/pyodide/pyodide-lock.json").read_text())
+    good = pyodide_packages() / lock["packages"]["six"]["file_name"]
+    shutil.copy2(good, tmp_path / good.name)
+    assert [p.name for p in build.verify_packages(tmp_path, lock)] == [good.name]
+    data = bytearray(good.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte
+    (tmp_path / good.name).write_bytes(bytes(data))
+    with pytest.raises(build.BuildError, match="sha256"):
+        build.verify_packages(tmp_path, lock)
+    (tmp_path / good.name).write_bytes(good.read_bytes())
+    (tmp_path / "evil-1.0-py3-none-any.whl").write_bytes(b"PK")
+    with pytest.raises(build.BuildError, match="not in the official"):
+        build.verify_packages(tmp_path, lock)
