@@ -127,7 +127,8 @@ def step(page, control, step_no):
         element.click()
     elif action == "select":
         options = element.locator("option").all_inner_texts()
-        element.select_option(label=options[step_no % 2] if options[step_no % 2] != value else options[-1])
+        current = element.evaluate("e => e.options[e.selectedIndex].text")
+        element.select_option(label=next(o for o in options if o != current))
     elif action == "fill":
         element.fill(str(value + 1 + step_no % 2))
         element.press("Enter")

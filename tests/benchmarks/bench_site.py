@@ -79,14 +79,18 @@ def voila_visits(names, steps: int) -> dict:
             for name in names:
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
                 page = context.new_page()
-                t0 = time.perf_counter()
-                page.goto(f"{server.url}/voila/render/{name}.ipynb", timeout=120_000)
-                wait_interactive(page)
-                cold = time.perf_counter() - t0
-                move_control(page, name)
-                times = [step(page, CONTROLS[name], i) for i in range(steps)]
-                results[name] = {"interactive_s": cold, "step_s": times}
-                context.close()
+                try:
+                    t0 = time.perf_counter()
+                    page.goto(f"{server.url}/voila/render/{name}.ipynb", timeout=120_000)
+                    wait_interactive(page)
+                    cold = time.perf_counter() - t0
+                    move_control(page, name)
+                    times = [step(page, CONTROLS[name], i) for i in range(steps)]
+                    results[name] = {"interactive_s": cold, "step_s": times}
+                except Exception as exc:  # reported in the table, the other lessons still run
+                    print(f"  ! Voila {name}: {type(exc).__name__}: {str(exc)[:200]}", file=sys.stderr)
+                finally:
+                    context.close()
             browser.close()
     finally:
         server.stop()
