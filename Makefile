@@ -30,7 +30,7 @@ define install
 	fi
 endef
 
-.PHONY: lessons test test-matrix check-install bench release autograde clean help
+.PHONY: lessons test test-matrix check-install bench release autograde clean help site
 
 help:
 	@echo "make lessons   serve the lessons with Voila on http://localhost:$(PORT)/"
@@ -38,6 +38,7 @@ help:
 	@echo "make bench     print the speed tables of tests/benchmarks/"
 	@echo "make release   nbgrader: generate the student version of every assignment"
 	@echo "make autograde nbgrader: autograde ASSIGNMENT=<name> (all if empty) in the sandbox"
+	@echo "make site      the lessons as a static site (Voici + Pyodide) in $(SITE_OUT)/, built offline"
 	@echo "make test-matrix  library tests on each of MATRIX=\"$(MATRIX)\" (python3.X on PATH or pyenv's)"
 
 $(BIN)/python:
@@ -110,6 +111,21 @@ autograde: $(VENV)/.stamp-test
 	cd course && for a in $${ASSIGNMENT:-$$(ls source)}; do \
 	  PATH="$(abspath $(BIN)):$$PATH" $(abspath $(BIN))/nbgrader autograde "$$a" --create || exit 1; done
 	@echo "Grades: cd course && nbgrader export (grades.csv has a 'flags' column: read it)"
+
+# The lessons as a static site that runs Python in the learner's browser (Voici on
+# Pyodide 0.27.7): tools/site/README.md. Build tools in their own venv; the Pyodide package
+# files come from PYODIDE_PACKAGES and are checked against the npm lock's sha256.
+PYODIDE_PACKAGES ?= ../shared/pyodide/packages
+SITE_VENV ?= .venv-site
+SITE_OUT  ?= _site
+
+$(SITE_VENV)/.stamp: tools/site/requirements.txt
+	[ -x $(SITE_VENV)/bin/python ] || $(PYTHON) -m venv $(SITE_VENV)
+	$(SITE_VENV)/bin/python -m pip --disable-pip-version-check -q install -r tools/site/requirements.txt
+	@touch $@
+
+site: $(SITE_VENV)/.stamp
+	$(SITE_VENV)/bin/python tools/site/build.py --packages "$(PYODIDE_PACKAGES)" --out "$(SITE_OUT)"
 
 clean:
 	rm -rf $(VENV) .venv-3.* build dist *.egg-info .pytest_cache

@@ -112,7 +112,7 @@ def stratified_logrank_rows(time, event, treatment, stratum=None, n_strata=None)
     per_run = np.diff(np.append(boundary, ev.size))
     d = np.repeat(per_run, per_run).astype(float)
     # at risk = everyone from the run's start to the end of its (trial, stratum) block
-    end = np.cumsum(np.bincount(group, minlength=m * n_strata))[group[ev]]
+    end = np.cumsum(np.bincount(group.astype(np.intp), minlength=m * n_strata))[group[ev]]  # intp: Pyodide
     cum_x = _cumsum0(x)
     n_risk = (end - first).astype(float)
     p = (cum_x[end] - cum_x[first]) / n_risk  # share of the at-risk set in the experimental arm

@@ -129,7 +129,7 @@ class StratificationSimulator(Explorer):
         bins = np.arange(self.MAX_BIN + 1)
 
         def shares(imb):
-            capped = np.minimum(imb.max_abs, self.MAX_BIN)  # last bin: >= MAX_BIN
+            capped = np.minimum(imb.max_abs, self.MAX_BIN).astype(np.intp)  # last bin: >= MAX_BIN
             return np.bincount(capped, minlength=self.MAX_BIN + 1) / imb.max_abs.size
 
         # the stratum order of teachkit.risk (sorted names); sizes in that order
