@@ -38,10 +38,15 @@ install -d -m 0755 "$PREFIX"
 [ -x "$PREFIX/venv/bin/python" ] || "$PYTHON" -m venv "$PREFIX/venv"
 PIP="$PREFIX/venv/bin/python -m pip --disable-pip-version-check -q"
 $PIP install --upgrade pip
-# Binder's exact pins on Python 3.11 (the stack the tests run on), free resolution otherwise.
+# Binder's exact pins where they install on this Python (the stack the tests run on), as the
+# Makefile decides; otherwise (another Python, or a 3.11 older than a pinned wheel needs, such
+# as Debian 12's 3.11.2) pip resolves from pyproject.toml's ranges, saying so.
 PINS=""
-if "$PREFIX/venv/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+if "$PREFIX/venv/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+   && $PIP install --dry-run --no-deps -r "$REPO/binder/requirements.txt" >/dev/null 2>&1; then
   PINS="-c $REPO/binder/requirements.txt"
+else
+  echo "install.sh: Binder's pins do not install on $("$PREFIX/venv/bin/python" -V): resolving from pyproject.toml's ranges"
 fi
 # Not editable: the venv must not depend on the clone (which may be where users cannot go).
 $PIP install $PINS "$REPO[lessons,grading,hub]"
