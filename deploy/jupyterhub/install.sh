@@ -29,7 +29,12 @@ case "$PREFIX" in
 esac
 
 if [ "${TEACHKIT_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
-  apt-get install -y -qq python3-venv nodejs npm >/dev/null
+  # only what is missing: NodeSource's nodejs bundles npm and conflicts with Debian's npm
+  need=()
+  "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3-venv)
+  command -v node >/dev/null || need+=(nodejs)
+  command -v npm >/dev/null || need+=(npm)
+  [ "${#need[@]}" -eq 0 ] || apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
 echo "== 1. venv $PREFIX/venv"
