@@ -5,6 +5,7 @@ efficacy stops exaggerate the hazard ratio.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass
 
@@ -13,6 +14,17 @@ import numpy as np
 from teachkit import plots
 from teachkit.explorers._base import Explorer, Param, _result_repr
 from teachkit.explorers._layout import _LogBars, _ceiling
+
+
+def default_replays(platform: str = sys.platform) -> int:
+    """The replays a move runs at first: 2,000; 1,000 in the browser's WebAssembly Python
+    (Pyodide, the static site), where 2,000 took up to 3 s a move (tests/benchmarks/bench_site.py)
+    and a move should stay under 2 s.  The learner can still choose more.
+
+    >>> default_replays("linux"), default_replays("emscripten")
+    (2000, 1000)
+    """
+    return 1000 if platform == "emscripten" else 2000
 
 
 @dataclass(frozen=True)
@@ -76,7 +88,7 @@ class TrialReplayer(Explorer):
               options=("obrien-fleming", "pocock"),
               option_labels=("O'Brien-Fleming type", "Pocock type")),
         Param("futility", "Futility rule of the trial", "bool", True),
-        Param("n_trials", "Replays", "choice", 2000, options=(500, 1000, 2000, 5000, 10000)),
+        Param("n_trials", "Replays", "choice", default_replays(), options=(500, 1000, 2000, 5000, 10000)),
         Param("seed", "New replays", "seed", 2019),
     )
 
