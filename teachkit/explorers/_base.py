@@ -13,12 +13,11 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from teachkit import plots
 from teachkit.explorers._a11y import COLORS, panel
-from teachkit.explorers._png import _encode_png
+from teachkit.explorers._png import _canvas_class, _encode_png
 
 #: Shown wherever the synthetic cohort appears.
 SYNTHETIC_NOTE = "synthetic, calibrated to published summaries"
@@ -183,7 +182,7 @@ class Explorer:
         self._background_key = None
         with plots.style():
             self.figure = Figure(figsize=self.FIGSIZE, dpi=100)
-            FigureCanvasAgg(self.figure)
+            _canvas_class()(self.figure)
             self._setup(self.figure)
         self.update()
 
