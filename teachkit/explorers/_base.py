@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import math
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
@@ -178,8 +179,8 @@ class Explorer:
         self._widget = None
         self._syncing = False
         self._animated: list = []
-        self._background = None
-        self._background_key = None
+        self._backgrounds: OrderedDict = OrderedDict()  # layout key -> cached pixels
+        self._results: OrderedDict = OrderedDict()      # parameters -> compute() result
         with plots.style():
             self.figure = Figure(figsize=self.FIGSIZE, dpi=100)
             _canvas_class()(self.figure)
@@ -247,15 +248,22 @@ class Explorer:
         """
         return None
 
+    #: Backgrounds (one per layout key, about 2 MB each) and results kept per explorer.
+    KEEP_BACKGROUNDS = 6
+    KEEP_RESULTS = 16
+
     def _render(self) -> bytes:
         canvas = self.figure.canvas
         key = self._layout_key()
-        if self._background is None or key != self._background_key:
+        background = self._backgrounds.get(key)
+        if background is None:
             canvas.draw()  # everything but the moving artists
-            self._background = canvas.copy_from_bbox(self.figure.bbox)
-            self._background_key = key
+            _remember(self._backgrounds, key, canvas.copy_from_bbox(self.figure.bbox),
+                      self.KEEP_BACKGROUNDS)
         else:
-            canvas.restore_region(self._background)
+            # a layout seen before (a slider moved back): its static part is unchanged
+            self._backgrounds.move_to_end(key)
+            canvas.restore_region(background)
         renderer = canvas.get_renderer()
         for artist in sorted(self._animated, key=lambda a: a.get_zorder()):
             if artist.get_visible():
@@ -279,7 +287,7 @@ class Explorer:
         self.params = params
         self._sync_controls(changes)
         try:
-            result = self.compute(**params)
+            result = self._compute_cached(params)
             with plots.style():
                 self._draw(result)
         except Exception as exc:  # shown to the learner as one readable line
@@ -295,6 +303,22 @@ class Explorer:
             self._show_message(self._note(result))
             self._update_views(result)
             self._update_code()
+        return result
+
+    def _compute_cached(self, params):
+        """``compute(**params)``, reusing the result of a recent identical call (compute is
+        pure and results are frozen: a learner moving a slider back gets it at once)."""
+        try:
+            key = tuple(sorted(params.items()))
+            hash(key)
+        except TypeError:  # pragma: no cover - every parameter kind is hashable
+            return self.compute(**params)
+        result = self._results.get(key)
+        if result is None:
+            result = self.compute(**params)
+            _remember(self._results, key, result, self.KEEP_RESULTS)
+        else:
+            self._results.move_to_end(key)
         return result
 
     def _update_views(self, result) -> None:
@@ -436,6 +460,14 @@ class Explorer:
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{type(self).__name__}({shown})"
+
+
+def _remember(cache: OrderedDict, key, value, keep: int) -> None:
+    """Store ``value`` under ``key``, forgetting the least recently used beyond ``keep``."""
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > keep:
+        cache.popitem(last=False)
 
 
 def _decimal(x: float) -> str:

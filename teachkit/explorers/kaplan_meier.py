@@ -220,7 +220,7 @@ class KaplanMeierBuilder(Explorer):
             lines += ["time, event = d.time[keep], d.event[keep]"]
         lines += [f"km = tk.survival.kaplan_meier(time, event, conf_type={p['conf_type']!r})",
                   "print(km.table())  # one row per distinct time"]
-        row = self.compute(**p).row  # the table may have fewer rows than the slider
+        row = self._compute_cached(p).row  # the table may have fewer rows than the slider
         if row is not None:
             lines += [f"# row {row + 1}: km.time[{row}], km.survival[{row}], "
                       f"km.ci_lower[{row}], km.ci_upper[{row}]"]
