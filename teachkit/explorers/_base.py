@@ -337,8 +337,10 @@ class Explorer:
 
     def code(self, params: dict | None = None) -> str:
         """Python that reproduces the explorer's numbers for ``params`` (default: the
-        current ones) with teachkit: what "Show the code" reveals.  Running it defines
-        ``result``, equal to ``compute(**params)`` (subclasses show the library calls)."""
+        current ones) with teachkit: what "Show the code" reveals.  Every explorer
+        overrides it with the library calls themselves (``tk.design.events_required``,
+        ``tk.sequential.interim_report``...), the bridge from the controls to the
+        exercises; this fallback runs the explorer's own ``compute`` into ``result``."""
         p = self._full_params(self.params if params is None else params)
         args = ", ".join(f"{k}={v!r}" for k, v in p.items())
         return (f"import teachkit as tk\n\n"
