@@ -422,8 +422,7 @@ def slider_benchmark(browser, names, moves=MOVES):
     try:
         for name in names:
             keys = [k for k, _ in key_path(name, moves)]
-            floor_keys = ["ArrowRight" if k in ("ArrowRight", "ArrowDown") else "ArrowLeft"
-                          for k in keys]
+            floor_keys = ["ArrowRight"] * len(keys)  # frame k is the picture after move k
             for route, port in (("direct", server.port), ("proxy", proxy.port)):
                 for kind in ("floor", "lesson"):
                     notebook = f"floor-{name}" if kind == "floor" else name
