@@ -65,8 +65,9 @@ def _canvas_class():
         MAX_ITEMS = 50_000
 
         def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
-            if ismath or angle % 360 != 0 or (mtext is not None and (
-                    mtext.get_fontfeatures() is not None or mtext.get_language() is not None)):
+            if ismath or angle % 360 != 0 or (mtext is not None and any(
+                    getattr(mtext, f"get_{k}", lambda: None)() is not None
+                    for k in ("fontfeatures", "language"))):
                 return super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
             flags = backend_agg.get_hinting_flag()
             key = (s, tuple(prop.get_family()), prop.get_style(), prop.get_variant(),
