@@ -216,17 +216,23 @@ def _param(name):
 def key_path(name, moves=MOVES):
     """The keys pressed and the values they reach: towards the end with more room first,
     back the other way when the range runs out (revisited values are allowed: a learner
-    moves back too).  Returns [(key, value)]."""
+    moves back too).  The range is the control's as the lesson shows it (an explorer may
+    narrow it: the Kaplan-Meier builder's rows end at the table's last row).
+    Returns [(key, value)]."""
     cls, p = _param(name)
+    ex = cls()
+    ex.widget  # builds the controls, with the ranges the explorer sets
+    control = ex._controls[p.name]
     if p.kind == "choice":
-        values, i = list(p.options), list(p.options).index(p.default)
+        values = [v for _, v in control.options]
+        i = values.index(control.value)
         up, down, lo, hi = "ArrowDown", "ArrowUp", 0, len(values) - 1
     else:
-        step = p.step or 1
-        n = int(round((p.max - p.min) / step))
-        values = [p.min + k * step for k in range(n + 1)]
-        values = [int(v) for v in values] if p.kind == "int" else values
-        i = int(round((p.default - p.min) / step))
+        step = control.step
+        n = int(round((control.max - control.min) / step))
+        values = [control.min + k * step for k in range(n + 1)]
+        values = [int(v) if p.kind == "int" else round(v, 10) for v in values]
+        i = int(round((control.value - control.min) / step))
         up, down, lo, hi = "ArrowRight", "ArrowLeft", 0, n
     direction = 1 if hi - i >= i - lo else -1
     path = []
@@ -257,6 +263,8 @@ def floor_folder(names) -> Path:
         frames = [ex.png]
         for _, value in key_path(name):
             ex.update(**{p.name: value})
+            if ex.png == frames[-1]:
+                raise RuntimeError(f"{name}: moving {p.name} to {value} left the picture unchanged")
             frames.append(ex.png)
         (folder / f"floor-{name}.pkl").write_bytes(pickle.dumps(frames))
         nb = nbformat.v4.new_notebook()
