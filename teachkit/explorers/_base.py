@@ -8,17 +8,17 @@ from __future__ import annotations
 import html
 import math
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from teachkit import plots
 from teachkit.explorers._a11y import COLORS, panel
-from teachkit.explorers._png import _encode_png
+from teachkit.explorers._png import _canvas_class, _encode_png
 
 #: Shown wherever the synthetic cohort appears.
 SYNTHETIC_NOTE = "synthetic, calibrated to published summaries"
@@ -179,11 +179,11 @@ class Explorer:
         self._widget = None
         self._syncing = False
         self._animated: list = []
-        self._background = None
-        self._background_key = None
+        self._backgrounds: OrderedDict = OrderedDict()  # layout key -> cached pixels
+        self._results: OrderedDict = OrderedDict()      # parameters -> compute() result
         with plots.style():
             self.figure = Figure(figsize=self.FIGSIZE, dpi=100)
-            FigureCanvasAgg(self.figure)
+            _canvas_class()(self.figure)
             self._setup(self.figure)
         self.update()
 
@@ -248,15 +248,22 @@ class Explorer:
         """
         return None
 
+    #: Backgrounds (one per layout key, about 2 MB each) and results kept per explorer.
+    KEEP_BACKGROUNDS = 6
+    KEEP_RESULTS = 16
+
     def _render(self) -> bytes:
         canvas = self.figure.canvas
         key = self._layout_key()
-        if self._background is None or key != self._background_key:
+        background = self._backgrounds.get(key)
+        if background is None:
             canvas.draw()  # everything but the moving artists
-            self._background = canvas.copy_from_bbox(self.figure.bbox)
-            self._background_key = key
+            _remember(self._backgrounds, key, canvas.copy_from_bbox(self.figure.bbox),
+                      self.KEEP_BACKGROUNDS)
         else:
-            canvas.restore_region(self._background)
+            # a layout seen before (a slider moved back): its static part is unchanged
+            self._backgrounds.move_to_end(key)
+            canvas.restore_region(background)
         renderer = canvas.get_renderer()
         for artist in sorted(self._animated, key=lambda a: a.get_zorder()):
             if artist.get_visible():
@@ -280,7 +287,7 @@ class Explorer:
         self.params = params
         self._sync_controls(changes)
         try:
-            result = self.compute(**params)
+            result = self._compute_cached(params)
             with plots.style():
                 self._draw(result)
         except Exception as exc:  # shown to the learner as one readable line
@@ -296,6 +303,22 @@ class Explorer:
             self._show_message(self._note(result))
             self._update_views(result)
             self._update_code()
+        return result
+
+    def _compute_cached(self, params):
+        """``compute(**params)``, reusing the result of a recent identical call (compute is
+        pure and results are frozen: a learner moving a slider back gets it at once)."""
+        try:
+            key = tuple(sorted(params.items()))
+            hash(key)
+        except TypeError:  # pragma: no cover - every parameter kind is hashable
+            return self.compute(**params)
+        result = self._results.get(key)
+        if result is None:
+            result = self.compute(**params)
+            _remember(self._results, key, result, self.KEEP_RESULTS)
+        else:
+            self._results.move_to_end(key)
         return result
 
     def _update_views(self, result) -> None:
@@ -314,8 +337,10 @@ class Explorer:
 
     def code(self, params: dict | None = None) -> str:
         """Python that reproduces the explorer's numbers for ``params`` (default: the
-        current ones) with teachkit: what "Show the code" reveals.  Running it defines
-        ``result``, equal to ``compute(**params)`` (subclasses show the library calls)."""
+        current ones) with teachkit: what "Show the code" reveals.  Every explorer
+        overrides it with the library calls themselves (``tk.design.events_required``,
+        ``tk.sequential.interim_report``...), the bridge from the controls to the
+        exercises; this fallback runs the explorer's own ``compute`` into ``result``."""
         p = self._full_params(self.params if params is None else params)
         args = ", ".join(f"{k}={v!r}" for k, v in p.items())
         return (f"import teachkit as tk\n\n"
@@ -437,6 +462,14 @@ class Explorer:
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{type(self).__name__}({shown})"
+
+
+def _remember(cache: OrderedDict, key, value, keep: int) -> None:
+    """Store ``value`` under ``key``, forgetting the least recently used beyond ``keep``."""
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > keep:
+        cache.popitem(last=False)
 
 
 def _decimal(x: float) -> str:

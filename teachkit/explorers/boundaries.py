@@ -67,6 +67,17 @@ def _look_fractions(n_looks, first_look):
     return np.concatenate(([first_look], np.linspace(first_look, 1.0, n_looks)[1:]))
 
 
+def _wrap(args, width=80):
+    """Keyword arguments joined by ", ", on a new (indented) line when a line gets long."""
+    lines = [args[0]]
+    for a in args[1:]:
+        if len(lines[-1]) + len(a) + 2 > width:
+            lines.append(a)
+        else:
+            lines[-1] += ", " + a
+    return ",\n    ".join(lines)
+
+
 class BoundaryExplorer(Explorer):
     """Number and timing of looks, alpha-spending family and its parameter -> efficacy and
     futility boundaries on the Z, nominal-P and HR scales, alpha spent per look, power.
@@ -225,6 +236,28 @@ class BoundaryExplorer(Explorer):
 
     def _update_views(self, r):
         self._show_active_controls()
+
+    def code(self, params=None) -> str:
+        """:func:`teachkit.sequential.group_sequential_design` and its power."""
+        p = self._full_params(self.params if params is None else params)
+        k, d = p["n_looks"], p["events_planned"]
+        looks = ("np.array([1.0])" if k == 1
+                 else f"np.linspace({p['first_look']!r}, 1.0, {k})")
+        args = [f"alpha={p['alpha']!r}", f"spending={p['spending']!r}"]
+        parameter = {"hwang-shih-decani": p["gamma"], "power": p["rho"]}.get(p["spending"])
+        if parameter is not None:
+            args.append(f"parameter={parameter!r}")
+        if p["futility"] and k > 1:
+            args.append(f"futility_alpha={p['futility_alpha']!r}, futility_drift=drift")
+        return (
+            "import numpy as np\nimport teachkit as tk\n\n"
+            f"looks = {looks}  # information fractions\n"
+            f"drift = tk.sequential.drift_from_hazard_ratio({p['hazard_ratio']!r}, {d})\n"
+            "design = tk.sequential.group_sequential_design(\n"
+            f"    looks, {_wrap(args)})\n"
+            "power = design.rejection_probabilities(drift)  # cumulative, by look\n"
+            f"hr = np.exp(-design.z_efficacy / np.sqrt(looks * {d} / 4))  # boundary as a hazard ratio\n"
+            "print(design.z_efficacy, design.p_efficacy, power[-1])\n")
 
     def describe(self, result=None) -> str:
         """The boundaries, alpha spent and power in words, look by look."""

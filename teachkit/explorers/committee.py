@@ -422,6 +422,37 @@ class CommitteeRoom(Explorer):
     def _note(self, r):
         return html.escape(r.summary)      # shown in the base's polite live region
 
+    def code(self, params=None) -> str:
+        """The June 2019 report (:func:`teachkit.sequential.interim_report`) and, once the
+        decision is recorded, the final analysis (:func:`teachkit.sequential.inference_after_stop`)."""
+        from teachkit.explorers.interim import june_2019_interim
+
+        p = self._full_params(self.params if params is None else params)
+        j = june_2019_interim()
+        out = ("import teachkit as tk\n\n"
+               "report = tk.sequential.interim_report(  # the June 2019 look\n"
+               f"    {j['events']}, {j['events_planned']}, {j['p_one_sided']!r}, "
+               f"hazard_ratio_design={j['hazard_ratio_design']!r},\n"
+               f"    futility_alpha={j['futility_alpha']!r}, spending={j['spending']!r})\n"
+               "print(report)  # Z, boundaries, conditional powers\n")
+        if p["recorded"]:
+            alpha = _fact("design.alpha_one_sided")
+            d_final = final_dfs_events()
+            hr = _fact("results.dfs_hazard_ratio")["estimate"]
+            out = out.replace("import teachkit", "import math\nimport teachkit", 1) + (
+                "\n# the final analysis: looks at 80 and "
+                f"{d_final} events, Z from the published HR {hr:g}\n"
+                f"spent = tk.sequential.obrien_fleming_spending(report.information_fraction, {alpha!r})\n"
+                f"design = tk.sequential.group_sequential_design([{j['events']} / {d_final}, 1.0], "
+                f"alpha={alpha!r},\n"
+                f'                                              spending="user", '
+                f"parameter=[spent, {alpha!r}])\n"
+                f"z_final = -math.log({hr!r}) * math.sqrt({d_final} / 4)\n"
+                "final = tk.sequential.inference_after_stop(design, [report.z, z_final], "
+                f"[{j['events']}, {d_final}])\n"
+                "print(final)\n")
+        return out
+
     def describe(self, result=None) -> str:
         """The figure in words, with the current numbers (its text alternative)."""
         r = self.result if result is None else result

@@ -255,6 +255,24 @@ class InterimMonitor(Explorer):
         return "; ".join(f"<b>{n}</b>: {'met' if m else 'not met'} ({html.escape(e)})"
                          for n, m, e in r.verdicts)
 
+    def code(self, params=None) -> str:
+        """:func:`teachkit.sequential.interim_report` at this look."""
+        p = self._full_params(self.params if params is None else params)
+        kw = (f"hazard_ratio_design={p['hazard_ratio_design']!r}, "
+              f"futility_alpha={p['futility_alpha']!r},\n"
+              f"    spending={p['spending']!r})")
+        if p["observed"] == "P value":
+            return ("import teachkit as tk\n\n"
+                    f"report = tk.sequential.interim_report(\n"
+                    f"    {p['events']}, {p['events_planned']}, {p['p_one_sided']!r}, {kw}\n"
+                    "print(report)  # Z, boundaries, verdicts, conditional powers\n")
+        return ("import math\nimport teachkit as tk\n\n"
+                f"z = -math.log({p['hazard_ratio']!r}) * math.sqrt({p['events']} / 4)"
+                "  # Schoenfeld, 1:1\n"
+                f"report = tk.sequential.interim_report(\n"
+                f"    {p['events']}, {p['events_planned']}, z=z, {kw}\n"
+                "print(report)  # Z, boundaries, verdicts, conditional powers\n")
+
     def describe(self, result=None) -> str:
         """What the committee saw, in words: Z, boundaries, verdicts, conditional powers."""
         r = self.result if result is None else result

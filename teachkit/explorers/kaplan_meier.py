@@ -235,6 +235,26 @@ class KaplanMeierBuilder(Explorer):
             "times only and subtracts the censored from n; both give the same curve.</caption>"
             f"{head}{''.join(rows)}</table>")
 
+    def code(self, params=None) -> str:
+        """The 6-MP group, the toggles, :func:`teachkit.survival.kaplan_meier`."""
+        p = self._full_params(self.params if params is None else params)
+        lines = ["import numpy as np", "import teachkit as tk", "",
+                 "d = tk.datasets.freireich()", f"keep = d.group == {p['group']!r}"]
+        if p["flipped"]:
+            flips = list(p["flipped"])
+            lines += ["order = np.lexsort((-d.event[keep], d.time[keep]))  # patients #1, #2... by time",
+                      "time, event = d.time[keep][order], d.event[keep][order]",
+                      f"event[{flips}] = 1 - event[{flips}]  # censoring toggled"]
+        else:
+            lines += ["time, event = d.time[keep], d.event[keep]"]
+        lines += [f"km = tk.survival.kaplan_meier(time, event, conf_type={p['conf_type']!r})",
+                  "print(km.table())  # one row per distinct time"]
+        row = self._compute_cached(p).row  # the table may have fewer rows than the slider
+        if row is not None:
+            lines += [f"# row {row + 1}: km.time[{row}], km.survival[{row}], "
+                      f"km.ci_lower[{row}], km.ci_upper[{row}]"]
+        return "\n".join(lines) + "\n"
+
     def describe(self, result=None) -> str:
         """The curve in words: group, current row, S(t) with its CI, toggled patients."""
         r = self.result if result is None else result

@@ -185,6 +185,31 @@ class LogRankExplorer(Explorer):
         return (f"Z = {r.test.z:.2f}, one-sided P {_fmt_p(r.test.p_one_sided, eq=True)} "
                 f"(press <i>New sample</i> to see another trial with the same truth)")
 
+    def code(self, params=None) -> str:
+        """The simulated trial (numpy), :func:`teachkit.survival.kaplan_meier` and
+        :func:`teachkit.survival.logrank_test`."""
+        p = self._full_params(self.params if params is None else params)
+        n = int(math.ceil(p["events"] / 0.75))
+        n_blin = int(round(n * p["allocation"]))
+        return (
+            "import math\nimport numpy as np\nimport teachkit as tk\n\n"
+            f"# one simulated trial: {n} patients, control median {self.CONTROL_MEDIAN:g} months\n"
+            f"rng = np.random.default_rng({p['seed']})  # 'New sample' changes the seed\n"
+            f'arm = np.array(["blinatumomab"] * {n_blin} + ["chemotherapy"] * {n - n_blin}, '
+            "dtype=object)\n"
+            "rng.shuffle(arm)\n"
+            f"rate = math.log(2) / {self.CONTROL_MEDIAN:g} * "
+            f'np.where(arm == "blinatumomab", {p["hazard_ratio"]!r}, 1.0)\n'
+            "t_event = rng.exponential(1 / rate)\n"
+            f"analysis = np.sort(t_event)[{p['events']} - 1]  # analysed at event {p['events']}\n"
+            "event = (t_event <= analysis).astype(int)\n"
+            "time = np.minimum(t_event, analysis)\n\n"
+            "km = {a: tk.survival.kaplan_meier(time[arm == a], event[arm == a])\n"
+            '      for a in ("blinatumomab", "chemotherapy")}\n'
+            'lr = tk.survival.logrank_test(time, event, arm, treatment="blinatumomab")\n'
+            "print(lr.z, lr.p_one_sided)\n"
+            "print(lr.table())  # O - E and the variance, event time by event time\n")
+
     def describe(self, result=None) -> str:
         """The two panels in words: the curves' sizes and the O - E path, with Z and P."""
         r = self.result if result is None else result

@@ -73,6 +73,25 @@ class TrialOverview(Explorer):
         return (f"<b>{html.escape(r.title)}</b> ({html.escape(spec['standing'])}): "
                 f"{html.escape(arms)}.{caveat}")
 
+    def code(self, params=None) -> str:
+        """The published numbers, read from :mod:`teachkit.aall1331` (what the icons show)."""
+        p = self._full_params(self.params if params is None else params)
+        e = p["endpoint"]
+        head = "import teachkit as tk\n\narms = tk.aall1331.ARMS\n"
+        if e in ("dfs_2y", "os_2y"):
+            body = (f'fact = tk.aall1331.fact("results.{e}")   # Kaplan-Meier estimate at 2 years\n'
+                    "percent = {arm: 100 * fact.value[arm] for arm in arms}\n")
+        elif e in ("mrd_negative_cycle_1", "toxic_deaths"):
+            denominator = "flow.analysed" if e == "mrd_negative_cycle_1" else "flow.received_cycle_1"
+            body = (f'fact = tk.aall1331.fact("results.{e}")\n'
+                    f'patients = tk.aall1331.fact("{denominator}").value\n'
+                    "counts = {arm: (fact.value[arm], patients[arm]) for arm in arms}\n"
+                    "percent = {arm: 100 * fact.value[arm] / patients[arm] for arm in arms}\n")
+        else:
+            body = ('fact = tk.aall1331.fact("results.serious_ae_percent")\n'
+                    f"percent = {{arm: float(fact.value[{e!r}][arm]) for arm in arms}}\n")
+        return head + body + "print(percent, fact.source)\n"
+
     def describe(self, result=None) -> str:
         """The icon array in words: the result in both arms, with counts where published."""
         r = self.result if result is None else result

@@ -211,6 +211,39 @@ class EventsPlanner(Explorer):
                 f"rule; the calculations that reach {planned} (another formula, Freedman's, with "
                 f"a futility rule) are reconstructed below the planner.")
 
+    def code(self, params=None) -> str:
+        """:func:`teachkit.sequential.group_sequential_design`,
+        :func:`teachkit.design.events_required`, ``patients_required``, ``analysis_times``."""
+        p = self._full_params(self.params if params is None else params)
+        k, hr = p["n_looks"], p["hazard_ratio"]
+        lines = ["import numpy as np", "import teachkit as tk", "",
+                 f"looks = np.arange(1, {k + 1}) / {k}  # information fractions"]
+        if k > 1:
+            lines += [f"design = tk.sequential.group_sequential_design(looks, alpha={p['alpha']!r})"
+                      "  # O'Brien-Fleming type"]
+        else:
+            lines += ["design = None  # one look: no group-sequential inflation"]
+        lines += [f"events = tk.design.events_required(hazard_ratio={hr!r}, alpha={p['alpha']!r}, "
+                  f"power={p['power']!r},", "                                   design=design)"]
+        c2, acc, fu = p["control_2y"], p["accrual_years"], p["follow_up_years"]
+        if p["model"] == "plateau":
+            lines += ['median = tk.aall1331.fact("follow_up.dfs_event_median_months").value / 12  # years',
+                      f"cure = tk.design.cure_fraction_from_survival({c2!r}, 2.0, median)  # plateau",
+                      f"hazard = tk.design.latency_hazard({c2!r}, 2.0, cure)",
+                      f"most = tk.design.maximum_events({p['patients_available']}, cure, {hr!r})",
+                      f"patients = tk.design.patients_required(events, {acc!r}, {fu!r}, hazard, {hr!r},",
+                      "                                       cure_fraction=cure)",
+                      f"times = tk.design.analysis_times(events.events * looks, patients, {acc!r}, "
+                      f"hazard, {hr!r},", "                                 cure_fraction=cure)"]
+        else:
+            lines += [f"hazard = tk.design.hazard_from_survival({c2!r}, 2.0)  # control, per year",
+                      f"patients = tk.design.patients_required(events, {acc!r}, {fu!r}, hazard, {hr!r})",
+                      f"times = tk.design.analysis_times(events.events * looks, patients, {acc!r}, "
+                      f"hazard, {hr!r})"]
+        lines += ["print(events)  # events needed, and how they were computed",
+                  "print(patients, times)  # patients; years to each look"]
+        return "\n".join(lines) + "\n"
+
     def describe(self, result=None) -> str:
         """The expected-events curve and the looks in words."""
         r = self.result if result is None else result

@@ -250,6 +250,38 @@ class TrialReplayer(Explorer):
     def _note(self, r):
         return f"{r.n_trials} replays in {r.seconds:.2f} s"
 
+    def code(self, params=None) -> str:
+        """The design and :func:`teachkit.simulate.simulate_trials`, in runs of 1,000."""
+        from teachkit import aall1331
+
+        p = self._full_params(self.params if params is None else params)
+        f = {k: aall1331.fact("design." + k).value for k in (
+            "events_planned", "hazard_ratio", "futility_alpha", "alpha_one_sided", "patients_planned")}
+        k, d = p["n_looks"], f["events_planned"]
+        futility = p["futility"] and k > 1
+        sizes = [self.CHUNK] * (p["n_trials"] // self.CHUNK) + (
+            [p["n_trials"] % self.CHUNK] if p["n_trials"] % self.CHUNK else [])
+        lines = ["import numpy as np", "import teachkit as tk", "",
+                 f"looks = np.arange(1, {k + 1}) / {k}"]
+        extra = ""
+        if futility:
+            lines.append(f"drift = tk.sequential.drift_from_hazard_ratio({f['hazard_ratio']!r}, {d})"
+                         "  # the design HR")
+            extra = f", futility_alpha={f['futility_alpha']!r}, futility_drift=drift"
+        lines += ["design = tk.sequential.group_sequential_design(",
+                  f"    looks, alpha={f['alpha_one_sided']!r}, spending={p['spending']!r}{extra})",
+                  f"seeds = np.random.SeedSequence({p['seed']}).spawn({len(sizes)})",
+                  f"runs = [tk.simulate.simulate_trials(n, {f['patients_planned']}, "
+                  f"hazard_ratio={p['hazard_ratio']!r}, events={d},",
+                  "                                   information_fractions=looks, design=design,",
+                  f"                                   futility={'design' if futility else None!r}, "
+                  "seed=seed)",
+                  f"        for n, seed in zip({sizes}, seeds)]",
+                  "efficacy = np.concatenate([r.efficacy for r in runs])",
+                  "stop_look = np.concatenate([r.stop_look for r in runs])",
+                  "print(efficacy.mean(), np.bincount(stop_look))  # power; trials stopped at each look"]
+        return "\n".join(lines) + "\n"
+
     def describe(self, result=None) -> str:
         """The two histograms in words."""
         r = self.result if result is None else result

@@ -202,6 +202,21 @@ class RiskClassifier(Explorer):
     def _note(self, r):
         return f"<b>{html.escape(r.group.value)}</b> &mdash; rule: <i>{html.escape(r.rule)}</i>"
 
+    def code(self, params=None) -> str:
+        """:func:`teachkit.risk.assign_risk_group`, the rule that decided it, the stratum."""
+        p = self._full_params(self.params if params is None else params)
+        mrd = p["mrd"] if p["mrd_measured"] else None
+        return (
+            "import teachkit as tk\n\n"
+            f"patient = dict(site={p['site']!r}, months_from_diagnosis={p['months_from_diagnosis']!r},\n"
+            f"               mrd={mrd!r}, marrow_blasts={p['marrow_blasts']!r}, "
+            f"cns_cleared={p['cns_cleared']!r})\n"
+            "group = tk.risk.assign_risk_group(**patient)\n"
+            "why = tk.risk.explain_risk_group(**patient)  # the rule that decided it\n"
+            "print(group, why.rule)\n"
+            "if group in (tk.risk.RiskGroup.HIGH, tk.risk.RiskGroup.INTERMEDIATE):  # randomized\n"
+            "    print(tk.risk.randomization_stratum(**patient))\n")
+
     def describe(self, result=None) -> str:
         """The risk map and the rules panel in words."""
         r = self.result if result is None else result

@@ -202,6 +202,23 @@ class StratificationSimulator(Explorer):
             f"{100 * r.simple_over_2:.0f}% of simple, {100 * r.stratified_over_2:.0f}% of "
             f"stratified randomizations")
 
+    def code(self, params=None) -> str:
+        """The enrolled strata, :func:`teachkit.risk.randomize` and :func:`teachkit.risk.imbalance`."""
+        p = self._full_params(self.params if params is None else params)
+        reps = p["n_repetitions"]
+        return (
+            "import numpy as np\nimport teachkit as tk\n\n"
+            "names, share = tk.explorers.trial_strata_mix()  # the six strata, Table 1 shares\n"
+            f"rng = np.random.default_rng({p['seed']})\n"
+            f"strata = np.asarray(names, dtype=object)[rng.choice(6, size={p['n_patients']}, p=share)]\n"
+            "seeds = rng.integers(0, 2**32 - 1, size=2)\n"
+            f'simple = tk.risk.randomize(strata, "simple", seed=int(seeds[0]), n_repetitions={reps})\n'
+            f'blocks = tk.risk.randomize(strata, "stratified-blocks", block_sizes={p["block_sizes"]!r},\n'
+            f"                           seed=int(seeds[1]), n_repetitions={reps})\n"
+            "simple, blocks = tk.risk.imbalance(simple), tk.risk.imbalance(blocks)\n"
+            "# share of replays where some stratum is off by more than 2 patients\n"
+            "print((simple.max_abs > 2).mean(), (blocks.max_abs > 2).mean())\n")
+
     def describe(self, result=None) -> str:
         """The two bar charts in words."""
         r = self.result if result is None else result

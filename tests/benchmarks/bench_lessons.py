@@ -20,7 +20,16 @@ floor set by Voila, its widget manager and Chromium, which no lesson can go belo
 
 Targets (issue 7, on a 2-core machine): < 4 s cold, < 1 s preheated, < 250 MB per kernel.
 
-Run:  .venv/bin/python tests/benchmarks/bench_lessons.py [--repeat N] [lesson-name-fragment ...]
+**Slider to pixels** (issue 17, ``--part slider``): per lesson, a key press on the main
+control (``MAIN_CONTROL``) to the new picture painted (decoded, then the next animation
+frame), timed in the page, 30 moves (median, p95); in the same Voila server the floor:
+a notebook with one IntSlider swapping PNGs of the same explorer precomputed at the same
+values (what Voila, ipywidgets and Chromium cost with no compute and no drawing); and
+both again through a local TCP proxy adding 50 ms each way.  Target: every lesson's
+p95 <= 2x the floor's.
+
+Run:  .venv/bin/python tests/benchmarks/bench_lessons.py [--part all|load|slider] [--moves N]
+          [--repeat N] [lesson-name-fragment ...]
 Needs Chromium (/usr/bin/chromium), Playwright and psutil.
 """
 
@@ -175,9 +184,306 @@ def run(mode: str, names, repeat: int, browser, root=LESSONS):
     return results
 
 
+# --------------------------------------------------------------------------------------
+# Slider to pixels: a key press on the lesson's main control -> the new picture painted
+# --------------------------------------------------------------------------------------
+
+#: Per lesson: the explorer and the parameter of its main control (the label is read from
+#: the explorer's Param, so a relabelled control is still found).  Lesson 00 has a
+#: drop-down (ArrowDown picks the next result); the others have sliders (ArrowRight/Left).
+MAIN_CONTROL = {
+    "00-the-trial": ("TrialOverview", "endpoint"),
+    "01-censoring-and-kaplan-meier": ("KaplanMeierBuilder", "step"),
+    "02-comparing-curves": ("LogRankExplorer", "hazard_ratio"),
+    "03-risk-and-stratification": ("RiskClassifier", "months_from_diagnosis"),
+    "04-planning-events": ("EventsPlanner", "hazard_ratio"),
+    "05-looking-early": ("BoundaryExplorer", "first_look"),
+    "06-the-2019-interim": ("InterimMonitor", "events"),
+    "07-after-an-early-stop": ("TrialReplayer", "hazard_ratio"),
+}
+MOVES = 30
+PROXY_DELAY_S = 0.05
+
+
+def _param(name):
+    from teachkit import explorers
+
+    cls_name, param = MAIN_CONTROL[name]
+    cls = getattr(explorers, cls_name)
+    return cls, next(p for p in cls.PARAMS if p.name == param)
+
+
+def key_path(name, moves=MOVES):
+    """The keys pressed and the values they reach: towards the end with more room first,
+    back the other way when the range runs out (revisited values are allowed: a learner
+    moves back too).  The range is the control's as the lesson shows it (an explorer may
+    narrow it: the Kaplan-Meier builder's rows end at the table's last row).
+    Returns [(key, value)]."""
+    cls, p = _param(name)
+    ex = cls()
+    ex.widget  # builds the controls, with the ranges the explorer sets
+    control = ex._controls[p.name]
+    if p.kind == "choice":
+        values = [v for _, v in control.options]
+        i = values.index(control.value)
+        up, down, lo, hi = "ArrowDown", "ArrowUp", 0, len(values) - 1
+    else:
+        step = control.step
+        n = int(round((control.max - control.min) / step))
+        values = [control.min + k * step for k in range(n + 1)]
+        values = [int(v) if p.kind == "int" else round(v, 10) for v in values]
+        i = int(round((control.value - control.min) / step))
+        up, down, lo, hi = "ArrowRight", "ArrowLeft", 0, n
+    direction = 1 if hi - i >= i - lo else -1
+    path = []
+    for _ in range(moves):
+        if not lo <= i + direction <= hi:
+            direction = -direction
+        i += direction
+        path.append((up if direction > 0 else down, values[i]))
+    return path
+
+
+def floor_folder(names) -> Path:
+    """The lessons (copied) and, per lesson, a floor notebook: one IntSlider swapping PNGs
+    of that lesson's explorer precomputed at the values the benchmark visits (the same
+    pictures, bytes and size), in the same folder so that one Voila server serves both."""
+    import pickle
+    import tempfile
+
+    import nbformat
+
+    folder = Path(tempfile.mkdtemp(prefix="teachkit-bench-slider-"))
+    for f in LESSONS.iterdir():
+        if f.suffix in (".ipynb", ".json"):
+            shutil.copy(f, folder / f.name)
+    for name in names:
+        cls, p = _param(name)
+        ex = cls()
+        frames = [ex.png]
+        for _, value in key_path(name):
+            ex.update(**{p.name: value})
+            if ex.png == frames[-1]:
+                raise RuntimeError(f"{name}: moving {p.name} to {value} left the picture unchanged")
+            frames.append(ex.png)
+        (folder / f"floor-{name}.pkl").write_bytes(pickle.dumps(frames))
+        nb = nbformat.v4.new_notebook()
+        nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python",
+                                      "name": "python3"}}
+        width = int(cls.FIGSIZE[0] * 100)
+        nb.cells = [nbformat.v4.new_markdown_cell(f"# Floor for {name}"), nbformat.v4.new_code_cell(
+            "import pickle\nimport ipywidgets as W\n"
+            f"frames = pickle.load(open('floor-{name}.pkl', 'rb'))\n"
+            "frame = W.IntSlider(value=0, min=0, max=len(frames) - 1, description='Frame')\n"
+            "image = W.Image(value=frames[0], format='png', layout=W.Layout(width='100%', "
+            f"max_width='{width}px', height='auto'))\n"
+            "frame.observe(lambda ch: setattr(image, 'value', frames[ch['new']]), names='value')\n"
+            "W.VBox([frame, image])")]
+        nbformat.write(nb, folder / f"floor-{name}.ipynb")
+    return folder
+
+
+_WATCH_JS = """(control) => {
+  // the picture next to the control: the nearest ancestor holding an explorer image
+  let el = control;
+  while (el && !el.querySelector('img.widget-image')) el = el.parentElement;
+  const img = el.querySelector('img.widget-image');
+  window.__tk = {t0: null, times: []};
+  document.addEventListener('keydown', () => { window.__tk.t0 = performance.now(); }, true);
+  new MutationObserver(() => {
+    const t0 = window.__tk.t0;
+    if (t0 === null) return;
+    window.__tk.t0 = null;
+    // painted: decoded, then the next frame
+    img.decode().catch(() => null).then(() => requestAnimationFrame(() =>
+      window.__tk.times.push(performance.now() - t0)));
+  }).observe(img, {attributes: true, attributeFilter: ['src']});
+}"""
+
+
+def press_and_time(browser, url, control_selector, keys, name):
+    """Open ``url``, focus the control, press ``keys`` one at a time (each after the
+    previous picture was painted); return the key-to-picture times in ms."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    watch = PageWatch(page)
+    page.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost)"), lambda r: _route_outside(r, watch))
+    try:
+        page.goto(url, timeout=180_000)
+        wait_interactive(page, timeout_ms=180_000)
+        page.wait_for_selector(control_selector, timeout=60_000)
+        control = page.locator(control_selector).first
+        page.evaluate(_WATCH_JS, control.element_handle())
+        control.focus()
+        for k, key in enumerate(keys):
+            page.keyboard.press(key)
+            page.wait_for_function("n => window.__tk.times.length > n", arg=k, timeout=60_000)
+            page.wait_for_timeout(30)
+        times = page.evaluate("() => window.__tk.times")
+    finally:
+        if watch.errors:
+            print(f"  ! {name}: {watch.errors}", file=sys.stderr)
+        context.close()
+    return times
+
+
+def _control_selector(name, floor):
+    if floor:
+        return ".widget-hslider:has-text('Frame') .noUi-handle"
+    cls, p = _param(name)
+    if p.kind == "choice":
+        return ".widget-dropdown select"
+    return f".widget-hslider:has-text('{p.label}') .noUi-handle"
+
+
+class DelayProxy:
+    """A TCP proxy on 127.0.0.1 adding ``delay`` seconds each way (order kept): a far
+    server's round trip, HTTP and websockets alike."""
+
+    def __init__(self, target_port, delay=PROXY_DELAY_S):
+        import asyncio
+        import socket
+        import threading
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.target_port, self.delay = target_port, delay
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run():
+            asyncio.set_event_loop(self.loop)
+            self.server = self.loop.run_until_complete(
+                asyncio.start_server(self._handle, "127.0.0.1", self.port))
+            ready.set()
+            self.loop.run_forever()
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        ready.wait(10)
+
+    async def _pipe(self, reader, writer):
+        import asyncio
+
+        queue: asyncio.Queue = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+
+        async def receive():
+            while True:
+                try:
+                    data = await reader.read(65536)
+                except ConnectionError:
+                    data = b""
+                queue.put_nowait((loop.time() + self.delay, data))
+                if not data:
+                    return
+
+        async def send():
+            while True:
+                due, data = await queue.get()
+                wait = due - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                if not data:
+                    writer.close()
+                    return
+                try:
+                    writer.write(data)
+                    await writer.drain()
+                except ConnectionError:
+                    return
+
+        await asyncio.gather(receive(), send())
+
+    async def _handle(self, reader, writer):
+        import asyncio
+
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:
+            writer.close()
+            return
+        await asyncio.gather(self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer),
+                             return_exceptions=True)
+
+    def stop(self):
+        import asyncio
+
+        async def shutdown():
+            self.server.close()
+            for task in asyncio.all_tasks():
+                if task is not asyncio.current_task():
+                    task.cancel()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+def slider_benchmark(browser, names, moves=MOVES):
+    """{(name, "lesson"|"floor", "direct"|"proxy"): times in ms} from one Voila server."""
+    folder = floor_folder(names)
+    server = VoilaServer(folder, preheat=False)
+    proxy = DelayProxy(server.port)
+    out = {}
+    try:
+        for name in names:
+            keys = [k for k, _ in key_path(name, moves)]
+            floor_keys = ["ArrowRight"] * len(keys)  # frame k is the picture after move k
+            for route, port in (("direct", server.port), ("proxy", proxy.port)):
+                for kind in ("floor", "lesson"):
+                    notebook = f"floor-{name}" if kind == "floor" else name
+                    url = f"http://127.0.0.1:{port}/voila/render/{notebook}.ipynb"
+                    times = press_and_time(browser, url, _control_selector(name, kind == "floor"),
+                                           floor_keys if kind == "floor" else keys, name)
+                    out[name, kind, route] = times
+                    print(f"  {route:6s} {kind:6s} {name:32s} median {statistics.median(times):6.0f} ms "
+                          f"p95 {_p95(times):6.0f} ms  load {os.getloadavg()[0]:.1f}", file=sys.stderr)
+    finally:
+        proxy.stop()
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
+def _p95(values):
+    import numpy as np
+
+    return float(np.percentile(values, 95))
+
+
+def print_slider_table(out, names, load_before):
+    print(f"\nSlider to pixels: key press on the main control -> new picture painted, ms "
+          f"({MOVES} moves; median / p95), headless Chromium, one Voila server")
+    print("floor: the same Voila server, one IntSlider swapping PNGs of the same explorer "
+          "precomputed at the same values; proxy: through a local TCP proxy adding "
+          f"{PROXY_DELAY_S * 1000:.0f} ms each way")
+    head = (f"{'lesson':32s} {'lesson':>13s} {'floor':>13s} {'p95/floor':>9s}   "
+            f"{'proxy lesson':>13s} {'proxy floor':>13s} {'p95/floor':>9s}  target <= 2x")
+    print(head)
+    print("-" * len(head))
+    for name in names:
+        row = [name.ljust(32)]
+        ok = []
+        for route in ("direct", "proxy"):
+            lesson, floor = out[name, "lesson", route], out[name, "floor", route]
+            ratio = _p95(lesson) / _p95(floor)
+            ok.append(ratio <= 2.0)
+            row.append(f"{statistics.median(lesson):5.0f} / {_p95(lesson):5.0f} "
+                       f"{statistics.median(floor):5.0f} / {_p95(floor):5.0f} {ratio:8.2f}x  ")
+        print(" ".join(row) + " " + " ".join("ok" if good else "MISS" for good in ok))
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average (1/5/15 min): {load_before} at the start, {load} at the end; "
+          f"{psutil.cpu_count()} CPU(s)")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=1, help="visits per lesson and mode (median time)")
+    parser.add_argument("--part", choices=("all", "load", "slider"), default="all",
+                        help="load: request -> interactive and memory; slider: key press -> picture")
+    parser.add_argument("--moves", type=int, default=MOVES, help="key presses per lesson (slider part)")
     parser.add_argument("lessons", nargs="*", help="only lessons whose name contains one of these")
     args = parser.parse_args(argv)
     names = [n for n in lesson_names() if not args.lessons or any(f in n for f in args.lessons)]
@@ -186,6 +492,17 @@ def main(argv=None):
         raise SystemExit("Chromium is needed: sudo apt-get install chromium")
 
     from playwright.sync_api import sync_playwright
+
+    load_before = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    if args.part in ("all", "slider"):
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+            slider_names = [n for n in names if n in MAIN_CONTROL]
+            out = slider_benchmark(browser, slider_names, args.moves)
+            browser.close()
+        print_slider_table(out, slider_names, load_before)
+        if args.part == "slider":
+            return
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
