@@ -210,7 +210,12 @@ class StratificationSimulator(Explorer):
             "import numpy as np\nimport teachkit as tk\n\n"
             "names, share = tk.explorers.trial_strata_mix()  # the six strata, Table 1 shares\n"
             f"rng = np.random.default_rng({p['seed']})\n"
-            f"strata = np.asarray(names, dtype=object)[rng.choice(6, size={p['n_patients']}, p=share)]\n"
+            "# exactly Table 1's mix (largest remainders); only the order of arrival is random\n"
+            f"n = {p['n_patients']}\n"
+            "exact = np.asarray(share) * n\n"
+            "counts = np.floor(exact).astype(int)\n"
+            "counts[np.argsort(-(exact - counts), kind=\"stable\")[: n - counts.sum()]] += 1\n"
+            "strata = rng.permutation(np.repeat(np.asarray(names, dtype=object), counts))\n"
             "seeds = rng.integers(0, 2**32 - 1, size=2)\n"
             f'simple = tk.risk.randomize(strata, "simple", seed=int(seeds[0]), n_repetitions={reps})\n'
             f'blocks = tk.risk.randomize(strata, "stratified-blocks", block_sizes={p["block_sizes"]!r},\n'
