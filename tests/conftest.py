@@ -209,6 +209,13 @@ def page(browser):
     pg.context.close()
 
 
+@pytest.fixture(scope="session")
+def voila_server_class():
+    """:class:`VoilaServer` itself, for module-scoped servers (conftest is not importable
+    under ``--import-mode=importlib``)."""
+    return VoilaServer
+
+
 @pytest.fixture
 def start_voila(chromium):
     """Start extra Voila servers in a test (``start_voila(command=..., preheat=...)``);

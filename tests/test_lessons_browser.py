@@ -234,7 +234,8 @@ def test_make_lessons_serves_lesson_00(start_voila, watched_page, timings):
     import psutil
 
     voila = psutil.Process(server.proc.pid)
-    assert "voila" in " ".join(voila.cmdline())       # `teachkit lessons` became Voila
+    # `teachkit lessons` became Voila, run through teachkit's websocket guard
+    assert "teachkit._wsguard" in " ".join(voila.cmdline())
     kernels = voila.children(recursive=True)
     assert kernels, "pre-heated kernels were expected"
     server.stop()

@@ -21,10 +21,8 @@ pytest.importorskip("voila")
 
 
 @pytest.fixture(scope="module")
-def server():
-    from conftest import VoilaServer
-
-    s = VoilaServer(LESSONS, preheat=False)
+def server(voila_server_class):
+    s = voila_server_class(LESSONS, preheat=False)
     yield s
     s.stop()
 
@@ -67,8 +65,9 @@ def test_tree_lists_only_the_lessons(server):
     status, body = get(server, "/")
     assert status == 200
     listed = set(re.findall(r'href="/voila/(?:render|tree)/([^"?]*)\??"', body))
-    expected = {p.name for p in LESSONS.glob("[0-9][0-9]-*.ipynb")}
-    assert listed == expected, "the tree lists the lessons and nothing else (no folder, no course)"
+    expected = {p.name for p in LESSONS.glob("[0-9][0-9]-*.ipynb")} | {"glossary.ipynb"}
+    assert len(expected) == 9
+    assert listed == expected, "the tree lists the lessons (and their glossary) and nothing else (no folder, no course)"
 
 
 def test_no_url_reaches_a_course_notebook(server):

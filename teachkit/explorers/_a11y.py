@@ -46,6 +46,7 @@ _CSS = """
 .tk-panel .widget-readout:focus { outline: 3px solid #1A5FB4; }
 .jp-RenderedHTMLCommon a:link, .jp-RenderedHTMLCommon a:visited { text-decoration: underline; }
 .tk-figure { max-width: 100%; overflow-x: auto; }
+.tk-panel table th, .tk-panel table td { padding: 2px 8px; }
 .tk-figure > img { display: block; }
 .tk-code pre { white-space: pre; overflow-x: auto; font-size: 13px; margin: 0; }
 .tk-visually-hidden { position: absolute !important; width: 1px; height: 1px; overflow: hidden;
