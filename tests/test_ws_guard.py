@@ -11,6 +11,7 @@ Servers run in their own session under a 2 GB address-space limit, killed as a g
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import re
@@ -314,7 +315,10 @@ def run(play):
         finally:
             await Client.close_all()
 
-    asyncio.run(session())
+    # In its own thread: in the whole suite, Playwright's sync API (the browser tests' session
+    # fixture) keeps an event loop running in the main thread, where asyncio.run() refuses.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, session()).result()
 
 
 def _png_update(expected):
