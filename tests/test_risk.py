@@ -12,7 +12,6 @@ import html
 
 import itertools
 import math
-import time
 
 import numpy as np
 import pytest
@@ -303,12 +302,12 @@ def test_randomization_object():
     assert r.stratum_names == ("s1", "s2")
 
 
-def test_vectorized_randomization_is_fast():
+def test_vectorized_randomization_runs_many_replays():
+    # (its speed is measured by tests/benchmarks, never asserted in a test)
     strata = _strata()
-    start = time.perf_counter()
     for method in ("simple", "stratified-blocks"):
-        imbalance(randomize(strata, method=method, seed=0, n_repetitions=2000))
-    assert time.perf_counter() - start < 1.0
+        imb = imbalance(randomize(strata, method=method, seed=0, n_repetitions=2000))
+        assert imb.max_abs.shape == (2000,) and (imb.max_abs >= 0).all()
 
 
 @pytest.mark.parametrize("kwargs, exc, match", [
