@@ -33,7 +33,9 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage"]
-ERROR_TEXT = re.compile(r"Traceback|Error:|Exception:|NameError|ModuleNotFoundError|font cache", re.I)
+# Case-sensitive as in the Voila browser test: a lesson's own words ("Monte Carlo error: the
+# uncertainty of ...", lesson 05's glossary entry) are not an error message.
+ERROR_TEXT = re.compile(r"Traceback|Error:|Exception:|NameError|ModuleNotFoundError|[Ff]ont cache")
 
 
 # --------------------------------------------------------------------------- the server
