@@ -137,8 +137,15 @@ def _zmq_connection():
     return ZMQChannelsWebsocketConnection
 
 
-#: The guarded default connection (for ``--Voila.kernel_websocket_connection_class``).
-GuardedConnection = guarded(_zmq_connection())
+def __getattr__(name: str):
+    # ``GuardedConnection``, the guarded default connection (for
+    # ``--Voila.kernel_websocket_connection_class``), is made on first use, so this module
+    # imports where jupyter_server is not installed (the library alone, ``pip install teachkit``).
+    if name == "GuardedConnection":
+        connection = guarded(_zmq_connection())
+        globals()[name] = connection
+        return connection
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _jupyter_server_extension_points():

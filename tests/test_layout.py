@@ -48,3 +48,44 @@ def test_arrows_point_downwards(module, forbidden):
     imports = _top_level_imports(ROOT / module)
     bad = {i for i in imports for f in forbidden if i == f or i.startswith(f + ".")}
     assert not bad, f"{module} imports {sorted(bad)}"
+
+
+#: Installed by the extras only (lessons, grading, hub), never by ``pip install teachkit``.
+EXTRAS_ONLY = ("jupyter_server", "voila", "nbgrader", "jupyterhub", "nbclient", "nbformat")
+
+
+def test_every_module_imports_with_the_core_dependencies_alone():
+    """`make test-matrix` collects the package's doctests in a venv with the test extra only:
+    a module importing an extra at module level breaks that run (it did, with _wsguard)."""
+    import subprocess
+    import sys
+
+    names = sorted(".".join(("teachkit",) + p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+                   for p in ROOT.rglob("*.py"))
+    code = (
+        "import importlib, sys\n"
+        f"for m in {EXTRAS_ONLY!r}: sys.modules[m] = None  # `import m` now raises ImportError\n"
+        f"bad = []\n"
+        f"for name in {names!r}:\n"
+        "    try: importlib.import_module(name)\n"
+        "    except ImportError as e: bad.append(f'{name}: {e}')\n"
+        "print('\\n'.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT.parent, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "", "modules that need an extra at import time:\n" + out.stdout
+    assert "teachkit._wsguard" in names    # the check covers the module that broke it
+
+
+def test_the_guard_makes_its_connection_class_on_first_use():
+    pytest.importorskip("jupyter_server")
+    from traitlets.utils.importstring import import_item
+
+    cls = import_item("teachkit._wsguard.GuardedConnection")   # how Voila's option resolves it
+    assert cls.__name__ == "GuardedZMQChannelsWebsocketConnection"
+    import teachkit._wsguard as guard
+
+    assert guard.GuardedConnection is cls    # made once, then kept
+    with pytest.raises(AttributeError, match="no_such_name"):
+        guard.no_such_name
