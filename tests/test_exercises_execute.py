@@ -81,3 +81,40 @@ def test_nbgrader_validate(path, copy_of):
                           capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Success! Your notebook passes all the tests." in proc.stdout, proc.stdout + proc.stderr
+
+
+def _cell(nb, grade_id):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def test_km_by_hand_median_test_explains_the_natural_crash():
+    """A first-year student writes the median the natural way, ``t[s <= 0.5][0]``: on a curve
+    that never reaches 0.5 the visible test must explain what went wrong (issue 20, finding
+    11), not show a raw IndexError from inside their function."""
+    import numpy as np
+    import teachkit as tk
+
+    nb = nbformat.read(COURSE / "source" / "km-by-hand" / "km-by-hand.ipynb", as_version=4)
+    ns = {"np": np, "tk": tk}
+    exec(_cell(nb, "km-setup").source, ns)
+    exec("def median_survival(t, s):\n    return np.asarray(t)[np.asarray(s) <= 0.5][0]\n", ns)
+    with pytest.raises(AssertionError) as info:
+        exec(_cell(nb, "median-visible").source, ns)
+    assert "IndexError" in str(info.value) and "np.nan" in str(info.value)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    # the solution still passes the same cell
+    for gid in ("km-table", "median"):
+        exec("\n".join(line for line in _cell(nb, gid).source.split("\n") if "###" not in line), ns)
+    exec(_cell(nb, "median-visible").source, ns)
+
+
+def test_km_by_hand_has_a_collapsed_numpy_hint_in_each_coded_part():
+    nb = nbformat.read(COURSE / "source" / "km-by-hand" / "km-by-hand.ipynb", as_version=4)
+    parts = [c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## Part")]
+    coded = [p for p in parts if "manually graded" not in p]
+    assert len(coded) == 4
+    for text in coded:
+        assert "<details>" in text and "<summary>" in text and "</details>" in text, text[:60]
+    assert "np.unique" in coded[0] and "np.cumprod" in coded[0] and "mask" in coded[0]
+    assert "np.cumsum" in coded[1] and "IndexError" in coded[2]
+    assert "Lesson 01" in parts[-1]
