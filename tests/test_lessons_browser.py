@@ -170,12 +170,54 @@ def save_screenshot(page, name, tmp_path):
     return path
 
 
+#: Watches the page from its first byte: when the lesson is first shown (Voila's loading screen
+#: gone, the cells displayed), records any output still a widget placeholder and any formula
+#: still raw TeX: what a learner saw for seconds on a cold start before the loading state
+#: of teachkit's template (issue 20, item 10).
+LOADING_WATCH = r"""
+window.__shownUnready = null;
+window.__loadingScreen = null;
+(function watch() {
+  const page = document.getElementById('rendered_cells');
+  const loading = document.getElementById('loading');
+  if (loading && loading.getAttribute('role') && window.__loadingScreen === null)
+    window.__loadingScreen = loading.getAttribute('role') + ': ' + loading.innerText.trim();
+  if (page && page.style.display !== 'none' && !document.getElementById('loading')) {
+    const seen = [];
+    for (const o of page.querySelectorAll('.jp-OutputArea-output'))
+      if (o.textContent.trim().startsWith('Loading widget')) seen.push('an explorer still "Loading widget..."');
+    for (const m of page.querySelectorAll('.jp-RenderedMarkdown')) {
+      const raw = m.innerText.match(/\$[^$\n]{1,300}\$/);
+      if (raw) seen.push('raw TeX ' + raw[0]);
+    }
+    window.__shownUnready = seen;
+    return;
+  }
+  setTimeout(watch, 20);
+})();
+"""
+
+
+def assert_shown_when_ready(page):
+    shown = page.evaluate("window.__shownUnready")
+    assert shown == [], f"the page was shown before it was ready: {shown}"
+    assert page.get_attribute("body", "data-teachkit-reveal") == "ready"
+    # the loading screen was a status message screen readers announce, in words
+    assert re.match(r"status: Preparing the lesson", page.evaluate("window.__loadingScreen") or ""), \
+        page.evaluate("window.__loadingScreen")
+    # the lessons' own word on a slow start is for pages without this loading screen
+    assert page.locator(".teachkit-startup-note").count() == 1
+    assert not page.locator(".teachkit-startup-note").is_visible()
+
+
 @pytest.mark.parametrize("name", lesson_names())
 def test_lesson_in_browser(name, voila_server, page, tmp_path, timings, axe_source):
     action, selector, value, watched = CONTROLS[name]
+    page.add_init_script(LOADING_WATCH)
     t0 = time.perf_counter()
     page.goto(f"{voila_server.url}/voila/render/{name}.ipynb", timeout=120_000)
     wait_interactive(page)
+    assert_shown_when_ready(page)
     interactive_s = time.perf_counter() - t0
     timings[f"{name}: request -> interactive"] = interactive_s
     timings[f"{name}: Voila start -> interactive"] = time.perf_counter() - voila_server.started
