@@ -61,7 +61,7 @@ lessons: $(VENV)/.stamp-lessons
 	$(BIN)/teachkit lessons --port $(PORT) --source lessons
 
 test: $(VENV)/.stamp-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=30
 
 # Resolve (pip --dry-run, nothing installed) both installs above, pins chosen as above:
 # a cheap check that `make lessons` and `make test` would install on this PYTHON.
@@ -89,7 +89,7 @@ test-matrix:
 	  echo "== Python $$v: $$py"; \
 	  [ -x .venv-$$v/bin/python ] || $$py -m venv .venv-$$v || exit 1; \
 	  .venv-$$v/bin/python -m pip --disable-pip-version-check -q install -e ".[test]" || exit 1; \
-	  .venv-$$v/bin/python -m pytest -q -p no:cacheprovider $(LIBRARY_TESTS) || exit 1; \
+	  .venv-$$v/bin/python -m pytest -q -p no:cacheprovider --basetemp=.venv-$$v/pytest-tmp $(LIBRARY_TESTS) || exit 1; \
 	done
 
 bench: $(VENV)/.stamp-test
