@@ -7,7 +7,8 @@ normally inside a network namespace that has only loopback::
 
 It serves the site with Python's own static server on 127.0.0.1, opens each lesson in a
 fresh browser context (an empty cache: a cold load), waits until the lesson is interactive,
-moves its main control (tests/test_lessons_browser.py's CONTROLS) and records, per lesson:
+moves its main control (tests/test_lessons_browser.py's CONTROLS; the glossary has none) and
+fetches every link of its text to another page of the site, and records, per lesson:
 seconds to interactive, whether the picture changed, the seconds of each further step of
 the control, console errors, requests to any host but 127.0.0.1, the page's error text,
 and the bytes and status of every file the server sent. It asserts nothing itself: the
@@ -104,8 +105,9 @@ def start_server(site: Path, log_file: Path):
 
 
 # --------------------------------------------------------------------------- the pages
-def wait_interactive(page, timeout_ms):
-    page.wait_for_selector(".jupyter-widgets", state="visible", timeout=timeout_ms)
+def wait_interactive(page, timeout_ms, widgets=True):
+    page.wait_for_selector(".jupyter-widgets" if widgets else ".jp-RenderedMarkdown", state="visible",
+                           timeout=timeout_ms)
     page.wait_for_function(
         "() => !document.querySelector('#loading') || "
         "getComputedStyle(document.querySelector('#loading')).display === 'none'",
@@ -158,6 +160,23 @@ watch();
 """
 
 
+# Every link of the page's text to another page of the site, fetched: the ones that fail.
+BROKEN_LINKS_JS = """
+async () => {
+  const broken = [], seen = new Set();
+  for (const a of document.querySelectorAll('.jp-RenderedMarkdown a[href], .jp-RenderedHTMLCommon a[href]')) {
+    const url = new URL(a.getAttribute('href'), location.href);
+    url.hash = '';
+    if (url.origin !== location.origin || seen.has(url.href)) continue;
+    seen.add(url.href);
+    const response = await fetch(url.href, {method: 'HEAD'});
+    if (!response.ok) broken.push(a.getAttribute('href') + ' -> ' + response.status);
+  }
+  return {broken: broken, checked: seen.size};
+}
+"""
+
+
 def new_context(browser):
     return browser.new_context(viewport={"width": 1280, "height": 900})
 
@@ -194,13 +213,16 @@ def run_lesson(browser, base, name, control, steps, timeout_ms, shots, context=N
     try:
         t0 = time.perf_counter()
         page.goto(f"{base}/voici/render/{name}.html", timeout=timeout_ms)
-        wait_interactive(page, timeout_ms)
+        wait_interactive(page, timeout_ms, widgets=control is not None)
         record["interactive_s"] = time.perf_counter() - t0
         record["timeline"] = page.evaluate("window.__timeline || []")
-        before = move_control(page, name)
-        record["first_move_s"] = time.perf_counter() - t0 - record["interactive_s"]
-        record["picture_changed"] = picture(page, control[3]) != before
-        record["step_s"] = [step(page, control, i) for i in range(steps)]
+        links = page.evaluate(BROKEN_LINKS_JS)
+        record["broken_links"], record["links_checked"] = links["broken"], links["checked"]
+        if control is not None:   # a lesson (the glossary has no control)
+            before = move_control(page, name)
+            record["first_move_s"] = time.perf_counter() - t0 - record["interactive_s"]
+            record["picture_changed"] = picture(page, control[3]) != before
+            record["step_s"] = [step(page, control, i) for i in range(steps)]
         record["stderr_outputs"] = page.locator("[data-mime-type='application/vnd.jupyter.stderr']").count()
         record["code_visible"] = page.locator(
             ".jp-InputArea-editor:visible, .cm-editor:visible, .CodeMirror:visible").count()
@@ -247,7 +269,7 @@ def main(argv=None):
     from playwright.sync_api import sync_playwright
     from test_lessons_browser import CONTROLS
 
-    names = args.lessons or sorted(p.stem for p in (args.site / "voici/render").glob("[0-9][0-9]-*.html"))
+    names = args.lessons or sorted(p.stem for p in (args.site / "voici/render").glob("*.html"))
     log_file = args.out.with_suffix(".server.jsonl")
     log_file.write_text("")
     server, base = start_server(args.site, log_file)
@@ -258,7 +280,7 @@ def main(argv=None):
             shared = new_context(browser) if args.warm else None
             for name in names:
                 mark = sum(1 for _ in open(log_file))
-                record = run_lesson(browser, base, name, CONTROLS[name], args.steps, int(args.timeout * 1000),
+                record = run_lesson(browser, base, name, CONTROLS.get(name), args.steps, int(args.timeout * 1000),
                                     args.screenshots, shared)
                 served = [json.loads(line) for line in open(log_file)][mark:]
                 record["bytes"] = sum(r["bytes"] for r in served if r["status"] == 200)

@@ -40,6 +40,11 @@ def lesson_names():
     return sorted(p.stem for p in (ROOT / "lessons").glob("[0-9][0-9]-*.ipynb"))
 
 
+def page_names():
+    """Every page of the site: the lessons and the glossary they link to."""
+    return [*lesson_names(), "glossary"]
+
+
 def why_not() -> str | None:
     """The reason this machine cannot run the offline site test, or None."""
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
@@ -111,7 +116,7 @@ def test_site_is_built_from_checked_files(site):
     assert kernel["disablePyPIFallback"] is True
     assert "teachkit" in kernel["loadPyodideOptions"]["packages"]
     pages = sorted((site / "voici/render").glob("*.html"))
-    assert [p.stem for p in pages] == lesson_names()
+    assert [p.stem for p in pages] == page_names()
     for page in pages:
         text = page.read_text()
         assert '"./static/pyodide' not in text, f"{page.name}: page-relative ./ URL left (voici-core 0.9.0)"
@@ -136,6 +141,37 @@ def test_lesson_runs_in_the_browser(visits, name):
     assert record["error_text"] is None, record["error_text"]
     assert record["stderr_outputs"] == 0
     assert record["code_visible"] == 0
+    # "glossary", "all lessons", "next lesson": Voila's .ipynb links are the site's .html pages
+    assert record["links_checked"] >= 2 and record["broken_links"] == [], record["broken_links"]
+
+
+def test_glossary_page_in_the_browser(visits):
+    record = next((r for r in visits["lessons"] if r["lesson"] == "glossary"), None)
+    assert record is not None, "the glossary was not opened"
+    assert "exception" not in record, f"{record['exception']}\n{record.get('page_text', '')}"
+    for key in ("outside_requests", "console_errors", "not_found", "broken_links"):
+        assert record[key] == [], (key, record[key])
+    assert record["links_checked"] >= 1 and record["error_text"] is None
+
+
+def test_site_links_lessons_to_their_pages():
+    """The build turns a lesson's links to other lessons into links to their pages (no site
+    needed: the rewrite itself)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("site_build", ROOT / "tools" / "site" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    files = build.lesson_files()
+    assert [p.stem for p in files] == page_names()
+    names = {p.stem for p in files}
+    for path in files:
+        nb = build.site_notebook(path, names)
+        text = "\n".join(c["source"] for c in nb["cells"] if c["cell_type"] == "markdown")
+        assert ".ipynb)" not in text and ".ipynb#" not in text, path.name
+    lesson_00 = build.site_notebook(files[0], names)
+    text = "\n".join(c["source"] for c in lesson_00["cells"] if c["cell_type"] == "markdown")
+    assert "](glossary.html)" in text and "](01-censoring-and-kaplan-meier.html)" in text
 
 
 def test_build_stops_on_a_tampered_package_file(site, tmp_path):

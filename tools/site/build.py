@@ -314,7 +314,20 @@ def check_no_remote(site: Path) -> None:
 
 
 def lesson_files():
-    return sorted((ROOT / "lessons").glob("[0-9][0-9]-*.ipynb"))
+    """The numbered lessons and the glossary they all link to."""
+    return [*sorted((ROOT / "lessons").glob("[0-9][0-9]-*.ipynb")), ROOT / "lessons" / "glossary.ipynb"]
+
+
+def site_notebook(path: Path, names: set) -> dict:
+    """The notebook as the site serves it: markdown links to another lesson (``glossary.ipynb``,
+    ``01-....ipynb``, as Voila serves them) point to that lesson's page (``glossary.html``)."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    link = re.compile(r"\]\((" + "|".join(re.escape(n) for n in sorted(names)) + r")\.ipynb(#[^)\s]*)?\)")
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            cell["source"] = link.sub(lambda m: f"]({m.group(1)}.html{m.group(2) or ''})", text)
+    return nb
 
 
 def build(packages: Path, out: Path, work: Path) -> None:
@@ -344,8 +357,10 @@ def build(packages: Path, out: Path, work: Path) -> None:
     if contents.exists():
         shutil.rmtree(contents)
     contents.mkdir()
-    for nb in lesson_files():
-        shutil.copy2(nb, contents / nb.name)
+    lessons = lesson_files()
+    for nb in lessons:
+        text = json.dumps(site_notebook(nb, {p.stem for p in lessons}), indent=1, ensure_ascii=False)
+        (contents / nb.name).write_text(text + "\n", encoding="utf-8")
 
     if out.exists():
         shutil.rmtree(out)
