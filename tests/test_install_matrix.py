@@ -41,8 +41,13 @@ def test_ci_checks_debian_python_and_the_matrix():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "set -euo pipefail" in ci
     assert "check-install PYTHON=/usr/bin/python3" in ci
-    assert re.search(r"^make test$", ci, re.MULTILINE)
-    assert "test-matrix" in ci
+    # the README's command, its failure kept (`make test || suite=$?`), and the matrix beside it,
+    # waited for, whose failure fails the run too
+    assert re.search(r"^make test( \|\| suite=\$\?)?$", ci, re.MULTILINE)
+    assert re.search(r"^make --no-print-directory test-matrix .*&$", ci, re.MULTILINE)
+    assert 'wait "$matrix_pid"' in ci
+    assert re.search(r'^\[ "\$suite" -eq 0 \] \|\|', ci, re.MULTILINE)
+    assert re.search(r'^\[ "\$matrix" -eq 0 \] \|\|', ci, re.MULTILINE)
     for package in ("chromium", "python3-venv"):
         assert package in ci
 
