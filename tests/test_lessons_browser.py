@@ -374,6 +374,8 @@ def test_lesson_on_a_phone(name, voila_server, watched_page, axe_source):
     assert cut == [], cut
     page_wide = page.evaluate("() => document.scrollingElement.scrollWidth")
     assert page_wide <= width + 1, f"the page scrolls sideways: {page_wide} > {width}"
+    # no label, readout or result line cut off at the phone's width (they wrap)
+    assert page.evaluate(OVERFLOW_JS) == []
     target = os.environ.get("TEACHKIT_SCREENSHOT_DIR")
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
@@ -431,7 +433,7 @@ def test_committee_room_decision_before_reveal_keyboard_only(voila_server, page,
 # ---------------------------------------------------------------------------------------
 
 OVERFLOW_JS = """() => [...document.querySelectorAll(
-    '.widget-label, .widget-readout, .tk-controls .widget-html-content, .tk-live')]
+    '.widget-label, .widget-readout, .tk-controls .widget-html-content, .tk-live, .tk-live .widget-html-content')]
   .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
   .map(e => (e.innerText || '').slice(0, 80))"""
 
