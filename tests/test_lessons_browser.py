@@ -451,15 +451,49 @@ TABLES_JS = """() => [...document.querySelectorAll('table')].filter(t => t.offse
   })"""
 
 
+#: The lesson's path before its optional "Going further": visible words, and explorers (check
+#: questions apart).
+CORE_JS = """() => {
+  const root = document.getElementById('rendered_cells');
+  const further = [...root.querySelectorAll('h2')].find(h => h.innerText.startsWith('Going further'));
+  const before = e => !further || (e.compareDocumentPosition(further) & Node.DOCUMENT_POSITION_FOLLOWING);
+  const explorers = [...root.querySelectorAll('.tk-panel:not(.tk-check)')].filter(before).length;
+  const text = root.innerText;
+  const cut = further ? text.indexOf(further.innerText) : -1;
+  return {text: cut >= 0 ? text.slice(0, cut) : text, explorers, further: !!further};
+}"""
+WORDS_PER_MINUTE = 120        # a first-year student reading technical text closely
+MINUTES_PER_EXPLORER = 3      # its "Try:" prompts
+STATED = {"ten": 10, "fifteen": 15, "twenty": 20, "twenty-five": 25}
+
+
+def core_minutes(page):
+    """The time a newcomer needs for the lesson's path (up to "Going further"), by a stated
+    model: words read at WORDS_PER_MINUTE, MINUTES_PER_EXPLORER an explorer, 1 for the check."""
+    core = page.evaluate(CORE_JS)
+    words = len(re.findall(r"[A-Za-z]{2,}", core["text"]))
+    return words / WORDS_PER_MINUTE + MINUTES_PER_EXPLORER * core["explorers"] + 1, core
+
+
 @pytest.mark.parametrize("name", lesson_names())
 def test_lesson_reads_for_a_newcomer(name, voila_server, page):
-    """Every lesson links the glossary and states its time; after each explorer is moved
-    no label or readout overflows its box at 1280 px, and every table is a table whose
-    cells are padded (lesson 01's ran together as 'at risk nrelapses d')."""
+    """Every lesson links the glossary and states its time, which a newcomer can keep (issue 20,
+    item 12: at most about 20 minutes on the lesson's path, the rest marked optional); after
+    each explorer is moved no label or readout overflows its box at 1280 px, and every table
+    is a table whose cells are padded (lesson 01's ran together as 'at risk nrelapses d')."""
     page.goto(f"{voila_server.url}/voila/render/{name}.ipynb", timeout=120_000)
     wait_interactive(page)
     assert page.locator("a[href*='glossary.ipynb']").count() >= 1
     assert "minutes" in page.inner_text("body") and "After this lesson you can" in page.inner_text("body")
+    minutes, core = core_minutes(page)
+    stated = re.search(r"About (ten|fifteen|twenty|twenty-five) minutes", core["text"])
+    assert stated, "the lesson does not say how long it takes"
+    assert minutes <= 21, f"the lesson's path takes about {minutes:.0f} min: split it, or mark a part optional"
+    # the model counts no time for working a builder by hand: a stated time may be longer, not
+    # much shorter
+    assert STATED[stated.group(1)] >= minutes - 5, f"it says {stated.group(0)}, the model gives {minutes:.0f}"
+    print(f"{name}: the model gives {minutes:.1f} min for the lesson's path ({core['explorers']} explorer(s)); "
+          f"stated: {stated.group(0)}; optional part: {core['further']}")
     move_control(page, name)          # as the learner does first (lesson 01: back to row 3)
     move_each_explorer(page)
     page.wait_for_timeout(1500)
