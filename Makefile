@@ -45,12 +45,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 
-# One stamp per set of extras: reinstall only when pyproject.toml changes.
-$(VENV)/.stamp-lessons: pyproject.toml binder/requirements.txt | $(BIN)/python
+# What the wheel copies into the venv's share/ and etc/ (pyproject's shared-data): an editable
+# install copies these files rather than linking them, so a change must reinstall.
+SHARED_DATA := teachkit/_wsguard.json $(wildcard teachkit/_jupyter/voila/templates/teachkit/*)
+
+# One stamp per set of extras: reinstall only when pyproject.toml or the shared data change.
+$(VENV)/.stamp-lessons: pyproject.toml binder/requirements.txt $(SHARED_DATA) | $(BIN)/python
 	$(call install,lessons)
 	@touch $@
 
-$(VENV)/.stamp-test: pyproject.toml binder/requirements.txt | $(BIN)/python
+$(VENV)/.stamp-test: pyproject.toml binder/requirements.txt $(SHARED_DATA) | $(BIN)/python
 	$(call install,$(TEST_EXTRAS))
 	@touch $@ $(VENV)/.stamp-lessons
 

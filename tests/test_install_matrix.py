@@ -77,3 +77,38 @@ def test_wheel_installs_the_template_where_voila_looks(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for f in ("conf.json", "index.html.j2", "page.html"):
         assert any(n.endswith(f".data/data/share/jupyter/voila/templates/teachkit/{f}") for n in names), f
+
+
+def test_a_changed_template_reinstalls(tmp_path):
+    """An editable install copies pyproject's shared-data (the Voila template, the server
+    config) into the venv: `make test` and `make lessons` must reinstall when one changes, or
+    a server that reads the venv's copy (Binder's path, a hub) serves the old template."""
+    import os
+    import shutil
+    import subprocess
+
+    if not shutil.which("make"):
+        pytest.skip("needs make")
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text("")        # the order-only prerequisite
+    template = ROOT / "teachkit/_jupyter/voila/templates/teachkit/index.html.j2"
+    inputs = [ROOT / "pyproject.toml", ROOT / "binder/requirements.txt", ROOT / "teachkit/_wsguard.json",
+              *sorted((ROOT / "teachkit/_jupyter/voila/templates/teachkit").iterdir())]
+    newest = max(p.stat().st_mtime for p in inputs)
+    before = template.stat()
+
+    def up_to_date(stamp):
+        return subprocess.run(["make", "-q", f"VENV={venv}", str(venv / stamp)], cwd=ROOT,
+                              capture_output=True).returncode == 0
+
+    try:
+        for stamp in (".stamp-test", ".stamp-lessons"):
+            (venv / stamp).touch()
+            os.utime(venv / stamp, (newest + 10, newest + 10))
+            assert up_to_date(stamp), "a fresh stamp should need nothing"
+            os.utime(template, (newest + 20, newest + 20))          # the template changed
+            assert not up_to_date(stamp), f"{stamp} does not depend on the Voila template"
+            os.utime(template, ns=(before.st_atime_ns, before.st_mtime_ns))
+    finally:
+        os.utime(template, ns=(before.st_atime_ns, before.st_mtime_ns))
