@@ -105,16 +105,6 @@ def start_server(site: Path, log_file: Path):
 
 
 # --------------------------------------------------------------------------- the pages
-def wait_interactive(page, timeout_ms, widgets=True):
-    page.wait_for_selector(".jupyter-widgets" if widgets else ".jp-RenderedMarkdown", state="visible",
-                           timeout=timeout_ms)
-    page.wait_for_function(
-        "() => !document.querySelector('#loading') || "
-        "getComputedStyle(document.querySelector('#loading')).display === 'none'",
-        timeout=timeout_ms,
-    )
-
-
 def picture(page, selector):
     element = page.query_selector(selector)
     return None if element is None else (element.get_attribute("src") or element.inner_text())
@@ -183,7 +173,7 @@ def new_context(browser):
 
 def run_lesson(browser, base, name, control, steps, timeout_ms, shots, context=None):
     """One lesson in ``context`` (kept: a warm cache) or in a fresh one (closed: a cold load)."""
-    from test_lessons_browser import move_control  # the same move as the Voila test
+    from test_lessons_browser import move_control, wait_interactive  # the same as the Voila test
 
     record = {"lesson": name, "console_errors": [], "outside_requests": [], "failed_requests": []}
     own = context is None

@@ -110,9 +110,11 @@ def test_every_lesson_has_a_control_to_move():
     assert not missing, f"add the main control of {missing} to CONTROLS"
 
 
-def wait_interactive(page, timeout_ms=90_000):
-    """Wait until Voila has rendered the lesson and its widgets are live."""
-    page.wait_for_selector(".jupyter-widgets", state="visible", timeout=timeout_ms)
+def wait_interactive(page, timeout_ms=90_000, widgets=True):
+    """Wait until Voila (or Voici, tests/site_browser.py) has rendered the lesson and its
+    widgets are live; ``widgets=False`` for a page of text only (the glossary)."""
+    page.wait_for_selector(".jupyter-widgets" if widgets else ".jp-RenderedMarkdown", state="visible",
+                           timeout=timeout_ms)
     # Voila shows its spinner until the kernel is connected and the widgets rendered.
     page.wait_for_function(
         "() => !document.querySelector('#loading') || "
