@@ -492,20 +492,32 @@ def _check_plan(patients, accrual_time, hazard_ratio, allocation, dropout_hazard
     return patients, accrual_time, hazard_ratio, allocation, dropout_hazard
 
 
-def _events_at(c, patients, accrual_time, starts, haz, hazard_ratio, allocation, dropout_hazard,
-               cure_fraction=None):
+def _events_and_rate(c, patients, accrual_time, starts, haz, hazard_ratio, allocation,
+                     dropout_hazard, cure_fraction=None):
+    """Expected events by calendar time ``c`` (see :func:`expected_events`) and their rate
+    d/dc = (N / A) sum_arms share * (F(c) - F(c - A) [c > A]), for every ``c`` at once."""
+    c = np.asarray(c, dtype=float)
     lo = np.maximum(c - accrual_time, 0.0)
     total = np.zeros_like(c)
+    rate = np.zeros_like(c)
     for share, hr in ((allocation, hazard_ratio), (1.0 - allocation, 1.0)):
         if cure_fraction is None:
-            _, g_hi = _cumulative_integrals(c, starts, hr * haz, dropout_hazard)
-            _, g_lo = _cumulative_integrals(lo, starts, hr * haz, dropout_hazard)
+            f_hi, g_hi = _cumulative_integrals(c, starts, hr * haz, dropout_hazard)
+            f_lo, g_lo = _cumulative_integrals(lo, starts, hr * haz, dropout_hazard)
         else:
-            _, g_hi = _cure_integrals(c, starts, haz, hr, cure_fraction, dropout_hazard)
-            _, g_lo = _cure_integrals(lo, starts, haz, hr, cure_fraction, dropout_hazard)
-            g_hi, g_lo = g_hi.reshape(np.shape(c)), g_lo.reshape(np.shape(c))
+            f_hi, g_hi = _cure_integrals(c, starts, haz, hr, cure_fraction, dropout_hazard)
+            f_lo, g_lo = _cure_integrals(lo, starts, haz, hr, cure_fraction, dropout_hazard)
+            f_hi, g_hi = f_hi.reshape(c.shape), g_hi.reshape(c.shape)
+            f_lo, g_lo = f_lo.reshape(c.shape), g_lo.reshape(c.shape)
         total = total + share * (g_hi - g_lo)
-    return patients / accrual_time * total
+        rate = rate + share * (f_hi - np.where(c > accrual_time, f_lo, 0.0))
+    return patients / accrual_time * total, patients / accrual_time * rate
+
+
+def _events_at(c, patients, accrual_time, starts, haz, hazard_ratio, allocation, dropout_hazard,
+               cure_fraction=None):
+    return _events_and_rate(c, patients, accrual_time, starts, haz, hazard_ratio, allocation,
+                            dropout_hazard, cure_fraction)[0]
 
 
 def expected_events(calendar_time, patients, accrual_time, control_hazard, hazard_ratio, *,
@@ -571,19 +583,29 @@ def analysis_times(events, patients, accrual_time, control_hazard, hazard_ratio,
         cure_fraction = _check_cure(cure_fraction)
 
     def count(c):
-        return float(np.sum(_events_at(np.asarray(c, dtype=float), patients, accrual_time, starts, haz,
-                                       hazard_ratio, allocation, dropout_hazard, cure_fraction)))
+        return _events_and_rate(c, patients, accrual_time, starts, haz, hazard_ratio, allocation,
+                                dropout_hazard, cure_fraction)
 
-    ceiling = count(accrual_time + 1e6)
+    ceiling = float(count(np.array([accrual_time + 1e6]))[0][0])
     if np.any(d >= ceiling):
         raise ValueError(f"events ({d.max():g}) can never be reached: {patients:g} patients are "
                          f"expected to have at most {ceiling:.1f} events")
-    out = np.empty(d.size)
-    for i, target in enumerate(d):
-        hi = accrual_time
-        while count(hi) < target:
-            hi *= 2.0
-        out[i] = brentq(lambda c: count(c) - target, 0.0, hi, xtol=1e-10)
+    # every look at once: Newton's method on E(c) = d (E rises with c), kept inside a
+    # bracket [lo, hi] that halves whenever a Newton step would leave it
+    lo, hi = np.zeros(d.size), np.full(d.size, float(accrual_time))
+    while np.any(short := count(hi)[0] < d):
+        hi = np.where(short, 2.0 * hi, hi)
+    out = (lo + hi) / 2
+    for _ in range(200):
+        value, rate = count(out)
+        miss = value - d
+        lo, hi = np.where(miss < 0, out, lo), np.where(miss > 0, out, hi)
+        newton = miss / np.where(rate > 0, rate, np.inf)
+        if np.all(np.abs(newton) <= 1e-12 * np.maximum(out, 1.0)):
+            out = out - newton
+            break
+        step = out - newton
+        out = np.where((step >= lo) & (step <= hi), step, (lo + hi) / 2)
     return out if np.ndim(events) else float(out[0])
 
 

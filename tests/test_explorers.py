@@ -362,24 +362,84 @@ def test_interim_monitor_preset_button():
 
 
 def test_trial_replayer_matches_simulate_trials():
+    """The replayer's 500 trials are simulate_trials in runs of 125, 250 and 125, each with a
+    seed spawned from the explorer's (what its "Show the code" says)."""
     ex = explorers.TrialReplayer()
     r = ex.compute(n_trials=500, seed=3, hazard_ratio=0.7)
-    seed = np.random.SeedSequence(3).spawn(1)[0]
+    sizes = explorers.TrialReplayer.run_sizes(500)
+    assert sizes == [125, 250, 125]
     gs = sequential.group_sequential_design([1 / 3, 2 / 3, 1], futility_alpha=0.024,
                                             futility_drift=sequential.drift_from_hazard_ratio(0.58, 131))
-    sim = simulate.simulate_trials(500, hazard_ratio=0.7, events=131,
-                                   information_fractions=[1 / 3, 2 / 3, 1], design=gs,
-                                   futility="design", seed=seed)
-    np.testing.assert_allclose(r.prob_efficacy, sim.prob_efficacy)
-    assert math.isclose(r.power, sim.power) if not callable(sim.power) else math.isclose(r.power, sim.power())
-    np.testing.assert_array_equal(r.stop_look, sim.stop_look)
-    bias = sim.early_stop_bias()
-    assert math.isclose(r.mean_log_hr_early, bias.mean_log_hr)
-    assert bias.mean_log_hr < math.log(0.7)      # early stops exaggerate the effect
-    reached = sim.stop_look == 2
+    sims = [simulate.simulate_trials(n, hazard_ratio=0.7, events=131,
+                                     information_fractions=[1 / 3, 2 / 3, 1], design=gs,
+                                     futility="design", seed=seed)
+            for n, seed in zip(sizes, np.random.SeedSequence(3).spawn(3))]
+    np.testing.assert_allclose(r.prob_efficacy, sum(n * s.prob_efficacy for n, s in zip(sizes, sims)) / 500)
+    stop_look = np.concatenate([s.stop_look for s in sims])
+    efficacy = np.concatenate([s.efficacy for s in sims])
+    final = np.concatenate([s.log_hr[:, -1] for s in sims])
+    np.testing.assert_array_equal(r.stop_look, stop_look)
+    assert math.isclose(r.power, efficacy.mean())
+    early = efficacy & (stop_look < 2)
+    hr = np.concatenate([s.hr_at_stop for s in sims])
+    assert math.isclose(r.mean_log_hr_early, np.log(hr[early]).mean())
+    assert r.mean_log_hr_early < math.log(0.7)      # early stops exaggerate the effect
+    reached = stop_look == 2
     assert math.isclose(r.share_reached, reached.mean())
-    assert math.isclose(r.mean_log_hr_reached, np.nanmean(sim.log_hr[reached, -1]))
-    assert math.isclose(r.mean_log_hr_final_all, bias.mean_log_hr_final_all)
+    assert math.isclose(r.mean_log_hr_reached, np.nanmean(final[reached]))
+    assert math.isclose(r.mean_log_hr_final_all, np.nanmean(final))
+
+
+def test_trial_replayer_first_look_is_part_of_the_final_result():
+    """A move's first result is the first run (125) of the same trials, marked as such
+    (title, result line with the busy marker, description); then one pause per run."""
+    ex = explorers.TrialReplayer()
+    steps = list(ex.compute_steps(**ex.params))
+    assert [final for _, final in steps] == [False] * 8 + [True]
+    first, last = steps[0][0], steps[-1][0]
+    assert all(r is None for r, _ in steps[1:-1])
+    assert first.first_look and not last.first_look
+    assert (first.n_trials, first.n_trials_asked, last.n_trials) == (125, 2000, 2000)
+    np.testing.assert_array_equal(first.stop_look, last.stop_look[:125])
+    assert math.isclose(first.power, last.efficacy[:125].mean())
+    assert last.power == ex.compute(**ex.params).power
+    assert "tk-busy" in ex._note(first) and "tk-busy" not in ex._note(last)
+    assert ex.describe(first).startswith("First 125 of 2000 simulated trials")
+    ex._draw(first)
+    assert ex._title.get_text().startswith("First 125 of 2000")
+    ex._draw(last)
+    assert f"power {last.power:.1%}" in ex._title.get_text()
+
+
+def test_a_move_shows_a_first_look_then_the_final_picture_and_a_newer_move_wins():
+    """In a kernel (a running event loop) a slider move on the replayer shows the first run
+    before the handler returns, and the final picture when the loop is free; a move made
+    meanwhile abandons the older one.  Outside a loop a move is final at once."""
+    import asyncio
+
+    ex = explorers.TrialReplayer()
+    ex.widget
+    shown = []
+    ex._image.observe(lambda ch: shown.append((ex.result.hazard_ratio, ex.result.n_trials)),
+                      names="value")
+
+    async def moves():
+        ex._controls["hazard_ratio"].value = 0.7
+        assert ex.result.first_look and ex.result.hazard_ratio == 0.7
+        assert "tk-busy" in ex._message.value
+        ex._controls["hazard_ratio"].value = 0.8       # before 0.7's other runs
+        for _ in range(1000):
+            await asyncio.sleep(0.01)
+            if not ex.result.first_look:
+                break
+
+    asyncio.run(moves())
+    assert shown == [(0.7, 125), (0.8, 125), (0.8, 2000)]
+    assert ex.result.power == ex.compute(**ex.params).power
+    assert "tk-busy" not in ex._message.value and "2000 replays in" in ex._message.value
+    assert ex._alt.value.startswith("2000 simulated trials")
+    ex._controls["hazard_ratio"].value = 0.9             # no event loop: one final step
+    assert shown[-1] == (0.9, 2000)
 
 
 def test_trial_replayer_chunks_add_up():
@@ -410,8 +470,9 @@ def test_png_encoder_round_trips_through_pil():
     from PIL import Image
 
     ex = explorers.BoundaryExplorer()
-    decoded = np.asarray(Image.open(io.BytesIO(ex.png)).convert("RGB"))
-    np.testing.assert_array_equal(decoded, np.asarray(ex.figure.canvas.buffer_rgba())[..., :3])
+    image = Image.open(io.BytesIO(ex.png))
+    assert image.mode == "RGBA"
+    np.testing.assert_array_equal(np.asarray(image), np.asarray(ex.figure.canvas.buffer_rgba()))
 
 
 def test_trial_replayer_shows_progress_only_for_long_runs():

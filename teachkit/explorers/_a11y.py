@@ -16,6 +16,8 @@ show:
   description :meth:`~teachkit.explorers.Explorer.describe` builds from the numbers;
   ipywidgets 8.1's ``Image.tooltip`` cannot carry it: the view fails to render);
 * ``.tk-live`` elements are polite live regions (the one-line result, the feedback);
+  while one holds a ``.tk-busy`` note (a move's first, rough result: the trial replayer),
+  it and its figure are ``aria-busy``, so a screen reader announces the final line only;
 * a :class:`~teachkit.explorers.CheckYourself` is a named radio group (arrow keys move
   between its answers);
 * a table or display formula wider than the screen scrolls in its own box, which then
@@ -129,6 +131,13 @@ _JS = r"""
     var name = idOf(group, 'tk-radio');
     group.querySelectorAll('input[type="radio"]').forEach(function (r) { set(r, 'name', name); });
   }
+  function busy(live) {   // a first, rough result shown (.tk-busy): wait for the final one
+    var on = !!live.querySelector('.tk-busy'), panel = live.closest('.tk-panel');
+    [live, panel && panel.querySelector('.tk-figure')].forEach(function (el) {
+      if (!el) return;
+      if (on) set(el, 'aria-busy', 'true'); else el.removeAttribute('aria-busy');
+    });
+  }
   function scroller(el) {
     var wide = el.scrollWidth > el.clientWidth + 1;
     if (wide && !el.hasAttribute('tabindex')) { el.setAttribute('tabindex', '0'); el.dataset.tkScroll = '1'; }
@@ -140,7 +149,7 @@ _JS = r"""
     root.querySelectorAll('.tk-figure img[title]').forEach(image);
     root.querySelectorAll('.tk-figure .tk-alt').forEach(describe);
     root.querySelectorAll('.tk-live').forEach(function (el) {
-      set(el, 'role', 'status'); set(el, 'aria-live', 'polite');
+      set(el, 'role', 'status'); set(el, 'aria-live', 'polite'); busy(el);
     });
     root.querySelectorAll('.tk-check').forEach(check);
     root.querySelectorAll('.tk-radiogroup').forEach(radios);

@@ -5,9 +5,11 @@ widget).  See :mod:`teachkit.explorers` for the contract an explorer follows.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import math
 import re
+import sys
 from collections import OrderedDict
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -168,6 +170,8 @@ class Explorer:
     FIGSIZE: tuple[float, float] = (9.0, 5.5)
     #: Seconds of compute above which a progress bar is shown (TrialReplayer).
     PROGRESS_AFTER = 1.0
+    #: Seconds between showing a move's first look and going on (see :meth:`compute_steps`).
+    PAINT_PAUSE = 0.05
 
     def __init__(self, **params):
         self._params_by_name = {p.name: p for p in self.PARAMS}
@@ -181,6 +185,7 @@ class Explorer:
         self._animated: list = []
         self._backgrounds: OrderedDict = OrderedDict()  # layout key -> cached pixels
         self._results: OrderedDict = OrderedDict()      # parameters -> compute() result
+        self._generation = 0                            # counts moves: a newer one wins
         with plots.style():
             self.figure = Figure(figsize=self.FIGSIZE, dpi=100)
             _canvas_class()(self.figure)
@@ -216,6 +221,16 @@ class Explorer:
     def compute(self, **params):
         """Pure: the result for these parameters (missing ones take their defaults)."""
         raise NotImplementedError
+
+    def compute_steps(self, **params):
+        """``compute(**params)`` on the way: yields ``(result, final)`` pairs, the last one
+        ``(compute(**params), True)``.  Here one step; an explorer whose compute is long
+        (:class:`~teachkit.explorers.TrialReplayer`) yields a first, rougher result
+        sooner.  When a control moves, the first result is shown at once and the final one
+        when it comes; each yield in between is a point where the kernel may take a newer
+        move, which abandons this one (:meth:`_on_control`).  Results between the first
+        and the final one are not shown (they may be ``None``)."""
+        yield self.compute(**params), True
 
     def _setup(self, fig) -> None:
         """Create the axes and artists once."""
@@ -283,17 +298,82 @@ class Explorer:
         If the computation itself fails, the explorer shows a short message, keeps
         its last picture, and ``update`` returns ``None``.
         """
+        return self._apply(changes, progressive=False)
+
+    def _apply(self, changes, progressive):
+        """:meth:`update`; with ``progressive``, show the first of :meth:`compute_steps`
+        now and go on with the rest when the kernel is free (see :meth:`_on_control`)."""
         params = self.validate({**self.params, **changes})
         self.params = params
+        self._generation += 1
         self._sync_controls(changes)
+        steps = self._steps(params)
         try:
-            result = self._compute_cached(params)
+            result, final = next(steps)
+            while not (final or progressive):
+                result, final = next(steps)
+        except Exception as exc:  # shown to the learner as one readable line
+            self._fail(exc)
+            return None
+        if not self._present(result):
+            return None
+        if not final:
+            # a short pause first: where the browser shares the machine's cores with the
+            # kernel (a laptop), the first look is painted before the kernel goes on
+            asyncio.get_running_loop().call_later(self.PAINT_PAUSE, self._go_on, steps,
+                                                  self._generation)
+        return result
+
+    def _go_on(self, steps, generation):
+        """One more of :meth:`compute_steps` (called by the kernel's event loop between
+        messages); the final result is shown, a newer move abandons this one."""
+        if generation != self._generation:
+            steps.close()
+            return
+        try:
+            result, final = next(steps)
+        except Exception as exc:
+            self._fail(exc)
+            return
+        if final:
+            self._present(result)
+        else:
+            asyncio.get_running_loop().call_soon(self._go_on, steps, generation)
+
+    def _steps(self, params):
+        """:meth:`compute_steps`, reusing the result of a recent identical call (compute is
+        pure and results are frozen: a learner moving a slider back gets it at once)."""
+        key = tuple(sorted(params.items()))
+        result = self._results.get(key)
+        if result is not None:
+            self._results.move_to_end(key)
+            yield result, True
+            return
+        for result, final in self.compute_steps(**params):
+            if final:
+                _remember(self._results, key, result, self.KEEP_RESULTS)
+            yield result, final
+
+    def _compute_cached(self, params):
+        """The final result of :meth:`_steps`."""
+        for result, final in self._steps(params):
+            if final:
+                return result
+        raise RuntimeError("compute_steps ended without a final result")  # pragma: no cover
+
+    def _fail(self, exc: BaseException) -> None:
+        self.error = _short_message(exc)
+        self._show_message(f"Cannot show this: {self.error}", error=True)
+
+    def _present(self, result) -> bool:
+        """Draw ``result``, render it and show it (picture, text alternative, result line,
+        views, code); False (and a one-line message) if drawing fails."""
+        try:
             with plots.style():
                 self._draw(result)
-        except Exception as exc:  # shown to the learner as one readable line
-            self.error = _short_message(exc)
-            self._show_message(f"Cannot show this: {self.error}", error=True)
-            return None
+        except Exception as exc:
+            self._fail(exc)
+            return False
         self.error = None
         self.result = result
         self.png = self._render()
@@ -303,23 +383,7 @@ class Explorer:
             self._show_message(self._note(result))
             self._update_views(result)
             self._update_code()
-        return result
-
-    def _compute_cached(self, params):
-        """``compute(**params)``, reusing the result of a recent identical call (compute is
-        pure and results are frozen: a learner moving a slider back gets it at once)."""
-        try:
-            key = tuple(sorted(params.items()))
-            hash(key)
-        except TypeError:  # pragma: no cover - every parameter kind is hashable
-            return self.compute(**params)
-        result = self._results.get(key)
-        if result is None:
-            result = self.compute(**params)
-            _remember(self._results, key, result, self.KEEP_RESULTS)
-        else:
-            self._results.move_to_end(key)
-        return result
+        return True
 
     def _update_views(self, result) -> None:
         """Update widgets other than the picture (subclasses: HTML tables...)."""
@@ -424,19 +488,16 @@ class Explorer:
         return []
 
     def _on_control(self, name, value):
-        if self._syncing:
-            return
-        try:
-            self.update(**{name: value})
-        except (ValueError, TypeError) as exc:  # cannot happen from a control; never a traceback
-            self._show_message(f"Cannot use this value: {_short_message(exc)}", error=True)
+        self._on_control_pair({name: value})
 
     def _on_control_pair(self, changes: dict):
+        """A learner's move: :meth:`update`, progressively where the kernel has an event loop
+        to come back to (the first of :meth:`compute_steps` is shown at once)."""
         if self._syncing:
             return
         try:
-            self.update(**changes)
-        except (ValueError, TypeError) as exc:
+            self._apply(changes, progressive=_progressive())
+        except (ValueError, TypeError) as exc:  # cannot happen from a control; never a traceback
             self._show_message(f"Cannot use this value: {_short_message(exc)}", error=True)
 
     def _sync_controls(self, changes):
@@ -462,6 +523,18 @@ class Explorer:
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{type(self).__name__}({shown})"
+
+
+def _progressive() -> bool:
+    """Whether a move may finish later: inside a running event loop (a Jupyter kernel handling
+    a widget message), not in the browser's Python (Pyodide: untested there)."""
+    if sys.platform == "emscripten":
+        return False
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _remember(cache: OrderedDict, key, value, keep: int) -> None:

@@ -19,20 +19,23 @@ def _png_chunk(tag: bytes, data: bytes) -> bytes:
 
 
 def _encode_png(canvas) -> bytes:
-    """Encode the Agg canvas's pixels as an 8-bit RGB PNG.
+    """Encode the Agg canvas's pixels as an 8-bit RGBA PNG.
 
     Written directly (filter "none" on every row, zlib level 1): about five times
-    faster than PIL's encoder on these flat-colour figures, at the same size.  The PNG
-    format: signature, IHDR (width, height, bit depth 8, colour type 2 = RGB), IDAT (the
-    zlib-compressed rows, each prefixed with its filter byte), IEND.
+    faster than PIL's encoder on these flat-colour figures, at the same size.  RGBA, as
+    the canvas holds it: copying out the RGB bytes alone (a strided gather) took longer
+    than compressing the extra, constant alpha byte.  The PNG format: signature, IHDR
+    (width, height, bit depth 8, colour type 6 = RGBA), IDAT (the zlib-compressed rows,
+    each prefixed with its filter byte), IEND.
     """
     rgba = np.asarray(canvas.buffer_rgba())
     height, width = rgba.shape[:2]
-    rows = np.zeros((height, 1 + 3 * width), dtype=np.uint8)  # filter byte 0 = none
-    rows[:, 1:] = rgba[..., :3].reshape(height, 3 * width)
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = np.empty((height, 1 + 4 * width), dtype=np.uint8)
+    rows[:, 0] = 0  # filter byte 0 = none
+    rows[:, 1:] = rgba.reshape(height, 4 * width)
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
-            + _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)) + _png_chunk(b"IEND", b""))
+            + _png_chunk(b"IDAT", zlib.compress(rows, 1)) + _png_chunk(b"IEND", b""))
 
 
 # --------------------------------------------------------------------------------------

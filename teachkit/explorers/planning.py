@@ -4,6 +4,7 @@ each look is expected.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,15 @@ import numpy as np
 from teachkit import plots
 from teachkit.explorers._base import Explorer, Param, _result_repr
 from teachkit.explorers._layout import _ceiling
+
+
+@functools.lru_cache(maxsize=64)
+def _design(n_looks: int, alpha: float):
+    """The O'Brien-Fleming-type design at equally spaced looks (kept: most moves, e.g. of
+    the hazard ratio or the power, do not change it)."""
+    from teachkit import sequential
+
+    return sequential.group_sequential_design(np.arange(1, n_looks + 1) / n_looks, alpha=alpha)
 
 
 @dataclass(frozen=True)
@@ -93,12 +103,11 @@ class EventsPlanner(Explorer):
 
     def compute(self, **params):
         from teachkit import design as dsg
-        from teachkit import sequential
 
         p = self._full_params(params)
         k = p["n_looks"]
         fractions = np.arange(1, k + 1) / k
-        gs = sequential.group_sequential_design(fractions, alpha=p["alpha"]) if k > 1 else None
+        gs = _design(k, p["alpha"]) if k > 1 else None
         ev = dsg.events_required(p["hazard_ratio"], alpha=p["alpha"], power=p["power"], design=gs)
         if p["model"] == "plateau":
             pi = dsg.cure_fraction_from_survival(p["control_2y"], 2.0, self._median_latency())

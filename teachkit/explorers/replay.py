@@ -4,6 +4,7 @@ efficacy stops exaggerate the hazard ratio.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import time
@@ -27,6 +28,23 @@ def default_replays(platform: str = sys.platform) -> int:
     return 1000 if platform == "emscripten" else 2000
 
 
+@functools.lru_cache(maxsize=32)
+def _design(n_looks: int, spending: str, futility: bool):
+    """The replayer's group-sequential design (the AALL1331 facts; kept: a move of the
+    hazard-ratio slider does not change it)."""
+    from teachkit import aall1331, sequential
+
+    f = {k: aall1331.fact("design." + k).value for k in (
+        "events_planned", "hazard_ratio", "futility_alpha", "alpha_one_sided")}
+    fractions = np.arange(1, n_looks + 1) / n_looks
+    rule = {}
+    if futility and n_looks > 1:
+        rule = dict(futility_alpha=f["futility_alpha"],
+                    futility_drift=sequential.drift_from_hazard_ratio(f["hazard_ratio"], f["events_planned"]))
+    return sequential.group_sequential_design(fractions, alpha=f["alpha_one_sided"],
+                                              spending=spending, **rule)
+
+
 @dataclass(frozen=True)
 class ReplayResult:
     """Many replays of the whole trial: when they stopped, how often they succeeded, and
@@ -47,8 +65,18 @@ class ReplayResult:
     share_reached: float            # share of trials reaching the final look
     mean_log_hr_final_all: float    # mean final-look log HR of every trial, as if none had stopped
     seconds: float
+    n_trials_asked: int = 0         # replays asked for: more than n_trials in a first look
 
     __repr__ = _result_repr
+
+    @property
+    def first_look(self) -> bool:
+        """A move's first result: the first run of replays, the rest still to come."""
+        return self.n_trials < self.n_trials_asked
+
+    def _count(self) -> str:
+        return (f"First {self.n_trials} of {self.n_trials_asked}" if self.first_look
+                else f"{self.n_trials}")
 
 
 class TrialReplayer(Explorer):
@@ -67,8 +95,9 @@ class TrialReplayer(Explorer):
     interim results were unluckily modest), and ``mean_log_hr_final_all`` of every
     trial's final-look estimate as if none had stopped (nearly unbiased).
 
-    Uses :func:`teachkit.simulate.simulate_trials` (replays run in chunks so that a
-    progress bar can move when a run takes more than a second).
+    Uses :func:`teachkit.simulate.simulate_trials`, in runs (:meth:`run_sizes`): a move
+    shows the first run of 125 at once (marked "First 125 of 2000") and all of them when
+    they are done; a progress bar moves when that takes more than a second.
 
     >>> r = TrialReplayer().compute(n_trials=500, seed=1)
     >>> r.n_trials, bool(0.6 < r.power < 1.0)
@@ -79,7 +108,8 @@ class TrialReplayer(Explorer):
 
     title = "Trial replayer: how often would AALL1331 stop early, and what would it report?"
     FIGSIZE = (10.0, 5.8)
-    CHUNK = 1000
+    FIRST = 125     # replays a move shows at once
+    CHUNK = 250     # replays per run after the first
     PARAMS = (
         Param("hazard_ratio", "True hazard ratio", "float", 0.58, min=0.4, max=1.2, step=0.02,
               continuous=False),
@@ -102,22 +132,39 @@ class TrialReplayer(Explorer):
                      seed=7)]
 
     def compute(self, **params):
-        from teachkit import aall1331, sequential, simulate
+        for result, final in self.compute_steps(**params):
+            if final:
+                return result
+        raise RuntimeError("compute_steps ended without a final result")  # pragma: no cover
+
+    @classmethod
+    def run_sizes(cls, n_trials: int) -> list[int]:
+        """The replays run together, in order: a first run of :attr:`FIRST` (what a move
+        shows at once), then runs of :attr:`CHUNK` (the last may be shorter), each run
+        with its own seed spawned from the explorer's.
+
+        >>> TrialReplayer.run_sizes(2000)
+        [125, 250, 250, 250, 250, 250, 250, 250, 125]
+        >>> TrialReplayer.run_sizes(500)
+        [125, 250, 125]
+        """
+        rest = n_trials - cls.FIRST
+        return [cls.FIRST] + [cls.CHUNK] * (rest // cls.CHUNK) + (
+            [rest % cls.CHUNK] if rest % cls.CHUNK else [])
+
+    def compute_steps(self, **params):
+        """The first run of 125 replays (what a move shows at once: about 20 ms here), then
+        one step per run, then all of them.  The first result is a true part of the last
+        (the same trials), with ``n_trials`` = 125."""
+        from teachkit import aall1331, simulate
 
         p = self._full_params(params)
         start = time.perf_counter()
         fractions = np.arange(1, p["n_looks"] + 1) / p["n_looks"]
-        trial = {k: aall1331.fact("design." + k).value for k in (
-            "events_planned", "hazard_ratio", "futility_alpha", "alpha_one_sided", "patients_planned")}
+        trial = {k: aall1331.fact("design." + k).value for k in ("events_planned", "patients_planned")}
         events = trial["events_planned"]
-        design = sequential.group_sequential_design(
-            fractions, alpha=trial["alpha_one_sided"], spending=p["spending"],
-            **(dict(futility_alpha=trial["futility_alpha"],
-                    futility_drift=sequential.drift_from_hazard_ratio(trial["hazard_ratio"], events))
-               if p["futility"] and p["n_looks"] > 1 else {}))
-        sizes = [self.CHUNK] * (p["n_trials"] // self.CHUNK)
-        if p["n_trials"] % self.CHUNK:
-            sizes.append(p["n_trials"] % self.CHUNK)
+        design = _design(p["n_looks"], p["spending"], p["futility"])
+        sizes = self.run_sizes(p["n_trials"])
         seeds = np.random.SeedSequence(p["seed"]).spawn(len(sizes))
         sims = []
         for i, (size, seed) in enumerate(zip(sizes, seeds)):
@@ -125,7 +172,15 @@ class TrialReplayer(Explorer):
                 size, trial["patients_planned"], hazard_ratio=p["hazard_ratio"], events=events, information_fractions=fractions,
                 design=design, futility="design" if design.has_futility else None, seed=seed))
             self._progress_hook(i + 1, len(sizes), time.perf_counter() - start)
-        w = np.array(sizes, dtype=float) / sum(sizes)
+            if i + 1 < len(sizes):
+                yield (self._combine(p, sims, fractions, start) if i == 0 else None), False
+        yield self._combine(p, sims, fractions, start), True
+
+    @staticmethod
+    def _combine(p, sims, fractions, start) -> ReplayResult:
+        """One result from the runs done so far."""
+        sizes = np.array([s.stop_look.size for s in sims], dtype=float)
+        w = sizes / sizes.sum()
         stop_look = np.concatenate([s.stop_look for s in sims])
         efficacy = np.concatenate([s.efficacy for s in sims])
         hr = np.concatenate([s.hr_at_stop for s in sims])
@@ -138,13 +193,13 @@ class TrialReplayer(Explorer):
             return float(x.mean()) if x.size >= 2 else float("nan")
 
         return ReplayResult(
-            p["n_trials"], p["hazard_ratio"], fractions,
+            int(sizes.sum()), p["hazard_ratio"], fractions,
             sum(wi * s.prob_efficacy for wi, s in zip(w, sims)),
             sum(wi * s.prob_futility for wi, s in zip(w, sims)),
             float(efficacy.mean()), stop_look, efficacy, hr,
             float(np.log(hr[early]).mean()) if early.sum() >= 2 else float("nan"),
             float(early.mean()), mean(final[reached]), float(reached.mean()), mean(final),
-            time.perf_counter() - start)
+            time.perf_counter() - start, p["n_trials"])
 
     def _progress_hook(self, done, total, elapsed):
         """Show a progress bar once a run is expected to take more than a second."""
@@ -207,6 +262,12 @@ class TrialReplayer(Explorer):
                                              fontweight="bold"))
 
     def _ymax(self, r):
+        """The histogram's height: rounded up from its tallest bar, or for a first look the
+        height of the picture before (its few replays give ragged bars; the final picture
+        sets the height again), so that a first look never redraws the whole figure."""
+        shown = getattr(self, "_shown_ymax", None)
+        if r.first_look and shown is not None:
+            return shown
         counts = np.histogram(r.hr_at_stop[r.efficacy], self.BINS)[0] / r.n_trials
         return _ceiling(counts.max() * 1.1, (0.05, 0.1, 0.2, 0.4, 0.8, 1.0))
 
@@ -214,6 +275,9 @@ class TrialReplayer(Explorer):
         return self._ymax(self.result)
 
     def _draw(self, r):
+        ymax = self._ymax(r)
+        if not r.first_look:
+            self._shown_ymax = ymax
         k = r.information_fractions.size
         eff = np.zeros(5)
         fut = np.zeros(5)
@@ -226,32 +290,41 @@ class TrialReplayer(Explorer):
         final = np.histogram(r.hr_at_stop[r.efficacy & last], self.BINS)[0] / r.n_trials
         self._hr_bars.set_values(interim)
         self._hr_bars_final.set_values(final, base=interim)
-        self._ax_hr.set_ylim(0, self._ymax(r))
+        self._ax_hr.set_ylim(0, ymax)
         self._truth.set_xdata([r.hazard_ratio, r.hazard_ratio])
         if math.isfinite(r.mean_log_hr_early):
-            self._mean.set_data([math.exp(r.mean_log_hr_early)], [self._ymax(r) * 0.97])
+            self._mean.set_data([math.exp(r.mean_log_hr_early)], [ymax * 0.97])
         else:
             self._mean.set_data([], [])
         for marker, value, y in ((self._mean_reached, r.mean_log_hr_reached, 0.88),
                                  (self._mean_final_all, r.mean_log_hr_final_all, 0.79)):
-            marker.set_data(([math.exp(value)], [self._ymax(r) * y]) if math.isfinite(value)
+            marker.set_data(([math.exp(value)], [ymax * y]) if math.isfinite(value)
                             else ([], []))
         bias = (f": mean HR {math.exp(r.mean_log_hr_early):.2f}"
                 if math.isfinite(r.mean_log_hr_early) else "")
         reached = (f": mean HR {math.exp(r.mean_log_hr_reached):.2f}"
                    if math.isfinite(r.mean_log_hr_reached) else "")
+        if r.first_look:
+            # the same words on every move (their layout is cached): the bars move at once,
+            # the numbers come with the final picture a moment later
+            self._title.set_text(f"First {r.n_trials} of {r.n_trials_asked} simulated trials "
+                                 f"(the numbers follow when all {r.n_trials_asked} are done)")
+            return
         self._title.set_text(
-            f"{r.n_trials} simulated trials, true HR {r.hazard_ratio:g}, {k} look(s): "
+            f"{r._count()} simulated trials, true HR {r.hazard_ratio:g}, {k} look(s): "
             f"power {r.power:.1%}\nstopped early for efficacy {r.share_early:.1%}{bias}; "
             f"reached the final look {r.share_reached:.1%}{reached}\n"
             f"every trial's final look, as if none had stopped: mean HR "
             f"{math.exp(r.mean_log_hr_final_all):.2f} (truth {r.hazard_ratio:g})")
 
     def _note(self, r):
+        if r.first_look:  # tk-busy: the live region waits for the final line (see _a11y)
+            return (f"<span class='tk-busy'>First {r.n_trials} of {r.n_trials_asked} replays "
+                    f"shown; the other {r.n_trials_asked - r.n_trials} are on their way</span>")
         return f"{r.n_trials} replays in {r.seconds:.2f} s"
 
     def code(self, params=None) -> str:
-        """The design and :func:`teachkit.simulate.simulate_trials`, in runs of 1,000."""
+        """The design and :func:`teachkit.simulate.simulate_trials`, in the explorer's runs."""
         from teachkit import aall1331
 
         p = self._full_params(self.params if params is None else params)
@@ -259,8 +332,9 @@ class TrialReplayer(Explorer):
             "events_planned", "hazard_ratio", "futility_alpha", "alpha_one_sided", "patients_planned")}
         k, d = p["n_looks"], f["events_planned"]
         futility = p["futility"] and k > 1
-        sizes = [self.CHUNK] * (p["n_trials"] // self.CHUNK) + (
-            [p["n_trials"] % self.CHUNK] if p["n_trials"] % self.CHUNK else [])
+        sizes = self.run_sizes(p["n_trials"])
+        full, rest = divmod(p["n_trials"] - self.FIRST, self.CHUNK)
+        sizes_code = (f"[{self.FIRST}] + [{self.CHUNK}] * {full}" + (f" + [{rest}]" if rest else ""))
         lines = ["import numpy as np", "import teachkit as tk", "",
                  f"looks = np.arange(1, {k + 1}) / {k}"]
         extra = ""
@@ -276,7 +350,7 @@ class TrialReplayer(Explorer):
                   "                                   information_fractions=looks, design=design,",
                   f"                                   futility={'design' if futility else None!r}, "
                   "seed=seed)",
-                  f"        for n, seed in zip({sizes}, seeds)]",
+                  f"        for n, seed in zip({sizes_code}, seeds)]",
                   "efficacy = np.concatenate([r.efficacy for r in runs])",
                   "stop_look = np.concatenate([r.stop_look for r in runs])",
                   "print(efficacy.mean(), np.bincount(stop_look))  # power; trials stopped at each look"]
@@ -291,6 +365,6 @@ class TrialReplayer(Explorer):
         bias = (f" Early efficacy stops report a hazard ratio of "
                 f"{math.exp(r.mean_log_hr_early):.2f} on average against the true "
                 f"{r.hazard_ratio:g}." if math.isfinite(r.mean_log_hr_early) else "")
-        return (f"{r.n_trials} simulated trials, true hazard ratio {r.hazard_ratio:g}, {k} look(s). "
+        return (f"{r._count()} simulated trials, true hazard ratio {r.hazard_ratio:g}, {k} look(s). "
                 f"Where they stopped: {stops}. Power {r.power:.1%}; stopped early for efficacy "
                 f"{r.share_early:.1%}.{bias}")

@@ -22,7 +22,10 @@ Targets (issue 7, on a 2-core machine): < 4 s cold, < 1 s preheated, < 250 MB pe
 
 **Slider to pixels** (issue 17, ``--part slider``): per lesson, a key press on the main
 control (``MAIN_CONTROL``) to the new picture painted (decoded, then the next animation
-frame), timed in the page, 30 moves (median, p95); in the same Voila server the floor:
+frame), timed in the page, 30 moves (median, p95), each after the previous one has
+settled; where an explorer shows a first look before its final picture (the trial
+replayer's first run of replays), the time to the final picture is printed below its row;
+in the same Voila server the floor:
 a notebook with one IntSlider swapping PNGs of the same explorer precomputed at the same
 values (what Voila, ipywidgets and Chromium cost with no compute and no drawing); and
 both again through a local TCP proxy adding 50 ms each way.  Target: every lesson's
@@ -288,26 +291,41 @@ _WATCH_JS = """(control) => {
   let el = control;
   while (el && !el.querySelector('img.widget-image')) el = el.parentElement;
   const img = el.querySelector('img.widget-image');
-  window.__tk = {t0: null, times: []};
-  document.addEventListener('keydown', () => { window.__tk.t0 = performance.now(); }, true);
+  window.__tk = {t0: null, key: null, times: [], last: null, pending: 0};
+  document.addEventListener('keydown', () => {
+    window.__tk.t0 = window.__tk.key = performance.now(); window.__tk.last = null;
+  }, true);
   new MutationObserver(() => {
-    const t0 = window.__tk.t0;
-    if (t0 === null) return;
+    const key = window.__tk.key;
+    if (key === null) return;
+    const first = window.__tk.t0 !== null;
     window.__tk.t0 = null;
+    window.__tk.pending += 1;
     // painted: decoded, then the next frame
-    img.decode().catch(() => null).then(() => requestAnimationFrame(() =>
-      window.__tk.times.push(performance.now() - t0)));
+    img.decode().catch(() => null).then(() => requestAnimationFrame(() => {
+      const t = performance.now() - key;
+      if (first) window.__tk.times.push(t);
+      window.__tk.last = t;
+      window.__tk.pending -= 1;
+    }));
   }).observe(img, {attributes: true, attributeFilter: ['src']});
 }"""
+
+#: Settled: no explorer shows a first, rough result (.tk-busy: the trial replayer's first
+#: run of replays) and every picture that came is painted.
+_SETTLED_JS = "() => !document.querySelector('.tk-busy') && window.__tk.pending === 0"
 
 
 def press_and_time(browser, url, control_selector, keys, name):
     """Open ``url``, focus the control, press ``keys`` one at a time (each after the
-    previous picture was painted); return the key-to-picture times in ms."""
+    previous move has settled: its final picture painted); return two lists of ms, key
+    press to the first new picture and to the final one (the same but for an explorer
+    that shows a first look before its final result)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     watch = PageWatch(page)
     page.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost)"), lambda r: _route_outside(r, watch))
+    finals = []
     try:
         page.goto(url, timeout=180_000)
         wait_interactive(page, timeout_ms=180_000)
@@ -318,13 +336,15 @@ def press_and_time(browser, url, control_selector, keys, name):
         for k, key in enumerate(keys):
             page.keyboard.press(key)
             page.wait_for_function("n => window.__tk.times.length > n", arg=k, timeout=60_000)
+            page.wait_for_function(_SETTLED_JS, timeout=60_000)
             page.wait_for_timeout(30)
+            finals.append(page.evaluate("() => window.__tk.last"))
         times = page.evaluate("() => window.__tk.times")
     finally:
         if watch.errors:
             print(f"  ! {name}: {watch.errors}", file=sys.stderr)
         context.close()
-    return times
+    return times, finals
 
 
 def _control_selector(name, floor):
@@ -435,11 +455,13 @@ def slider_benchmark(browser, names, moves=MOVES):
                 for kind in ("floor", "lesson"):
                     notebook = f"floor-{name}" if kind == "floor" else name
                     url = f"http://127.0.0.1:{port}/voila/render/{notebook}.ipynb"
-                    times = press_and_time(browser, url, _control_selector(name, kind == "floor"),
-                                           floor_keys if kind == "floor" else keys, name)
+                    times, finals = press_and_time(browser, url, _control_selector(name, kind == "floor"),
+                                                   floor_keys if kind == "floor" else keys, name)
                     out[name, kind, route] = times
+                    out[name, kind, route, "final"] = finals
                     print(f"  {route:6s} {kind:6s} {name:32s} median {statistics.median(times):6.0f} ms "
-                          f"p95 {_p95(times):6.0f} ms  load {os.getloadavg()[0]:.1f}", file=sys.stderr)
+                          f"p95 {_p95(times):6.0f} ms (final picture {statistics.median(finals):6.0f} / "
+                          f"{_p95(finals):6.0f})  load {os.getloadavg()[0]:.1f}", file=sys.stderr)
     finally:
         proxy.stop()
         server.stop()
@@ -473,6 +495,12 @@ def print_slider_table(out, names, load_before):
             row.append(f"{statistics.median(lesson):5.0f} / {_p95(lesson):5.0f} "
                        f"{statistics.median(floor):5.0f} / {_p95(floor):5.0f} {ratio:8.2f}x  ")
         print(" ".join(row) + " " + " ".join("ok" if good else "MISS" for good in ok))
+        for route in ("direct", "proxy"):
+            first, final = out[name, "lesson", route], out[name, "lesson", route, "final"]
+            if final != first:  # a first look, then the final picture (the trial replayer)
+                print(f"  {route}: the first picture is a first look (part of the replays); the "
+                      f"final picture came after {statistics.median(final):.0f} / {_p95(final):.0f} ms "
+                      f"(median / p95), {_p95(final) / _p95(out[name, 'floor', route]):.2f}x the floor's p95")
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"load average (1/5/15 min): {load_before} at the start, {load} at the end; "
           f"{psutil.cpu_count()} CPU(s)")
