@@ -294,6 +294,38 @@ def test_events_planner_matches_design_functions():
     assert math.isclose(fixed.events.events, 4 * (za + zb) ** 2 / math.log(0.58) ** 2)  # Schoenfeld
 
 
+def test_events_planner_numbers_are_a_table_beside_the_picture():
+    """The planner's numbers are an HTML table (real text), the same values as its result."""
+    ex = explorers.EventsPlanner()
+    ex.widget
+    r = ex.result
+    table = ex._numbers_html.value
+    assert table.startswith("<table><caption>The plan in numbers</caption>")
+    for what, value in ex.numbers():
+        assert f"<th>{what.replace('&', '&amp;')}</th>" in table and value in table
+    assert f"{r.events.events:.1f} → {r.events.events_rounded}" in table
+    assert f"{r.patients:.1f} → {math.ceil(r.patients)}" in table
+    assert table.count("<th>look ") == 3
+    ex.update(n_looks=5, model="plateau")
+    assert ex._numbers_html.value.count("<th>look ") == 5 and "plateau (cured share" in ex._numbers_html.value
+
+
+def test_events_planner_backgrounds_drawn_ahead_give_the_same_pictures():
+    """The six heights of the events axis are drawn when the widget is built; pictures are
+    byte for byte those of a planner that draws each background when a move needs it."""
+    ahead = explorers.EventsPlanner()
+    ahead.widget
+    assert {key[1] for key in ahead._backgrounds} == set(explorers.EventsPlanner.Y_STEPS)
+    fresh = explorers.EventsPlanner()
+    for hr in (0.62, 0.7, 0.8, 0.9, 0.58, 0.45):
+        ahead.update(hazard_ratio=hr)
+        fresh.update(hazard_ratio=hr)
+        assert ahead.png == fresh.png, hr
+    ahead.update(patients_available=100, hazard_ratio=0.4)
+    fresh.update(patients_available=100, hazard_ratio=0.4)
+    assert ahead._layout_key()[1] == 150 and ahead.png == fresh.png
+
+
 def test_boundary_explorer_matches_rpact_and_the_design():
     ref = json.loads((DATA / "group_sequential_rpact.json").read_text())["asOF_3_equal"]
     ex = explorers.BoundaryExplorer()

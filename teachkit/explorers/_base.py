@@ -285,6 +285,21 @@ class Explorer:
                 artist.draw(renderer)
         return _encode_png(canvas)
 
+    def _prepare_backgrounds(self) -> None:
+        """Draw ahead the backgrounds of layouts a learner is likely to reach (subclasses:
+        with :meth:`_prepare_background`); called when the widget is built."""
+
+    def _prepare_background(self, key, setup) -> None:
+        """Draw and keep the background of layout ``key`` before any move needs it:
+        ``setup()`` puts the figure's static part into that layout (the caller puts it back)."""
+        if key in self._backgrounds:
+            return
+        setup()
+        self.figure.canvas.draw()
+        _remember(self._backgrounds, key, self.figure.canvas.copy_from_bbox(self.figure.bbox),
+                  self.KEEP_BACKGROUNDS)
+        self._backgrounds.move_to_end(self._layout_key())  # the one shown stays the newest
+
     def save_png(self, path) -> None:
         """Write the current picture (the same bytes the widget shows) to ``path``."""
         with open(path, "wb") as fh:
@@ -465,6 +480,7 @@ class Explorer:
                     self._extra_views() + [self._code_button, self._code_html])
         if self.result is not None:
             self._update_views(self.result)
+        self._prepare_backgrounds()
         return box
 
     # ---- "Show the code" ------------------------------------------------------------------

@@ -139,7 +139,7 @@ class EventsPlanner(Explorer):
         return cls.XMAX
 
     def _setup(self, fig):
-        self._ax = ax = fig.add_axes((0.09, 0.13, 0.6, 0.66))
+        self._ax = ax = fig.add_axes((0.08, 0.13, 0.62, 0.72))
         from matplotlib.patches import Rectangle
 
         self._accrual = self._dyn(Rectangle((0, 0), 1, 1, facecolor="#E3E3E3", edgecolor="none",
@@ -158,18 +158,29 @@ class EventsPlanner(Explorer):
                              for _ in range(5)]
         ax.set_xlabel("Years after the first randomization")
         ax.set_ylabel("Expected events (DFS)")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.03, 0.28), fontsize=9.5,
+        ax.legend(loc="upper left", bbox_to_anchor=(1.03, 1.0), fontsize=9.5,
                   borderaxespad=0)  # outside the axes: never under the moving artists
-        self._text = self._dyn(fig.text(0.72, 0.78, "", fontsize=10, va="top",
-                                        family="DejaVu Sans Mono", linespacing=1.5))
+        # the numbers are a table beside the picture (_update_views), not text drawn in it:
+        # real text a screen reader can move through, that reflows on a phone, and no text
+        # layout in the kernel on every move (most of a move's time when it was drawn here)
         self._title = self._dyn(fig.suptitle("", x=0.01, ha="left", fontsize=12.5,
                                              fontweight="bold"))
 
     XMAX = 13.0  # years: the longest accrual (8) + follow-up (4) + 1
+    Y_STEPS = (150, 300, 600, 1200, 2400, 4800)  # the heights of the events axis
+    KEEP_BACKGROUNDS = len(Y_STEPS) + 2
 
     def _limits(self, r):
         return self.XMAX, _ceiling(max(r.expected[-1], r.events.events, r.max_events_available) * 1.1,
-                                   (150, 300, 600, 1200, 2400, 4800))
+                                   self.Y_STEPS)
+
+    def _prepare_backgrounds(self):
+        """The six heights of the events axis, drawn when the widget is built (about 0.3 s,
+        once): a move that changes the height then costs no more than any other."""
+        shown = self._ax.get_ylim()
+        for ymax in self.Y_STEPS:
+            self._prepare_background((self.XMAX, float(ymax)), lambda y=ymax: self._ax.set_ylim(0, y))
+        self._ax.set_ylim(*shown)
 
     def _layout_key(self):
         return self._limits(self.result)
@@ -191,22 +202,43 @@ class EventsPlanner(Explorer):
             else:
                 text.set_text("")
         ev = r.events
-        lines = [f"events fixed  {ev.events_fixed:7.1f}",
-                 f"inflation     {ev.inflation_factor:7.4f}",
-                 f"events        {ev.events:7.1f} -> {ev.events_rounded}",
-                 f"patients      {r.patients:7.1f} -> {math.ceil(r.patients - 1e-9)}",
-                 f"{'latency' if r.model == 'plateau' else 'control'} hazard {r.control_hazard:6.3f}/y",
-                 f"plateau       {r.cure_fraction:7.1%}" if r.model == "plateau" else "no plateau",
-                 f"most events, {r.patients_available} pts: {r.max_events_available:.0f}", ""]
-        lines += [f"look {i + 1}: {d:5.1f} events, {t:4.1f} y" for i, (d, t) in
-                  enumerate(zip(r.look_events, r.look_times))]
-        self._text.set_text("\n".join(lines))
         reach = (f"\n{ev.events_rounded} events out of reach with {r.patients_available} patients "
                  f"(at most {r.max_events_available:.0f}, {r.model})"
                  if r.max_events_available < ev.events else "")
         self._title.set_text(f"HR {p['hazard_ratio']:g}, power {p['power']:.0%}, one-sided alpha "
                              f"{p['alpha']:g}: {ev.events_rounded} events, "
                              f"{math.ceil(r.patients - 1e-9)} patients{reach}")
+
+    def numbers(self, result=None) -> list[tuple[str, str]]:
+        """The plan in numbers: (what, value) rows of the table beside the picture."""
+        r = self.result if result is None else result
+        ev = r.events
+        rows = [("events for one look (Schoenfeld)", f"{ev.events_fixed:.1f}"),
+                (f"× inflation for {r.look_fractions.size} look(s)", f"{ev.inflation_factor:.4f}"),
+                ("events needed", f"{ev.events:.1f} → {ev.events_rounded}"),
+                ("patients needed", f"{r.patients:.1f} → {math.ceil(r.patients - 1e-9)}"),
+                ("latency hazard (uncured)" if r.model == "plateau" else "control hazard",
+                 f"{r.control_hazard:.3f} per year"),
+                ("plateau (cured share, control)", f"{r.cure_fraction:.1%}" if r.model == "plateau"
+                 else "none: constant hazard"),
+                (f"most events ever, {r.patients_available} patients", f"{r.max_events_available:.0f}")]
+        rows += [(f"look {i + 1}", f"{d:.1f} events, {t:.1f} years")
+                 for i, (d, t) in enumerate(zip(r.look_events, r.look_times))]
+        return rows
+
+    def _extra_views(self):
+        import ipywidgets as W
+
+        self._numbers_html = W.HTML()
+        self._numbers_html.add_class("tk-numbers")
+        return [self._numbers_html]
+
+    def _update_views(self, r):
+        from teachkit._display import html_table
+
+        self._numbers_html.value = html_table(["", "value"], [list(row) for row in self.numbers(r)],
+                                              align="lr", title="The plan in numbers",
+                                              row_headers=True)
 
     def _note(self, r):
         from teachkit import aall1331
