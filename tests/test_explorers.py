@@ -310,6 +310,23 @@ def test_events_planner_numbers_are_a_table_beside_the_picture():
     assert ex._numbers_html.value.count("<th>look ") == 5 and "plateau (cured share" in ex._numbers_html.value
 
 
+def test_log_rank_numbers_are_a_table_under_the_picture():
+    """O, E, V, Z and P of the log-rank explorer are an HTML table, the test's own numbers."""
+    ex = explorers.LogRankExplorer()
+    ex.widget
+    test = ex.result.test
+    table = ex._numbers_html.value
+    o = dict(zip(test.groups, test.observed))["blinatumomab"]
+    e = dict(zip(test.groups, test.expected))["blinatumomab"]
+    assert table.startswith("<table><caption>The log-rank test in numbers</caption>")
+    p = "&lt; 0.0001" if test.p_one_sided < 1e-4 else f"{test.p_one_sided:.4f}"
+    for value in (f"{o}", f"{e:.1f}", f"{test.variance:.1f}", f"{test.z:.2f}", p,
+                  f"{ex.result.expected_z:.2f}"):
+        assert f'<td style="text-align:right">{value}</td>' in table
+    ex.update(hazard_ratio=1.0)
+    assert f"{ex.result.test.z:.2f}</td>" in ex._numbers_html.value
+
+
 def test_events_planner_backgrounds_drawn_ahead_give_the_same_pictures():
     """The six heights of the events axis are drawn when the widget is built; pictures are
     byte for byte those of a planner that draws each background when a move needs it."""

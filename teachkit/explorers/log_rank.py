@@ -110,7 +110,7 @@ class LogRankExplorer(Explorer):
             self._dyn(a)
         self._legend(ax, loc="lower left", fontsize=10)
         ax.set_title("Simulated curves", loc="left", fontsize=11)
-        self._oe_ax = ax2 = fig.add_axes((0.6, 0.42, 0.38, 0.44))
+        self._oe_ax = ax2 = fig.add_axes((0.6, 0.13, 0.38, 0.73))
         ax2.axhline(0, color="#999999", lw=0.8)
         self._band = self._dyn(PolyCollection([np.zeros((3, 2))], facecolors="#BBBBBB", alpha=0.35,
                                               edgecolors="none", label="±1.96 √V (no difference)"))
@@ -122,8 +122,8 @@ class LogRankExplorer(Explorer):
         ax2.set_ylabel("Cumulative O − E (events)")
         ax2.set_title("O − E accumulating", loc="left", fontsize=11)
         self._legend(ax2, loc="lower left", fontsize=9)
-        self._stats = self._dyn(fig.text(0.6, 0.27, "", fontsize=11, va="top",
-                                         family="DejaVu Sans Mono"))
+        # O, E, V, Z and P are a table under the picture (_update_views), not text drawn in
+        # it: real text for a screen reader and a phone, and no text layout per move
         self._title = self._dyn(fig.suptitle("", x=0.01, ha="left", fontsize=13, fontweight="bold"))
 
     def _limits(self, r):
@@ -169,17 +169,36 @@ class LogRankExplorer(Explorer):
         sd = 1.96 * np.sqrt(np.concatenate(([0.0], r.cum_variance)))
         self._oe.set_data(t, oe)
         self._band.set_verts([plots._step_band_verts(t, -sd, sd)])
-        test = r.test
-        o = dict(zip(test.groups, test.observed))
-        e = dict(zip(test.groups, test.expected))
-        self._stats.set_text(
-            f"blinatumomab: O = {o['blinatumomab']}, E = {e['blinatumomab']:.1f}\n"
-            f"V = {test.variance:.1f}   Z = (E - O)/√V = {test.z:.2f}\n"
-            f"one-sided P {_fmt_p(test.p_one_sided, eq=True)}\n"
-            f"expected Z for this HR: {r.expected_z:.2f}")
         p = self.params
         self._title.set_text(f"One simulated trial: true HR {p['hazard_ratio']:.2f}, analysed at "
                              f"{p['events']} events ({r.analysis_time:.0f} months)")
+
+    def numbers(self, result=None) -> list[tuple[str, str]]:
+        """The test in numbers: (what, value) rows of the table under the picture."""
+        r = self.result if result is None else result
+        test = r.test
+        o = dict(zip(test.groups, test.observed))
+        e = dict(zip(test.groups, test.expected))
+        return [("O, events observed on blinatumomab", f"{o['blinatumomab']}"),
+                ("E, events expected on blinatumomab if the arms were alike", f"{e['blinatumomab']:.1f}"),
+                ("V, variance of O − E", f"{test.variance:.1f}"),
+                ("Z = (E − O) / √V", f"{test.z:.2f}"),
+                ("one-sided P", _fmt_p(test.p_one_sided)),
+                ("Z expected for this hazard ratio", f"{r.expected_z:.2f}")]
+
+    def _extra_views(self):
+        import ipywidgets as W
+
+        self._numbers_html = W.HTML()
+        self._numbers_html.add_class("tk-numbers")
+        return [self._numbers_html]
+
+    def _update_views(self, r):
+        from teachkit._display import html_table
+
+        self._numbers_html.value = html_table(["", "value"], [list(row) for row in self.numbers(r)],
+                                              align="lr", title="The log-rank test in numbers",
+                                              row_headers=True)
 
     def _note(self, r):
         return (f"Z = {r.test.z:.2f}, one-sided P {_fmt_p(r.test.p_one_sided, eq=True)} "
