@@ -477,6 +477,8 @@ def test_a_move_shows_a_first_look_then_the_final_picture_and_a_newer_move_wins(
         assert ex.result.first_look and ex.result.hazard_ratio == 0.7
         assert "tk-busy" in ex._message.value
         ex._controls["hazard_ratio"].value = 0.8       # before 0.7's other runs
+        final = ex.final_result()                      # what a cell reading the explorer gets
+        assert (final.hazard_ratio, final.n_trials, ex.result.n_trials) == (0.8, 2000, 125)
         for _ in range(1000):
             await asyncio.sleep(0.01)
             if not ex.result.first_look:

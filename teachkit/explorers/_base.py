@@ -369,6 +369,11 @@ class Explorer:
                 _remember(self._results, key, result, self.KEEP_RESULTS)
             yield result, final
 
+    def final_result(self):
+        """The final result for the current parameters: :attr:`result`, or, while a move's
+        first look is still shown (see :meth:`compute_steps`), the result it is on its way to."""
+        return self._compute_cached(self.params)
+
     def _compute_cached(self, params):
         """The final result of :meth:`_steps`."""
         for result, final in self._steps(params):
