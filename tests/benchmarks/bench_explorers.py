@@ -116,11 +116,16 @@ def slider(cls, n_moves=20):
     name = SLIDER[cls.__name__]
     p = next(q for q in cls.PARAMS if q.name == name)
     ex = cls()
-    step = p.step or 1
-    direction = 1 if p.default + n_moves * step <= p.max else -1   # drag towards the room
-    values = [min(max(p.default + direction * k * step, p.min), p.max) for k in range(1, n_moves + 1)]
-    if p.kind == "int":
-        values = [int(v) for v in values]
+    if p.kind == "choice":  # a menu (the boundary explorer's first look): down, then back up
+        i = p.options.index(p.default)
+        walk = list(p.options[i + 1:]) + list(reversed(p.options[:-1]))
+        values = (walk * n_moves)[:n_moves]
+    else:
+        step = p.step or 1
+        direction = 1 if p.default + n_moves * step <= p.max else -1   # drag towards the room
+        values = [min(max(p.default + direction * k * step, p.min), p.max) for k in range(1, n_moves + 1)]
+        if p.kind == "int":
+            values = [int(v) for v in values]
     wall, cpu = [], []
     for v in values:
         t0, c0 = time.perf_counter(), time.process_time()
