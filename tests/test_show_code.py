@@ -137,7 +137,7 @@ def _settings(cls):
     for params in cls.example_params():
         state = {**state, **params}
         if cls is X.TrialReplayer:
-            state["n_trials"] = 2000 if len(out) == 1 else 500  # two runs of 1,000, or one
+            state["n_trials"] = 2000 if len(out) == 1 else 500  # runs of 125 + 250 x 7 + 125, or 125 + 250 + 125
         out.append(dict(state))
     return out
 
