@@ -71,11 +71,18 @@ def voila_env(environ=None) -> dict[str, str]:
     return env
 
 
+#: Voila's markdown renderer for the lessons: formulas as MathML (see teachkit._mathml).
+MARKDOWN_RENDERER = "teachkit._mathml.MathMLRenderer"     # = teachkit._mathml.RENDERER
+
+
 def voila_command(source: Path, port: int, preheat: bool = True, open_browser: bool = False) -> list[str]:
     """The command line that serves ``source`` with Voilà (settings from its voila.json)."""
     # teachkit._wsguard runs Voila with a guard on its kernel websockets (malformed
     # frames that hang Voila, tracebacks sent to the page); it takes Voila's arguments.
     cmd = [sys.executable, "-m", "teachkit._wsguard", f"--port={int(port)}", "--Voila.ip=127.0.0.1"]
+    # Formulas as MathML, made by the server (teachkit._mathml), not typeset by MathJax in
+    # the page; where Voila is a server extension, teachkit._mathml's own hook does the same.
+    cmd.append(f"--VoilaExporter.markdown_renderer_class={MARKDOWN_RENDERER}")
     if not open_browser:
         cmd.append("--no-browser")
     if preheat:

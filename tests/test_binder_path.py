@@ -171,9 +171,12 @@ def test_binder_launch_path(tmp_path_factory, start_voila, page, timings):
     if importlib.util.find_spec("nbgrader") is not None:
         # nbgrader ships its lab extension: the deny-list has something to deny here
         assert installed_labextensions() & denylist
-    # teachkit's template: MathJax from Voila's bundle, not a CDN, and the formulas typeset.
+    # teachkit's template: MathJax from Voila's bundle, not a CDN; the markdown's formulas as
+    # MathML made by the server (teachkit._mathml, enabled by the installed config), none left
+    # to MathJax.
     assert config.get("fullMathjaxUrl") is None, config.get("fullMathjaxUrl")
-    page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
+    page.wait_for_selector(".jp-MarkdownCell math", state="attached", timeout=30_000)
+    assert page.locator(".jp-MarkdownCell mjx-container").count() == 0
     assert "$h(t)$" not in text
 
     assert page.watch.outside == [], page.watch.outside

@@ -246,9 +246,12 @@ def test_lesson_in_browser(name, voila_server, page, tmp_path, timings, axe_sour
     assert page.locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
     text = page.inner_text("body")
     assert not ERROR_PATTERNS.search(text), ERROR_PATTERNS.search(text).group(0)
-    # Formulas typeset by the MathJax bundled with Voila (every lesson has some), and not
-    # one request left the server: no CDN for fonts, icons or MathJax.
-    assert page.locator("mjx-container").count() > 0, "no formula was typeset"
+    # The markdown's formulas (every lesson has some) drawn by the browser from the server's
+    # MathML (teachkit/_mathml.py), none left to MathJax (a code cell's printed formulas still
+    # are typeset by the MathJax bundled with Voila), and not one request left the server: no
+    # CDN for fonts, icons or MathJax.
+    assert page.locator(".jp-MarkdownCell math").count() > 0, "no formula as MathML"
+    assert page.locator(".jp-MarkdownCell mjx-container").count() == 0, "a formula was left to MathJax"
     assert page.watch.outside == [], page.watch.outside
     assert page.watch.errors == [], "\n".join(page.watch.errors)
 
