@@ -162,11 +162,18 @@ def baseline_folder() -> Path:
 BASELINE_NAME = "baseline-one-slider"
 
 
+def _has_code(path) -> bool:
+    """Whether a notebook has a code cell (Voila pre-heats a kernel only for those)."""
+    import json
+
+    return any(c["cell_type"] == "code" for c in json.loads(Path(path).read_text())["cells"])
+
+
 def run(mode: str, names, repeat: int, browser, root=LESSONS):
     preheat = mode == "preheated"
     server = VoilaServer(root, preheat=preheat)
     server.preheat = preheat
-    n_notebooks = len(list(root.glob("*.ipynb")))
+    n_notebooks = len([f for f in root.glob("*.ipynb") if _has_code(f)])  # the glossary has none
     results = {}
     try:
         if preheat:
