@@ -484,13 +484,35 @@ def test_a_move_shows_a_first_look_then_the_final_picture_and_a_newer_move_wins(
             if not ex.result.first_look:
                 break
 
-    asyncio.run(moves())
+    _in_own_thread(lambda: asyncio.run(moves()))   # a loop of its own, whatever this thread runs
     assert shown == [(0.7, 125), (0.8, 125), (0.8, 2000)]
     assert ex.result.power == ex.compute(**ex.params).power
     assert "tk-busy" not in ex._message.value and "2000 replays in" in ex._message.value
     assert ex._alt.value.startswith("2000 simulated trials")
-    ex._controls["hazard_ratio"].value = 0.9             # no event loop: one final step
+    _in_own_thread(lambda: setattr(ex._controls["hazard_ratio"], "value", 0.9))  # no loop: one step
     assert shown[-1] == (0.9, 2000)
+
+
+def _in_own_thread(fn):
+    """Run ``fn`` in a new thread (no event loop running there unless ``fn`` starts one; the
+    test process's main thread may have one: Playwright's sync API keeps one running)."""
+    import threading
+
+    out = {}
+
+    def run():
+        try:
+            out["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            out["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(120)
+    assert not thread.is_alive(), "timed out"
+    if "error" in out:
+        raise out["error"]
+    return out.get("value")
 
 
 def test_trial_replayer_chunks_add_up():
