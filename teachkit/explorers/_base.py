@@ -402,11 +402,28 @@ class Explorer:
             self._alt.value = html.escape(self.describe(result))
             self._show_message(self._note(result))
             self._update_views(result)
+            self._update_numbers(result)
             self._update_code()
         return True
 
     def _update_views(self, result) -> None:
         """Update widgets other than the picture (subclasses: HTML tables...)."""
+
+    #: Caption of the table of numbers under the picture (:meth:`numbers`); None: no table.
+    NUMBERS_TITLE: str | None = None
+
+    def numbers(self, result=None) -> list[tuple[str, str]]:
+        """(what, value) rows of the table under the picture (explorers with a
+        :attr:`NUMBERS_TITLE`): numbers as real text, not drawn in the picture."""
+        return []
+
+    def _update_numbers(self, result) -> None:
+        if self.NUMBERS_TITLE is None:
+            return
+        from teachkit._display import html_table
+
+        self._numbers_html.value = html_table(["", "value"], [list(r) for r in self.numbers(result)],
+                                              align="lr", title=self.NUMBERS_TITLE, row_headers=True)
 
     def _note(self, result) -> str:
         """A one-line HTML note under the controls (subclasses may override)."""
@@ -481,10 +498,16 @@ class Explorer:
         self._code_html.add_class("tk-code")
         self._code_button.on_click(lambda _b: self._toggle_code())
         self._show_message(self._note(self.result) if self.result is not None else "")
-        box = panel([header, controls, self._progress, self._message, figure] +
+        numbers = []
+        if self.NUMBERS_TITLE is not None:
+            self._numbers_html = W.HTML()
+            self._numbers_html.add_class("tk-numbers")
+            numbers = [self._numbers_html]
+        box = panel([header, controls, self._progress, self._message, figure] + numbers +
                     self._extra_views() + [self._code_button, self._code_html])
         if self.result is not None:
             self._update_views(self.result)
+            self._update_numbers(self.result)
         self._prepare_backgrounds()
         return box
 

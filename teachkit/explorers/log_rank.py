@@ -122,7 +122,7 @@ class LogRankExplorer(Explorer):
         ax2.set_ylabel("Cumulative O − E (events)")
         ax2.set_title("O − E accumulating", loc="left", fontsize=11)
         self._legend(ax2, loc="lower left", fontsize=9)
-        # O, E, V, Z and P are a table under the picture (_update_views), not text drawn in
+        # O, E, V, Z and P are a table under the picture (numbers), not text drawn in
         # it: real text for a screen reader and a phone, and no text layout per move
         self._title = self._dyn(fig.suptitle("", x=0.01, ha="left", fontsize=13, fontweight="bold"))
 
@@ -173,6 +173,8 @@ class LogRankExplorer(Explorer):
         self._title.set_text(f"One simulated trial: true HR {p['hazard_ratio']:.2f}, analysed at "
                              f"{p['events']} events ({r.analysis_time:.0f} months)")
 
+    NUMBERS_TITLE = "The log-rank test in numbers"
+
     def numbers(self, result=None) -> list[tuple[str, str]]:
         """The test in numbers: (what, value) rows of the table under the picture."""
         r = self.result if result is None else result
@@ -185,20 +187,6 @@ class LogRankExplorer(Explorer):
                 ("Z = (E − O) / √V", f"{test.z:.2f}"),
                 ("one-sided P", _fmt_p(test.p_one_sided)),
                 ("Z expected for this hazard ratio", f"{r.expected_z:.2f}")]
-
-    def _extra_views(self):
-        import ipywidgets as W
-
-        self._numbers_html = W.HTML()
-        self._numbers_html.add_class("tk-numbers")
-        return [self._numbers_html]
-
-    def _update_views(self, r):
-        from teachkit._display import html_table
-
-        self._numbers_html.value = html_table(["", "value"], [list(row) for row in self.numbers(r)],
-                                              align="lr", title="The log-rank test in numbers",
-                                              row_headers=True)
 
     def _note(self, r):
         return (f"Z = {r.test.z:.2f}, one-sided P {_fmt_p(r.test.p_one_sided, eq=True)} "

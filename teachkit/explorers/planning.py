@@ -160,7 +160,7 @@ class EventsPlanner(Explorer):
         ax.set_ylabel("Expected events (DFS)")
         ax.legend(loc="upper left", bbox_to_anchor=(1.03, 1.0), fontsize=9.5,
                   borderaxespad=0)  # outside the axes: never under the moving artists
-        # the numbers are a table beside the picture (_update_views), not text drawn in it:
+        # the numbers are a table under the picture (numbers), not text drawn in it:
         # real text a screen reader can move through, that reflows on a phone, and no text
         # layout in the kernel on every move (most of a move's time when it was drawn here)
         self._title = self._dyn(fig.suptitle("", x=0.01, ha="left", fontsize=12.5,
@@ -209,8 +209,10 @@ class EventsPlanner(Explorer):
                              f"{p['alpha']:g}: {ev.events_rounded} events, "
                              f"{math.ceil(r.patients - 1e-9)} patients{reach}")
 
+    NUMBERS_TITLE = "The plan in numbers"
+
     def numbers(self, result=None) -> list[tuple[str, str]]:
-        """The plan in numbers: (what, value) rows of the table beside the picture."""
+        """The plan in numbers: (what, value) rows of the table under the picture."""
         r = self.result if result is None else result
         ev = r.events
         rows = [("events for one look (Schoenfeld)", f"{ev.events_fixed:.1f}"),
@@ -225,20 +227,6 @@ class EventsPlanner(Explorer):
         rows += [(f"look {i + 1}", f"{d:.1f} events, {t:.1f} years")
                  for i, (d, t) in enumerate(zip(r.look_events, r.look_times))]
         return rows
-
-    def _extra_views(self):
-        import ipywidgets as W
-
-        self._numbers_html = W.HTML()
-        self._numbers_html.add_class("tk-numbers")
-        return [self._numbers_html]
-
-    def _update_views(self, r):
-        from teachkit._display import html_table
-
-        self._numbers_html.value = html_table(["", "value"], [list(row) for row in self.numbers(r)],
-                                              align="lr", title="The plan in numbers",
-                                              row_headers=True)
 
     def _note(self, r):
         from teachkit import aall1331
