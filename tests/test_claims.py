@@ -129,14 +129,15 @@ def test_interim_monitor_spells_out_and_computes_predictive_power():
     rep = ex.result.report
     t, z, c = rep.information_fraction, rep.z, float(rep.design.z_efficacy[-1])
     expected = norm.cdf((z - c * math.sqrt(t)) / math.sqrt(1 - t))
-    labels = type(ex).LABELS
-    row = labels.index("predictive power")
-    shown = ex._report.get_text().split("\n")[row]
-    assert shown == f"{expected:.2f}"
+    shown = dict(ex.numbers())            # the table under the picture
+    assert shown["predictive power"] == f"{expected:.2f}"
     assert "Predictive power: CP averaged" in type(ex).KEY
+    ex.widget                             # the key is printed under that table
+    assert "Predictive power: CP averaged" in ex._numbers_html.value
+    assert f"<th>predictive power</th><td style" in ex._numbers_html.value
     # the committee's reading: the design-effect CP is well above the trend's at this look
-    cp_design = float(ex._report.get_text().split("\n")[labels.index("CP design HR")])
-    cp_trend = float(ex._report.get_text().split("\n")[labels.index("CP trend")])
+    cp_design = float(shown["CP, design HR"])
+    cp_trend = float(shown["CP, current trend"])
     assert cp_design - cp_trend > 0.2 and abs(cp_trend - expected) < 0.05
 
 

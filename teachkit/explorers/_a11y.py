@@ -160,11 +160,17 @@ _JS = r"""
       + '.tk-panel .widget-box, .tk-panel .widget-html-content, '
       + '.jp-RenderedHTMLCommon mjx-container[display="true"]').forEach(scroller);
   }
+  // New nodes (a widget drawn, a table replaced) are scanned after the next frame is
+  // painted, not before it: the scan reads layout (scrollWidth), which would hold the new
+  // picture back by a forced layout of the whole page on every move.  (The slider and alt
+  // text attributes above are set at once.)  The timeout covers a tab that paints no frame.
   var pending = false;
+  function run() { if (pending) { pending = false; scan(document); } }
   function later() {
     if (pending) return;
     pending = true;
-    Promise.resolve().then(function () { pending = false; scan(document); });
+    requestAnimationFrame(function () { setTimeout(run, 0); });
+    setTimeout(run, 250);
   }
   new MutationObserver(function (records) {
     for (var i = 0; i < records.length; i++) {

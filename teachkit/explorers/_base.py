@@ -411,6 +411,8 @@ class Explorer:
 
     #: Caption of the table of numbers under the picture (:meth:`numbers`); None: no table.
     NUMBERS_TITLE: str | None = None
+    #: Notes printed under that table (what its rows assume, how to read them).
+    NUMBERS_NOTES: tuple = ()
 
     def numbers(self, result=None) -> list[tuple[str, str]]:
         """(what, value) rows of the table under the picture (explorers with a
@@ -423,7 +425,8 @@ class Explorer:
         from teachkit._display import html_table
 
         self._numbers_html.value = html_table(["", "value"], [list(r) for r in self.numbers(result)],
-                                              align="lr", title=self.NUMBERS_TITLE, row_headers=True)
+                                              align="lr", title=self.NUMBERS_TITLE, row_headers=True,
+                                              notes=self.NUMBERS_NOTES)
 
     def _note(self, result) -> str:
         """A one-line HTML note under the controls (subclasses may override)."""

@@ -64,18 +64,19 @@ class InterimMonitor(Explorer):
     """
 
     title = "Interim monitor: what the data monitoring committee saw"
-    #: Row labels of the table drawn on the right (CP = conditional power).
-    LABELS = ("events", "Z (P)", "B = Z√t", "HR (95% CI)", "efficacy", "futility",
-              "CP design HR", "CP trend", "CP no effect", "predictive power")
+    NUMBERS_TITLE = "What the committee saw at this look"
+    #: Row labels of the table under the picture (CP = conditional power).
+    LABELS = ("events (information fraction)", "Z (one-sided P)", "B-value = Z√t",
+              "hazard ratio (95% CI)", "efficacy boundary", "futility boundary",
+              "CP, design HR", "CP, current trend", "CP, no effect", "predictive power")
     #: The key under the table: what each conditional power assumes, and how to read them.
-    KEY = ("CP = conditional power: the chance of ending above\n"
-           "the final boundary if the effect from now on is the\n"
-           "design HR, the current trend, or none.\n"
-           "Predictive power: CP averaged over the effects the\n"
-           "data support (flat prior).  When the trend is far from\n"
-           "the design HR, CP design is optimistic: read CP trend\n"
+    KEY = ("CP = conditional power: the chance of ending above the final boundary if the "
+           "effect from now on is the design HR, the current trend, or none. "
+           "Predictive power: CP averaged over the effects the data support (flat prior). "
+           "When the trend is far from the design HR, CP design is optimistic: read CP trend "
            "and predictive power, with the interval of the HR.")
-    FIGSIZE = (10.0, 5.6)
+    NUMBERS_NOTES = (KEY,)
+    FIGSIZE = (10.0, 4.6)
     PARAMS = (
         Param("events", "Events observed", "int", 80, min=10, max=399),
         Param("events_planned", "Events planned", "int", 131, min=40, max=400),
@@ -134,13 +135,13 @@ class InterimMonitor(Explorer):
         return InterimResult(report, report.b_value / t, verdicts)
 
     def _setup(self, fig):
-        self._ax_z = ax = fig.add_axes((0.07, 0.14, 0.25, 0.62))
+        self._ax_z = ax = fig.add_axes((0.07, 0.15, 0.30, 0.68))
         self._bpanel = plots.BoundaryPanel({"z": ax}, x_label="Information fraction")
         for a in self._bpanel.artists():
             self._dyn(a)
         ax.set_title("Boundaries at the observed look", loc="left", fontsize=11)
         ax.set_ylabel("Z (> 0 favours blinatumomab)", fontsize=10.5)
-        self._ax_b = ax2 = fig.add_axes((0.385, 0.14, 0.25, 0.62))
+        self._ax_b = ax2 = fig.add_axes((0.45, 0.15, 0.30, 0.68))
         self._vpanel = plots.BValuePanel(ax2, {"design effect": plots.OKABE_ITO["blue"],
                                               "current trend": plots.OKABE_ITO["orange"],
                                               "no effect (H0)": plots.OKABE_ITO["sky_blue"]})
@@ -148,14 +149,13 @@ class InterimMonitor(Explorer):
             self._dyn(a)
         ax2.set_title("B-value and where it may go", loc="left", fontsize=11)
         self._legend(ax2, loc="upper left", fontsize=8.5)
-        fig.text(0.665, 0.76, "\n".join(self.LABELS), fontsize=9, va="top",
-                 family="DejaVu Sans Mono", linespacing=1.45)  # static labels
-        fig.text(0.665, 0.425, self.KEY, fontsize=7.8, va="top", linespacing=1.3,
-                 color=plots.GREY)
-        self._report = self._dyn(fig.text(0.80, 0.76, "", fontsize=9, va="top",
-                                          family="DejaVu Sans Mono", linespacing=1.45))
-        self._verdict = self._dyn(fig.text(0.665, 0.2, "", fontsize=11.5, va="top",
-                                           fontweight="bold"))
+        # the left panel's key sits in the free right column, where no point can cover it
+        handles, labels = ax.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.775, 0.52), fontsize=8.5,
+                   frameon=False, title="Left panel", title_fontsize=9, alignment="left")
+        # the numbers are a table under the picture (numbers()); the verdict stays in view
+        self._verdict = self._dyn(fig.text(0.785, 0.80, "", fontsize=11.5, va="top",
+                                           fontweight="bold", linespacing=1.5))
         self._title = self._dyn(fig.suptitle("", x=0.01, ha="left", fontsize=13,
                                              fontweight="bold"))
 
@@ -168,25 +168,30 @@ class InterimMonitor(Explorer):
                                            "current trend": r.drift_trend,
                                            "no effect (H0)": 0.0},
                             float(d.z_efficacy[-1]))
-        hr = rep.hazard_ratio
-        self._report.set_text(
-            f"{rep.events:g} / {rep.events_planned:g} (t = {t:.2f})\n"
-            f"{rep.z:.3f} (P = {format_p(rep.p_one_sided)})\n"
-            f"{rep.b_value:.3f}\n"
-            f"{hr.estimate:.2f} ({hr.ci_lower:.2f}-{hr.ci_upper:.2f})\n"
-            f"Z ≥ {rep.z_efficacy:.3f} (P ≤ {format_p(rep.p_efficacy)})\n"
-            f"Z < {rep.z_futility:.3f}\n"
-            f"{rep.conditional_power_design:.2f}\n"
-            f"{rep.conditional_power_trend:.2f}\n"
-            f"{rep.conditional_power_null:.2f}\n"
-            f"{rep.predictive_power:.2f}")
         lines = [f"{name}: {'MET' if met else 'not met'}" for name, met, _ in r.verdicts]
         stop = any(met for _, met, _ in r.verdicts)
         self._verdict.set_text("\n".join(lines) + ("\n→ a rule says stop" if stop else
                                                    "\n→ no rule says stop"))
         self._title.set_text(f"Interim look at {rep.events:g} of {rep.events_planned:g} events "
-                             f"({100 * t:.0f}% information): one-sided P = {format_p(rep.p_one_sided)}, "
-                             f"critical P = {format_p(rep.p_efficacy)}")
+                             f"({100 * rep.information_fraction:.0f}% information): one-sided P = "
+                             f"{format_p(rep.p_one_sided)}, critical P = {format_p(rep.p_efficacy)}")
+
+    def numbers(self, result=None) -> list[tuple[str, str]]:
+        """The committee's numbers at this look: (what, value) rows, labelled by :attr:`LABELS`."""
+        r = self.result if result is None else result
+        rep = r.report
+        hr = rep.hazard_ratio
+        values = (f"{rep.events:g} of {rep.events_planned:g} (t = {rep.information_fraction:.2f})",
+                  f"{rep.z:.3f} (P = {format_p(rep.p_one_sided)})",
+                  f"{rep.b_value:.3f}",
+                  f"{hr.estimate:.2f} ({hr.ci_lower:.2f} to {hr.ci_upper:.2f})",
+                  f"Z ≥ {rep.z_efficacy:.3f} (P ≤ {format_p(rep.p_efficacy)})",
+                  f"Z < {rep.z_futility:.3f}" if math.isfinite(rep.z_futility) else "none at this look",
+                  f"{rep.conditional_power_design:.2f}",
+                  f"{rep.conditional_power_trend:.2f}",
+                  f"{rep.conditional_power_null:.2f}",
+                  f"{rep.predictive_power:.2f}")
+        return list(zip(self.LABELS, values))
 
     def _extra_controls(self):
         import ipywidgets as W
