@@ -14,6 +14,7 @@ from scipy.special import ndtr, ndtri
 
 from teachkit import aall1331, design, explorers, risk, sequential, simulate, survival
 from teachkit.explorers import stratification
+from teachkit.explorers._base import _params_key
 
 DATA = Path(__file__).resolve().parent / "data"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -665,3 +666,114 @@ def test_kaplan_meier_builder_step_slider_ends_at_the_last_row():
     assert ex._controls["step"].max == ex.result.fit.time.size
     ex._controls["step"].value = 3                                       # a learner steps back
     assert ex.params["step"] == 3 and ex.result.row == 2
+
+
+# ---- a learner's moves: values on the grid, pictures kept and drawn ahead -----------------
+
+def test_slider_values_from_the_browser_are_put_on_their_grid():
+    """A browser's slider sends 0.60 + 0.01 as 0.6099999999999999 and its start back as
+    0.5800000000000001: the explorer computes and prints 0.61, sends nothing back to the
+    slider, and a start put on its grid changes nothing (no new picture, no message)."""
+    ex = explorers.EventsPlanner()
+    ex.widget
+    control = ex._controls["hazard_ratio"]
+    sent = []
+    control.observe(lambda ch: sent.append(ch["new"]), names="value")
+    pictures = []
+    ex._image.observe(lambda ch: pictures.append(ch["new"]), names="value")
+    control.value = 0.5800000000000001                 # the slider's start, on its grid
+    assert ex.params["hazard_ratio"] == 0.58 and pictures == [] and ex._generation == 1
+    control.value = 0.6099999999999999                 # one key press, as the browser sends it
+    assert ex.params["hazard_ratio"] == 0.61
+    assert "events_required(hazard_ratio=0.61," in ex.code()
+    at_061 = explorers.EventsPlanner(hazard_ratio=0.61)
+    assert ex.numbers() == at_061.numbers() and ex.png == at_061.png
+    assert sent == [0.5800000000000001, 0.6099999999999999] and len(pictures) == 1  # no echo
+    # a log-scale slider: 10 ** (log10(0.001) + 34 * 0.05) arrives with 17 digits
+    mrd = next(p for p in explorers.RiskClassifier.PARAMS if p.name == "mrd")
+    assert mrd.from_control(10 ** (-3 + 34 * 0.05)) == 0.0501187233627
+    assert mrd.from_control(100.00000000000003) == 100.0 and mrd.from_control(1e-3 * (1 - 1e-15)) == 1e-3
+    assert mrd.from_control("x") == "x" and mrd.from_control(True) is True   # left to validate()
+
+
+def _main_control(ex):
+    """The explorer's first slider or menu with a step to take from its current value."""
+    for p in ex.PARAMS:
+        if p.kind in ("int", "float", "log", "choice") and ex._next_value(p.name, 1) is not None:
+            return p.name
+    return None
+
+
+@pytest.mark.parametrize("cls", explorers.ALL, ids=lambda c: c.__name__)
+def test_a_move_draws_the_next_picture_ahead_and_shows_it_without_drawing(cls):
+    """In a kernel (an event loop) after a learner's move, the picture one step further is
+    drawn while the kernel is idle; the next press shows it without drawing, and it is byte
+    for byte the picture of an explorer made at those values (text alternative and numbers
+    too).  What is shown does not change while drawing ahead; moving back shows the kept
+    picture; a jump is drawn as before."""
+    import asyncio
+    import html
+
+    ex = cls()
+    ex.widget
+    if not cls.DRAW_AHEAD:
+        assert cls is explorers.TrialReplayer and cls.KEEP_PICTURES == 0  # 2,000 replays
+        return
+    name = _main_control(ex)
+    if name is None:          # the committee room: buttons, boxes and a decision, no steps
+        assert cls is explorers.CommitteeRoom
+        return
+    control = ex._controls[name]
+    drawn = []                                  # pictures rendered (shown or drawn ahead)
+    render = ex._render
+    ex._render = lambda: drawn.append(1) or render()
+
+    def kept(value):
+        return _params_key({**ex.params, name: value}) in ex._pictures
+
+    def matches_a_fresh_explorer():
+        fresh = cls(**ex.params)
+        fresh.widget
+        assert ex.png == fresh.png, ex.params
+        assert ex._alt.value == html.escape(fresh.describe())
+        assert ex.numbers() == fresh.numbers() and ex._message.value == fresh._message.value
+
+    async def moves():
+        start = ex.params[name]
+        control.value = ex._next_value(name, 1)
+        assert len(drawn) == 1
+        shown = (ex.png, ex.result, dict(ex.params))
+        await asyncio.sleep(ex.PAINT_PAUSE + 0.5)
+        assert (ex.png, ex.result, dict(ex.params)) == shown      # drawing ahead shows nothing
+        ahead = ex._next_value(name, 1)
+        assert len(drawn) == 1 + (ahead is not None) and kept(start)  # ahead drawn; back kept
+        if ahead is None:
+            return
+        assert kept(ahead)
+        control.value = ahead
+        assert len(drawn) == 2                                     # shown without drawing
+        matches_a_fresh_explorer()
+        await asyncio.sleep(ex.PAINT_PAUSE + 0.5)
+        n = len(drawn)
+        control.value = ex._next_value(name, -1)                   # back: the kept picture
+        assert len(drawn) == n
+        matches_a_fresh_explorer()
+        control.value = start                                      # kept since the first move
+        assert len(drawn) == n and ex.params[name] == start
+        matches_a_fresh_explorer()
+        kind = ex._params_by_name[name].kind
+        ends = ([control.options[0][1], control.options[-1][1]] if kind == "choice" else
+                [control.base ** control.min, control.base ** control.max] if kind == "log" else
+                [control.min, control.max])
+        far = [v for v in ends if not kept(ex._params_by_name[name].from_control(v))]
+        if far:
+            control.value = far[0]                                 # a jump: drawn as before
+            assert len(drawn) == n + 1
+            matches_a_fresh_explorer()
+
+    _in_own_thread(lambda: asyncio.run(moves()))
+    # outside a kernel (a cell calling update) a move is drawn, and nothing ahead of it
+    n = len(drawn)
+    value = ex._next_value(name, -1) or ex._next_value(name, 1)
+    ex.update(**{name: value})
+    assert len(drawn) == n + 1 and ex.png == cls(**ex.params).png

@@ -147,6 +147,24 @@ class Param:
         """The value the control shows for a (valid) parameter value."""
         return tuple(value) if self.kind == "indices" else value
 
+    def from_control(self, value):
+        """The parameter value a control's value stands for.
+
+        A browser's slider computes its values in binary floating point: a step from 0.60
+        by 0.01 arrives as ``0.6099999999999999``, and a slider whose start is not exactly
+        on its grid sends its start back (``0.5800000000000001``).  A float or log-scale
+        slider's value is taken to 12 significant digits (inside ``[min, max]``), so the
+        explorer computes, shows and prints 0.61 ("Show the code" included).
+
+        >>> p = Param("hazard_ratio", "Hazard ratio", "float", 0.58, min=0.4, max=0.9, step=0.01)
+        >>> p.from_control(0.6099999999999999), p.from_control(0.9000000000000001)
+        (0.61, 0.9)
+        """
+        if self.kind not in ("float", "log") or isinstance(value, bool) or not isinstance(
+                value, (Real, np.floating, np.integer)) or not math.isfinite(value):
+            return value  # validate() says what is wrong with anything else
+        return min(max(float(f"{float(value):.12g}"), self.min), self.max)
+
 
 # --------------------------------------------------------------------------------------
 # The base class
@@ -172,6 +190,13 @@ class Explorer:
     PROGRESS_AFTER = 1.0
     #: Seconds between showing a move's first look and going on (see :meth:`compute_steps`).
     PAINT_PAUSE = 0.05
+    #: Pictures of final results kept by their parameters: a control moved back, or onto a
+    #: value drawn ahead, shows its picture without drawing it again.
+    KEEP_PICTURES = 32
+    #: After a learner's move, while the kernel is idle, draw the picture one step further
+    #: on the same control, then one step back (see :meth:`_draw_ahead`).  Off for an
+    #: explorer whose compute is long (the replayer's 2,000 trials).
+    DRAW_AHEAD = True
 
     def __init__(self, **params):
         self._params_by_name = {p.name: p for p in self.PARAMS}
@@ -185,6 +210,7 @@ class Explorer:
         self._animated: list = []
         self._backgrounds: OrderedDict = OrderedDict()  # layout key -> cached pixels
         self._results: OrderedDict = OrderedDict()      # parameters -> compute() result
+        self._pictures: OrderedDict = OrderedDict()     # parameters -> PNG of the final result
         self._generation = 0                            # counts moves: a newer one wins
         with plots.style():
             self.figure = Figure(figsize=self.FIGSIZE, dpi=100)
@@ -316,9 +342,12 @@ class Explorer:
         return self._apply(changes, progressive=False)
 
     def _apply(self, changes, progressive):
-        """:meth:`update`; with ``progressive``, show the first of :meth:`compute_steps`
-        now and go on with the rest when the kernel is free (see :meth:`_on_control`)."""
+        """:meth:`update`; with ``progressive`` (a learner's move, in a kernel), show the
+        first of :meth:`compute_steps` now and go on with the rest when the kernel is free,
+        show a picture already made for these parameters instead of drawing it again, and
+        draw ahead when idle (see :meth:`_on_control`)."""
         params = self.validate({**self.params, **changes})
+        before = self.params
         self.params = params
         self._generation += 1
         self._sync_controls(changes)
@@ -330,14 +359,86 @@ class Explorer:
         except Exception as exc:  # shown to the learner as one readable line
             self._fail(exc)
             return None
-        if not self._present(result):
+        if not self._present(result, final, reuse=progressive):
             return None
         if not final:
             # a short pause first: where the browser shares the machine's cores with the
             # kernel (a laptop), the first look is painted before the kernel goes on
             asyncio.get_running_loop().call_later(self.PAINT_PAUSE, self._go_on, steps,
                                                   self._generation)
+        elif progressive and self.DRAW_AHEAD and len(changes) == 1:
+            (name,) = changes
+            direction = self._direction(name, before[name], params[name])
+            if direction:
+                asyncio.get_running_loop().call_later(self.PAINT_PAUSE, self._draw_ahead, name,
+                                                      direction, self._generation, True)
         return result
+
+    def _direction(self, name, old, new) -> int:
+        """+1 or -1: which way a control moved from ``old`` to ``new`` (0: not a slider or a
+        menu, or no move)."""
+        p = self._params_by_name[name]
+        if p.kind == "choice":
+            return int(np.sign(p.options.index(new) - p.options.index(old)))
+        if p.kind in ("int", "float", "log"):
+            return int(np.sign(new - old))
+        return 0
+
+    def _next_value(self, name, direction):
+        """The value one step of the control ``name`` away from the current one, as the
+        browser will send it (see :meth:`Param.from_control`); None past either end."""
+        p, control = self._params_by_name[name], self._controls.get(name)
+        value = self.params[name]
+        if control is None:
+            return None
+        if p.kind == "choice":
+            values = [v for _, v in control.options]
+            i = values.index(value) + direction if value in values else -1
+            return values[i] if 0 <= i < len(values) else None
+        if p.kind in ("int", "float"):
+            value = value + direction * control.step
+            lo, hi = control.min, control.max
+        elif p.kind == "log":
+            value = value * control.base ** (direction * control.step)
+            lo, hi = control.base ** control.min, control.base ** control.max
+        else:
+            return None
+        slack = 1e-9 * (hi - lo)
+        if not lo - slack <= value <= hi + slack:
+            return None
+        return int(value) if p.kind == "int" else p.from_control(value)
+
+    def _draw_ahead(self, name, direction, generation, first):
+        """Draw (and keep in :attr:`_pictures`) the picture one step of ``name`` away in
+        ``direction``, then, at the next idle moment, one step the other way.  Called by the
+        kernel's event loop after a learner's move has been shown: the learner's next key
+        press on that control then shows a picture at once, as a slider swapping prepared
+        pictures would.  A newer move abandons it; what is shown (picture, result, numbers)
+        does not change; a value that cannot be computed is left for the learner's move to
+        explain."""
+        if generation != self._generation:
+            return
+        value = self._next_value(name, direction)
+        if value is not None:
+            # drawing reads the parameters and the result (a layout key): they are those of
+            # the picture drawn ahead meanwhile, then those shown again
+            shown = self.params, self.result
+            try:
+                params = self.validate({**self.params, name: value})
+                key = _params_key(params)
+                if key not in self._pictures:
+                    result = self._compute_cached(params)
+                    self.params, self.result = params, result
+                    with plots.style():
+                        self._draw(result)
+                    _remember(self._pictures, key, self._render(), self.KEEP_PICTURES)
+            except Exception:  # noqa: BLE001 - nothing is shown: the move itself will say
+                pass
+            finally:
+                self.params, self.result = shown
+        if first:
+            asyncio.get_running_loop().call_soon(self._draw_ahead, name, -direction, generation,
+                                                 False)
 
     def _go_on(self, steps, generation):
         """One more of :meth:`compute_steps` (called by the kernel's event loop between
@@ -351,14 +452,14 @@ class Explorer:
             self._fail(exc)
             return
         if final:
-            self._present(result)
+            self._present(result, final=True, reuse=True)
         else:
             asyncio.get_running_loop().call_soon(self._go_on, steps, generation)
 
     def _steps(self, params):
         """:meth:`compute_steps`, reusing the result of a recent identical call (compute is
         pure and results are frozen: a learner moving a slider back gets it at once)."""
-        key = tuple(sorted(params.items()))
+        key = _params_key(params)
         result = self._results.get(key)
         if result is not None:
             self._results.move_to_end(key)
@@ -385,18 +486,30 @@ class Explorer:
         self.error = _short_message(exc)
         self._show_message(f"Cannot show this: {self.error}", error=True)
 
-    def _present(self, result) -> bool:
+    def _present(self, result, final=True, reuse=False) -> bool:
         """Draw ``result``, render it and show it (picture, text alternative, result line,
-        views, code); False (and a one-line message) if drawing fails."""
-        try:
-            with plots.style():
-                self._draw(result)
-        except Exception as exc:
-            self._fail(exc)
-            return False
+        views, code); False (and a one-line message) if drawing fails.  A ``final`` result's
+        picture is kept by its parameters; with ``reuse`` (a learner's move) one kept is
+        shown without drawing (the figure's artists then still show an earlier state:
+        :attr:`png` is the picture; the next drawing sets every moving artist again)."""
+        key = _params_key(self.params)
+        png = self._pictures.get(key) if (final and reuse) else None
+        if png is not None:
+            self._pictures.move_to_end(key)
+        else:
+            try:
+                with plots.style():
+                    self._draw(result)
+            except Exception as exc:
+                self._fail(exc)
+                return False
         self.error = None
         self.result = result
-        self.png = self._render()
+        if png is None:
+            png = self._render()
+            if final:
+                _remember(self._pictures, key, png, self.KEEP_PICTURES)
+        self.png = png
         if self._widget is not None:
             self._image.value = self.png
             self._alt.value = html.escape(self.describe(result))
@@ -543,6 +656,9 @@ class Explorer:
         if self._syncing:
             return
         try:
+            changes = {k: self._params_by_name[k].from_control(v) for k, v in changes.items()}
+            if self.validate({**self.params, **changes}) == self.params:
+                return  # e.g. a slider putting its start on its grid: nothing to show
             self._apply(changes, progressive=_progressive())
         except (ValueError, TypeError) as exc:  # cannot happen from a control; never a traceback
             self._show_message(f"Cannot use this value: {_short_message(exc)}", error=True)
@@ -555,7 +671,9 @@ class Explorer:
             for name in changes:
                 control = self._controls.get(name)
                 p = self._params_by_name[name]
-                if control is not None and p.kind != "seed":
+                # not sent back when the control already stands for it (0.6099999999999999)
+                if control is not None and p.kind != "seed" and (
+                        p.from_control(control.value) != self.params[name]):
                     control.value = p.control_value(self.params[name])
         finally:
             self._syncing = False
@@ -582,6 +700,11 @@ def _progressive() -> bool:
     except RuntimeError:
         return False
     return True
+
+
+def _params_key(params: dict) -> tuple:
+    """A hashable key for a set of (validated) parameters."""
+    return tuple(sorted(params.items()))
 
 
 def _remember(cache: OrderedDict, key, value, keep: int) -> None:

@@ -110,6 +110,10 @@ class TrialReplayer(Explorer):
     FIGSIZE = (10.0, 5.8)
     FIRST = 125     # replays a move shows at once
     CHUNK = 250     # replays per run after the first
+    # 2,000 replays are not drawn ahead on a guess; a kept final picture would leave the
+    # next first look's y-axis (the last final picture's height, _shown_ymax) behind
+    DRAW_AHEAD = False
+    KEEP_PICTURES = 0
     PARAMS = (
         Param("hazard_ratio", "True hazard ratio", "float", 0.58, min=0.4, max=1.2, step=0.02,
               continuous=False),
