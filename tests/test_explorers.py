@@ -774,6 +774,7 @@ def test_a_move_draws_the_next_picture_ahead_and_shows_it_without_drawing(cls):
     _in_own_thread(lambda: asyncio.run(moves()))
     # outside a kernel (a cell calling update) a move is drawn, and nothing ahead of it
     n = len(drawn)
-    value = ex._next_value(name, -1) or ex._next_value(name, 1)
+    value = ex._next_value(name, -1)
+    value = ex._next_value(name, 1) if value is None else value
     ex.update(**{name: value})
     assert len(drawn) == n + 1 and ex.png == cls(**ex.params).png

@@ -341,12 +341,14 @@ class Explorer:
         """
         return self._apply(changes, progressive=False)
 
-    def _apply(self, changes, progressive):
+    def _apply(self, changes, progressive, params=None):
         """:meth:`update`; with ``progressive`` (a learner's move, in a kernel), show the
         first of :meth:`compute_steps` now and go on with the rest when the kernel is free,
         show a picture already made for these parameters instead of drawing it again, and
-        draw ahead when idle (see :meth:`_on_control`)."""
-        params = self.validate({**self.params, **changes})
+        draw ahead when idle (see :meth:`_on_control`).  ``params``: the validated
+        parameters with ``changes`` applied, where the caller has them already."""
+        if params is None:
+            params = self.validate({**self.params, **changes})
         before = self.params
         self.params = params
         self._generation += 1
@@ -657,9 +659,10 @@ class Explorer:
             return
         try:
             changes = {k: self._params_by_name[k].from_control(v) for k, v in changes.items()}
-            if self.validate({**self.params, **changes}) == self.params:
+            params = self.validate({**self.params, **changes})
+            if params == self.params:
                 return  # e.g. a slider putting its start on its grid: nothing to show
-            self._apply(changes, progressive=_progressive())
+            self._apply(changes, progressive=_progressive(), params=params)
         except (ValueError, TypeError) as exc:  # cannot happen from a control; never a traceback
             self._show_message(f"Cannot use this value: {_short_message(exc)}", error=True)
 
