@@ -286,8 +286,8 @@ class CommitteeRoom(Explorer):
         ax.set_title(f"DFS at {rep.events:g} of {rep.events_planned:g} events: no rule met",
                      loc="left", fontsize=10.5)
         ax.legend(loc="lower left", fontsize=7, ncol=1, frameon=False)
-        ax.text(0.99, 0.02, "looks after 80: reconstruction", transform=ax.transAxes, ha="right",
-                fontsize=7, color="#555555")
+        ax.text(0.99, 0.02, "looks at 1/3, 61%, 1: a reconstruction", transform=ax.transAxes,
+                ha="right", fontsize=7, color="#555555")
         # the three conditional powers and the predictive power
         ax2 = fig.add_axes((0.70, 0.55, 0.27, 0.33))
         readings = conditional_power_readings(rep)
@@ -423,34 +423,20 @@ class CommitteeRoom(Explorer):
         return html.escape(r.summary)      # shown in the base's polite live region
 
     def code(self, params=None) -> str:
-        """The June 2019 report (:func:`teachkit.sequential.interim_report`) and, once the
-        decision is recorded, the final analysis (:func:`teachkit.sequential.inference_after_stop`)."""
-        from teachkit.explorers.interim import june_2019_interim
-
+        """The June 2019 report and, once the decision is recorded, the final analysis, both
+        from the canonical monitoring plan (:func:`teachkit.aall1331.monitoring_plan`)."""
         p = self._full_params(self.params if params is None else params)
-        j = june_2019_interim()
         out = ("import teachkit as tk\n\n"
-               "report = tk.sequential.interim_report(  # the June 2019 look\n"
-               f"    {j['events']}, {j['events_planned']}, {j['p_one_sided']!r}, "
-               f"hazard_ratio_design={j['hazard_ratio_design']!r},\n"
-               f"    futility_alpha={j['futility_alpha']!r}, spending={j['spending']!r})\n"
-               "print(report)  # Z, boundaries, conditional powers\n")
+               "plan = tk.aall1331.monitoring_plan()  # a labelled reconstruction: print(plan.label)\n"
+               "print(plan)                           # looks at 1/3, 80/131 and 1; boundaries\n"
+               "report = plan.interim_report()        # the June 2019 look: second interim, P = .06\n"
+               "print(report)                         # Z, boundaries, conditional powers\n")
         if p["recorded"]:
-            alpha = _fact("design.alpha_one_sided")
-            d_final = final_dfs_events()
-            hr = _fact("results.dfs_hazard_ratio")["estimate"]
-            out = out.replace("import teachkit", "import math\nimport teachkit", 1) + (
-                "\n# the final analysis: looks at 80 and "
-                f"{d_final} events, Z from the published HR {hr:g}\n"
-                f"spent = tk.sequential.obrien_fleming_spending(report.information_fraction, {alpha!r})\n"
-                f"design = tk.sequential.group_sequential_design([{j['events']} / {d_final}, 1.0], "
-                f"alpha={alpha!r},\n"
-                f'                                              spending="user", '
-                f"parameter=[spent, {alpha!r}])\n"
-                f"z_final = -math.log({hr!r}) * math.sqrt({d_final} / 4)\n"
-                "final = tk.sequential.inference_after_stop(design, [report.z, z_final], "
-                f"[{j['events']}, {d_final}])\n"
-                "print(final)\n")
+            out += ("\n# the final analysis at the looks taken (131/3, 80, 107 events), Z from the\n"
+                    "# published HR 0.70: as if the stopping rule had been followed (a sensitivity check)\n"
+                    "final = plan.final_analysis()\n"
+                    "print(final)\n"
+                    "print(plan.thresholds_table())        # which 'final threshold' is which\n")
         return out
 
     def describe(self, result=None) -> str:

@@ -18,7 +18,6 @@ from functools import lru_cache
 from typing import Any
 
 from teachkit.explorers._base import _result_repr
-from teachkit.explorers.interim import june_2019_interim
 
 #: The recommendations a committee member can make, and how the learner reads them.
 RECOMMENDATIONS = ("continue", "stop_efficacy", "close_randomization", "modify")
@@ -231,18 +230,17 @@ def evidence_cards() -> tuple:
 
 @lru_cache(maxsize=1)
 def june_2019_report():
-    """The DFS monitoring report at the June 2019 look (:func:`teachkit.sequential.interim_report`).
+    """The DFS monitoring report at the June 2019 look, from the canonical monitoring plan
+    (:meth:`teachkit.aall1331.MonitoringPlan.interim_report`: the second interim, at 61%,
+    after a first at 1/3; a labelled reconstruction).
 
     >>> r = june_2019_report()
     >>> (r.events, r.events_planned), round(r.z_efficacy, 3), r.efficacy_met
-    ((80.0, 131.0), 2.641, False)
+    ((80.0, 131.0), 2.644, False)
     """
-    from teachkit import sequential
+    from teachkit import aall1331
 
-    p = june_2019_interim()
-    return sequential.interim_report(p["events"], p["events_planned"], p["p_one_sided"],
-                                     hazard_ratio_design=p["hazard_ratio_design"],
-                                     futility_alpha=p["futility_alpha"], spending=p["spending"])
+    return aall1331.monitoring_plan().interim_report()
 
 
 def final_dfs_events() -> int:
@@ -257,29 +255,22 @@ def final_dfs_events() -> int:
 
 @lru_cache(maxsize=1)
 def final_analysis():
-    """AALL1331's final DFS analysis as a two-look group-sequential trial.
-
-    The design is re-cut at the looks actually taken (80 and 107 events): the interim
-    spent what O'Brien-Fleming spending gives at 80/131, the final look the rest of
-    alpha (``spending="user"``).  Interim Z from the published P = .06; final Z =
-    -log(HR) sqrt(D / 4) from the published HR 0.70 at D = 107 events (Figure 2A,
-    Table 2): a *reconstruction*, whose one-sided P .0325 agrees with the published .03.
-    Returns :class:`teachkit.sequential.InferenceAfterStop` (matched to rpact).
+    """AALL1331's final DFS analysis as the canonical plan's looks actually taken
+    (:meth:`teachkit.aall1331.MonitoringPlan.final_analysis`): 131/3 events (Z not
+    published), 80 and 107 events, the alpha the plan spent at the first two and the rest
+    at 107.  Final Z = -log(HR) sqrt(D / 4) from the published HR 0.70 at D = 107 events
+    (Figure 2A, Table 2): a *reconstruction*, whose one-sided P .0325 agrees with the
+    published .03.  "As if the stopping rule had been followed": a sensitivity check
+    (:data:`teachkit.aall1331.AFTER_STOP_LABEL`).  Returns
+    :class:`teachkit.sequential.InferenceAfterStop` (matched to rpact).
 
     >>> r = final_analysis()
     >>> round(r.p_value, 4), round(r.hazard_ratio, 3), round(float(r.design.z_efficacy[-1]), 3)
-    (0.0329, 0.701, 1.97)
+    (0.033, 0.701, 1.971)
     """
-    from teachkit import sequential
+    from teachkit import aall1331
 
-    rep = june_2019_report()
-    alpha = _fact("design.alpha_one_sided")
-    d_final = final_dfs_events()
-    spent = float(sequential.obrien_fleming_spending(rep.information_fraction, alpha))
-    design = sequential.group_sequential_design([rep.events / d_final, 1.0], alpha=alpha,
-                                                spending="user", parameter=[spent, alpha])
-    z_final = -math.log(_fact("results.dfs_hazard_ratio")["estimate"]) * math.sqrt(d_final / 4.0)
-    return sequential.inference_after_stop(design, [rep.z, z_final], [rep.events, d_final])
+    return aall1331.monitoring_plan().final_analysis()
 
 
 @lru_cache(maxsize=1)
@@ -460,13 +451,13 @@ class CommitteeResult:
 
 
 def reconstruction_note(report) -> str:
-    return (f"Reconstructions, labelled: the paper gives the interim P = {_p(report.p_one_sided)} "
-            f"and the critical P = {_p(_fact('interim.p_critical'))} but says neither that the P "
-            "was one-sided nor when the looks were planned. teachkit reads it as one-sided (the "
-            "trial's tests were, Methods, Statistical Analysis) and assumes looks planned at 1/3 "
-            "and 2/3 of the events, this look being the first; with O'Brien-Fleming-type "
-            f"spending this gives the critical P = {report.p_efficacy:.4f}, as published. The "
-            "conditional powers use this reconstructed design's final boundary "
+    """The canonical plan's label, with the numbers of this report."""
+    from teachkit import aall1331
+
+    plan = aall1331.monitoring_plan()
+    return (f"{plan.label} With O'Brien-Fleming-type spending this gives the critical P = "
+            f"{report.p_efficacy:.4f} at this look (published: {_p(plan.interim_p_published)}). The "
+            "conditional powers use this reconstructed plan's final boundary "
             f"(Z = {float(report.design.z_efficacy[-1]):.2f}).")
 
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from ._checks import MAX_LOOKS, _fraction_open, _fractions, _hazard_ratio, _probability, _real
 from .boundaries import (GRID_M, GroupSequentialDesign, drift_from_hazard_ratio,
-                         group_sequential_design)
+                         group_sequential_design, naive_type_one_error)
 from .inference import InferenceAfterStop, inference_after_stop
 from .monitoring import (HazardRatioEstimate, InterimReport, b_value, conditional_power,
                          hazard_ratio_from_z, interim_report, predictive_power)
@@ -51,6 +51,7 @@ __all__ = [
     "group_sequential_design",
     "GroupSequentialDesign",
     "drift_from_hazard_ratio",
+    "naive_type_one_error",
     "hazard_ratio_from_z",
     "HazardRatioEstimate",
     "b_value",

@@ -162,6 +162,31 @@ def drift_from_hazard_ratio(hazard_ratio, events, allocation=0.5):
     return -math.log(hazard_ratio) * math.sqrt(events * allocation * (1.0 - allocation))
 
 
+def naive_type_one_error(looks, critical_value=1.959963984540054):
+    """Chance of a false claim when every look tests at one fixed ``critical_value``.
+
+    ``looks``: a number of equally spaced looks, or the information fractions (ending at
+    1).  Under H0, P(Z_k >= c at some look k), computed exactly by the recursive numerical
+    integration of Armitage, McPherson & Rowe (1969), the same engine as the boundaries:
+    the "naive" repeated testing that alpha spending prevents.  With 3 equally spaced
+    looks at 1.96 it is 5.36%, not 2.5% (mvtnorm::pmvnorm gives the same,
+    tests/data/monitoring_plan_rpact.R).
+
+    >>> round(naive_type_one_error(3), 4), round(naive_type_one_error(1), 4)
+    (0.0536, 0.025)
+    >>> round(naive_type_one_error([0.5, 1.0]), 4)
+    0.0416
+    """
+    if isinstance(looks, (int, np.integer)) and not isinstance(looks, bool):
+        if not 1 <= looks <= 10:
+            raise ValueError(f"looks must be between 1 and 10, got {looks}")
+        looks = np.arange(1, looks + 1) / looks
+    t = _fractions("looks", looks)
+    c = _real("critical_value", critical_value)
+    up, _ = _stage_probabilities(np.full(t.size, c), np.full(t.size, -np.inf), t, 0.0)
+    return float(up.sum())
+
+
 @dataclass(frozen=True)
 class GroupSequentialDesign:
     """A one-sided group-sequential design on the Z scale.

@@ -83,7 +83,8 @@ class InferenceAfterStop:
         lines.append(f"repeated {100 * self.repeated_conf_level:g}% CIs:")
         lines.append(f"{'look':>4s} {'events':>7s} {'Z':>7s} {'boundary':>9s} {'RCI':>15s}")
         for k, d, z, c, lo, hi in self._look_rows():
-            lines.append(f"{k:>4d} {d:>7g} {z:>7.3f} {c:>9.4f} {f'{lo:.3f}-{hi:.3f}':>15s}")
+            zs, rci = (f"{z:>7.3f}", f"{lo:.3f}-{hi:.3f}") if math.isfinite(z) else ("      -", "not reported")
+            lines.append(f"{k:>4d} {d:>7g} {zs} {c:>9.4f} {rci:>15s}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -92,8 +93,11 @@ class InferenceAfterStop:
     def _repr_html_(self) -> str:
         head = "<tr><th></th><th>adjusted (stage-wise)</th><th>naive</th></tr>"
         body = "".join(f"<tr><td>{a}</td><td>{b}</td><td>{c}</td></tr>" for a, b, c in self._summary_rows())
-        looks = "".join(f"<tr><td>{k}</td><td>{d:g}</td><td>{z:.3f}</td><td>{c:.4f}</td>"
-                        f"<td>{lo:.3f}&ndash;{hi:.3f}</td></tr>" for k, d, z, c, lo, hi in self._look_rows())
+        looks = "".join(
+            f"<tr><td>{k}</td><td>{d:g}</td><td>{z:.3f}</td><td>{c:.4f}</td><td>{lo:.3f}&ndash;{hi:.3f}</td></tr>"
+            if math.isfinite(z) else
+            f"<tr><td>{k}</td><td>{d:g}</td><td>&ndash;</td><td>{c:.4f}</td><td>not reported</td></tr>"
+            for k, d, z, c, lo, hi in self._look_rows())
         return (f"<p><b>Inference after stopping</b>: {self._headline()}</p>"
                 f"<table>{head}{body}</table>"
                 f"<p>Repeated {100 * self.repeated_conf_level:g}% confidence intervals</p>"
@@ -105,9 +109,11 @@ def _format_p(p):
     return f"{p:.4f}" if p >= 1e-4 else f"{p:.1e}"
 
 
-def _sequence(name, values, n_max):
+def _sequence(name, values, n_max, allow_missing=False):
     if isinstance(values, (str, bytes, bool)) or values is None:
         raise TypeError(f"{name} must be a number or a sequence of numbers, got {values!r}")
+    if allow_missing and not np.isscalar(values):
+        values = [np.nan if v is None else v for v in values]
     try:
         arr = np.asarray(values)
     except Exception:  # pragma: no cover - exotic objects
@@ -119,7 +125,12 @@ def _sequence(name, values, n_max):
         raise ValueError(f"{name} must be a non-empty 1-D sequence, got shape {arr.shape}")
     if arr.size > n_max:
         raise ValueError(f"{name} has {arr.size} looks but the design has only {n_max}")
-    if not np.all(np.isfinite(arr)):
+    finite = np.isfinite(arr)
+    if allow_missing:  # a look whose Z was not reported: NaN (or None), never the last
+        if np.any(np.isinf(arr)) or not finite[-1]:
+            raise ValueError(f"{name} must be finite (NaN or None only for an earlier look whose value "
+                             f"was not reported), got {arr.tolist()}")
+    elif not np.all(finite):
         raise ValueError(f"{name} must be finite, got {arr.tolist()}")
     return arr
 
@@ -194,7 +205,7 @@ def inference_after_stop(design, z, events, allocation=0.5, conf_level=None) -> 
     if not isinstance(design, GroupSequentialDesign):
         raise TypeError("design must be a GroupSequentialDesign (teachkit.sequential."
                         f"group_sequential_design), got {type(design).__name__}")
-    z = _sequence("z", z, design.n_looks)
+    z = _sequence("z", z, design.n_looks, allow_missing=True)
     events = _sequence("events", events, design.n_looks)
     if events.size != z.size:
         raise ValueError(f"events must have one entry per look taken, like z ({z.size}), got {events.size}")
@@ -217,6 +228,8 @@ def inference_after_stop(design, z, events, allocation=0.5, conf_level=None) -> 
     binding = design.binding_futility and design.has_futility
     fut = np.where(np.isfinite(design.z_futility[:k_star]), design.z_futility[:k_star], -np.inf)
     for j in range(k_star - 1):
+        if not np.isfinite(z[j]):
+            continue
         if z[j] >= c[j]:
             raise ValueError(f"z at look {j + 1} ({z[j]:.4g}) crosses the efficacy boundary "
                              f"({c[j]:.4g}): the trial stopped there; give the looks up to it only")

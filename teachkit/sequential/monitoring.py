@@ -192,14 +192,19 @@ class InterimReport:
 
 
 def interim_report(events, events_planned, p_one_sided=None, *, z=None, hazard_ratio_design,
-                   planned_fractions=(1 / 3, 2 / 3, 1.0), previous_events=(), alpha=0.025,
-                   spending="obrien-fleming", parameter=None, futility_alpha=None,
+                   planned_fractions=(1 / 3, 2 / 3, 1.0), previous_events=(), remaining_fractions=None,
+                   alpha=0.025, spending="obrien-fleming", parameter=None, futility_alpha=None,
                    allocation=0.5, conf_level=0.95, note="") -> InterimReport:
     """Everything a monitoring committee's table shows at an interim look.
 
     The design is re-computed at the observed information fractions
     (``previous_events`` looks, then this one, then the planned looks beyond
-    it; :meth:`GroupSequentialDesign.at_observed`).  Give the one-sided P of
+    it; :meth:`GroupSequentialDesign.at_observed`).  ``remaining_fractions``
+    (information fractions, ending at 1) names the looks still to come when
+    this look *takes the place of* a planned one: a look at 61% taken as the
+    second interim of a plan at 1/3 and 2/3 is followed by the final analysis
+    only, ``remaining_fractions=[1.0]``; by default the planned fractions beyond
+    this look remain.  Give the one-sided P of
     the log-rank test (benefit direction) or its Z.  The futility rule (when
     ``futility_alpha`` is given) tests the design alternative: stop when
     Z < theta sqrt(t) - z_{1 - futility_alpha}, theta = drift of
@@ -207,16 +212,20 @@ def interim_report(events, events_planned, p_one_sided=None, *, z=None, hazard_r
     the assumptions behind the inputs; it is shown as the table's last row.
 
     AALL1331 (Brown et al. 2021, Results, Early Closure of Randomization: 80 of 131
-    events, P = .06, critical P = .004).  A *reconstruction*: the paper says neither
-    that P = .06 is one-sided nor which of its 2 planned interim analyses the 80-event
-    look was, nor their timing; here P is read as one-sided (the trial's test was
-    one-sided, Statistical Analysis) and the planned looks as 1/3 and 2/3 of the
-    events, so the 80-event look is taken as the first.  The critical P it gives,
-    .0041, matches the published .004:
+    events, P = .06, critical P = .004).  A *reconstruction* (teachkit's canonical one,
+    :func:`teachkit.aall1331.monitoring_plan`): the paper says neither that P = .06 is
+    one-sided nor which of its 2 planned interim analyses the 80-event look was, nor
+    their timing; here P is read as one-sided (the trial's test was one-sided,
+    Statistical Analysis), the interims as planned at 1/3 and 2/3 of the events, and
+    the 80-event look as the second, taken at 61% after a first at 1/3.  The critical
+    P it gives, .0041, matches the published .004:
 
-    >>> r = interim_report(80, 131, 0.06, hazard_ratio_design=0.58, futility_alpha=0.024)
-    >>> round(r.z, 3), round(r.z_efficacy, 4), round(r.p_efficacy, 4), r.efficacy_met, r.futility_met
-    (1.555, 2.6414, 0.0041, False, False)
+    >>> r = interim_report(80, 131, 0.06, hazard_ratio_design=0.58, futility_alpha=0.024,
+    ...                    previous_events=[131 / 3], remaining_fractions=[1.0])
+    >>> round(r.z, 3), round(r.z_efficacy, 4), round(r.p_efficacy, 5), r.efficacy_met, r.futility_met
+    (1.555, 2.6444, 0.00409, False, False)
+    >>> r.design.information_fractions.round(4)
+    array([0.3333, 0.6107, 1.    ])
     """
     events = _real("events", events)
     events_planned = _real("events_planned", events_planned)
@@ -240,11 +249,19 @@ def interim_report(events, events_planned, p_one_sided=None, *, z=None, hazard_r
         raise ValueError(f"previous_events must be increasing, positive and below events ({events:g}), "
                          f"got {prev.tolist()}")
     theta = drift_from_hazard_ratio(hazard_ratio_design, events_planned, allocation)
+    t = events / events_planned
+    if remaining_fractions is not None:
+        rest = _real("remaining_fractions", remaining_fractions, allow_array=True)
+        rest = np.atleast_1d(np.asarray(rest, dtype=float))
+        if rest.ndim != 1 or rest.size == 0 or np.any(rest <= t) or np.any(np.diff(rest) <= 0) \
+                or abs(rest[-1] - 1.0) > 1e-9:
+            raise ValueError("remaining_fractions must be increasing information fractions above this "
+                             f"look's ({t:.4g}) and end at 1 (the final analysis), got {rest.tolist()}")
+        planned_fractions = rest
     planned = group_sequential_design(planned_fractions, alpha=alpha, spending=spending,
                                       parameter=parameter,
                                       futility_alpha=futility_alpha,
                                       futility_drift=None if futility_alpha is None else theta)
-    t = events / events_planned
     design = planned.at_observed(np.append(prev / events_planned, t))
     k = prev.size
     z_eff = float(design.z_efficacy[k])
