@@ -492,7 +492,9 @@ class MonitoringPlan:
     * the June 2019 look: ``interim_events``, ``interim_p`` (.06, read one-sided), ``interim_z``,
       ``interim_hazard_ratio``; the two-sided reading ``interim_z_two_sided``,
       ``interim_hazard_ratio_two_sided``; ``interim_p_published`` (.004);
-    * ``final_events`` (107, Table 2), ``final_z`` (from the published HR 0.70), and
+    * ``final_events`` (107, Table 2), ``final_z`` (from the published HR 0.70),
+      ``shared_events_correlation`` (sqrt(80 / 107) = 0.86: the interim and final estimates
+      share 80 of the 107 events, so their agreement is weak evidence), and
       ``final_design`` (the plan re-cut at the looks taken: 131/3, 80 and 107 events);
     * ``readings`` (:class:`PlanReading`: this one and the alternatives for the folded layer)
       and ``final_thresholds`` (:class:`FinalThreshold`: which final number is which);
@@ -538,6 +540,7 @@ class MonitoringPlan:
     interim_p_published: float
     final_events: int
     final_z: float
+    shared_events_correlation: float
     looks: tuple
     readings: tuple
     final_thresholds: tuple
@@ -815,6 +818,7 @@ def monitoring_plan() -> MonitoringPlan:
         interim_p=v["interim.p_dfs"], interim_z=z_i, interim_hazard_ratio=_hr_at(z_i, events_i),
         interim_z_two_sided=z_i2, interim_hazard_ratio_two_sided=_hr_at(z_i2, events_i),
         interim_p_published=v["interim.p_critical"], final_events=d_final, final_z=z_final,
+        shared_events_correlation=math.sqrt(events_i / d_final),
         looks=tuple(looks), readings=readings, final_thresholds=thresholds,
         power_table=tuple(power_rows), design=design, planned_design=planned_design,
         final_design=final_design)

@@ -734,7 +734,7 @@ class PlannedEventsExplanation:
 
 def explain_planned_events(events_planned=131, hazard_ratio=0.58, alpha=0.025, power=0.85,
                            futility_alpha=0.024, looks=((1 / 3, 2 / 3, 1.0), (0.5, 0.75, 1.0)), *,
-                           patients=220, accrual_time=4.4928, follow_up=1.0, control_survival=0.45):
+                           patients=220, accrual_time=1641 / 365.25, follow_up=1.0, control_survival=0.45):
     """Where might the planned events come from? (AALL1331: 131.)  Two readings, neither documented.
 
     *A power calculation.*  For the fixed design and each set of O'Brien-Fleming-type
@@ -752,7 +752,7 @@ def explain_planned_events(events_planned=131, hazard_ratio=0.58, alpha=0.025, p
     *The events the patients would produce.*  The paper calls the 131 events "anticipated"
     (Results, Early Closure of Randomization) and sizes the trial at 110 patients a group
     (Methods, Statistical Analysis): ``patients`` (220) accrued uniformly over
-    ``accrual_time`` years (January 2015 to June 30, 2019) and followed ``follow_up`` (1) more
+    ``accrual_time`` years (1641 days, January 1, 2015 to June 30, 2019) and followed ``follow_up`` (1) more
     year under exponential control DFS (45% at 2 years) and the design HR give 131.5 expected
     events (:func:`expected_events`; ``.anticipated``).
 
