@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -12,9 +13,10 @@ import teachkit as tk
 F = tk.aall1331.fact
 
 
-def test_trials_reaching_the_final_look_are_biased_towards_no_effect():
-    """Lesson 07: with the replayer's own settings, early stoppers exaggerate, trials
-    reaching the end understate, the every-trial final-look estimate is near the truth."""
+def test_at_the_design_hr_trials_reaching_the_final_look_show_too_little_benefit():
+    """Lesson 07: with the replayer's own settings (true HR 0.58, the design's), early stoppers
+    exaggerate, trials reaching the end understate, the every-trial final-look estimate is near
+    the truth. (At other truths the second changes sign: see the bias tests below.)"""
     p = tk.explorers.TrialReplayer.defaults()
     k = p["n_looks"]
     fractions = np.arange(1, k + 1) / k
@@ -469,3 +471,21 @@ def test_closure_and_remedy_statements_carry_sources():
     for remedy in tk.aall1331.REMEDIES:
         assert remedy["sources"] and all(s in tk.aall1331.REFERENCES for s in remedy["sources"])
     assert all(s in tk.aall1331.REFERENCES for s in tk.aall1331.SECONDARY_END_POINTS["sources"])
+
+
+def test_replayer_bias_text_follows_its_settings():
+    """Issue 25, item 5 / issue 26, item 7: the replayer's words about bias are computed with its
+    settings: they change after a move, and the direction flips with the truth."""
+    ex = tk.explorers.TrialReplayer(n_trials=500)
+    first = ex.bias_text()
+    assert "too little benefit" in first and f"true {ex.result.hazard_ratio:.2f}" in first
+    ex.update(hazard_ratio=1.0)
+    second = ex.bias_text()
+    assert second != first and "too much benefit" in second and "true 1.00" in second
+    assert second in ex.describe() and html.escape(second) in ex._note(ex.result)
+    ex.update(futility=False)
+    assert "about right here: few trials stopped early" in ex.bias_text()
+    exact = tk.sequential.bias_by_stopping(tk.explorers.replay._design(3, "obrien-fleming", False), 1.0, 131,
+                                           futility=False)
+    assert f"{exact.hr_reached_final:.3f}" in ex.bias_text()
+    assert "One look only" in tk.explorers.replay.bias_sentence(0.7, 1, "obrien-fleming", True)
