@@ -19,6 +19,10 @@ What is here:
   looks planned and used, boundaries, readings, final thresholds).
 * :func:`design_report` -- the trial's design reproduced from these facts
   (``python -m teachkit.aall1331 --design``).
+* What a committee also weighs: :func:`closure_cost` (what closing randomization
+  cost in patients and events, beside the plateau), :func:`toxic_deaths_by_age`,
+  the ``closure`` and ``safety`` facts, and (NOT from the paper, each with its
+  reference) :data:`REMEDIES`, :data:`SECONDARY_END_POINTS`, :data:`REFERENCES`.
 
 The synthetic patient-level cohort calibrated to these facts lives in
 :mod:`teachkit.cohort`; ``synthetic_cohort``, ``SyntheticCohort``,

@@ -247,7 +247,9 @@ class BoundaryExplorer(Explorer):
                f"power {r.power:.1%} if followed, {r.power_ignoring_futility:.1%} if ignored"
                + (f" (type I error {r.alpha_ignoring_futility:.2%})" if r.binding else "")) \
             if d.has_futility else f"power {r.power:.1%}"
-        looks = "AALL1331's looks as taken (reconstruction), " if p["timing"] == "as taken" else ""
+        planned_here = (p["timing"] == "planned" and k == 3 and abs(p["first_look"] - 1 / 3) < 1e-12)
+        looks = ("AALL1331's looks as taken (reconstruction), " if p["timing"] == "as taken" else
+                 "AALL1331's looks as planned (reconstruction), " if planned_here else "")
         self._title.set_text(f"{looks}{k} look(s), {d._label()} spending, one-sided alpha {p['alpha']:g}\n"
                              f"HR {p['hazard_ratio']:g} with {p['events_planned']} events: {fut}")
 

@@ -137,7 +137,8 @@ class TrialReplayer(Explorer):
     distribution of the stopping look, the power, and the hazard ratio reported at an
     efficacy stop compared with the truth (early stops exaggerate the effect; Pocock &
     Hughes 1989).  Each replay: the planned 220 patients, Table 1 strata, stratified
-    permuted blocks, the planned 131 events, looks at equal information (the paper does
+    1:1 randomization (permuted blocks: the simulator's choice, the paper says only
+    "stratified"), the planned 131 events, looks at equal information (the paper does
     not give their timing), stratified log-rank, one-sided alpha .025, the futility rule
     tests the design HR 0.58 at .024 (all read from the canonical monitoring plan,
     :func:`teachkit.aall1331.monitoring_plan`).
