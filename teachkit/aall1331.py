@@ -658,7 +658,10 @@ class MonitoringPlan:
             ["reading", "looks (t)", "Z at 80/131", "P at 80/131", "final Z", "final P"], rows,
             align="llrrrr", title="The June 2019 look under other readings",
             notes=["The published critical P is .004: every reading rounds to it, so the agreement "
-                   "supports O'Brien-Fleming-type spending at about 61% information, not which look it was."])
+                   "supports O'Brien-Fleming-type spending at about 61% information, not which look it was.",
+                   f"Read two-sided, P = {_p_text(self.interim_p)} is one-sided {_p_text(self.interim_p / 2)}: "
+                   f"Z {self.interim_z_two_sided:.3f} (HR {self.interim_hazard_ratio_two_sided:.2f}) instead of "
+                   f"{self.interim_z:.3f} (HR {self.interim_hazard_ratio:.2f}), still below every boundary above."])
 
     def thresholds_table(self) -> str:
         """Which 'final threshold' is which."""
