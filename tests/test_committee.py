@@ -28,8 +28,9 @@ def fact(name):
 
 
 @pytest.fixture(scope="module")
-def rpact_final():
-    return json.loads((DATA / "inference_rpact.json").read_text())["aall1331"]
+def rpact_plan():
+    """The canonical monitoring plan computed by rpact (tests/data/monitoring_plan_rpact.R)."""
+    return json.loads((DATA / "monitoring_plan_rpact.json").read_text())
 
 
 def _decided(choice="close_randomization", **ticks):
@@ -41,12 +42,16 @@ def _decided(choice="close_randomization", **ticks):
 
 def test_report_is_the_june_2019_look_matched_to_rpact_and_the_paper():
     ref = json.loads((DATA / "sequential_rpact_extra.json").read_text())["interim"]
+    plan = json.loads((DATA / "monitoring_plan_rpact.json").read_text())["canonical"]
     r = explorers.CommitteeRoom().result
     rep = r.report
     assert (rep.events, rep.events_planned) == (fact("interim.events"), fact("interim.events_planned"))
     assert math.isclose(rep.z, -ndtri(fact("interim.p_dfs")))           # Z = Phi^-1(1 - P)
     assert math.isclose(rep.z, ref["z"], abs_tol=1e-9)
-    assert math.isclose(rep.z_efficacy, ref["crit"][0], abs_tol=1e-4)   # rpact at 80/131
+    # the canonical plan: second interim at 80/131 after a first at 1/3 (rpact)
+    np.testing.assert_allclose(rep.design.information_fractions, plan["info"], rtol=1e-12)
+    assert math.isclose(rep.z_efficacy, plan["crit"][1], abs_tol=2e-6)
+    assert math.isclose(rep.z_futility, plan["futility"][1], abs_tol=1e-9)
     assert round(rep.p_efficacy, 3) == fact("interim.p_critical")        # the paper's .004
     assert rep.efficacy_met is fact("interim.stopping_rule_met") is False
     assert not rep.futility_met
@@ -99,22 +104,22 @@ def test_readings_say_which_conditional_power_to_trust():
 
 # ---- the final analysis (what the choice costs) ------------------------------------------
 
-def test_final_analysis_matches_rpact_on_the_80_107_recut(rpact_final):
+def test_final_analysis_matches_rpact_on_the_plan_recut(rpact_plan):
     f = cm.final_analysis()
+    ref = rpact_plan["recut"]
     assert cm.final_dfs_events() == 107 == sum(
         sum(fact(f"table2.{k}").values()) for k in ("late_treatment_failure", "relapse", "death"))
-    np.testing.assert_allclose(f.events, rpact_final["events"])
-    np.testing.assert_allclose(f.z, rpact_final["z"], atol=1e-9)
-    np.testing.assert_allclose(f.design.alpha_spent, rpact_final["alpha_spent"], atol=1e-10)
-    np.testing.assert_allclose(f.design.z_efficacy, rpact_final["crit"], atol=1e-4)
-    for ours, theirs in (("p_value", "p_value"), ("hazard_ratio", "hazard_ratio"),
-                         ("ci_lower", "ci_lower"), ("ci_upper", "ci_upper")):
-        assert math.isclose(getattr(f, ours), rpact_final[theirs], abs_tol=1e-4), ours
-    np.testing.assert_allclose(f.repeated_ci_lower, rpact_final["repeated_ci_lower"], atol=1e-4)
-    np.testing.assert_allclose(f.repeated_ci_upper, rpact_final["repeated_ci_upper"], atol=1e-4)
+    np.testing.assert_allclose(f.events, [131 / 3, 80, 107])
+    assert math.isnan(f.z[0])                                   # the first look's Z was not published
+    np.testing.assert_allclose(f.design.alpha_spent[:2], rpact_plan["canonical"]["alpha_spent"][:2], atol=1e-10)
+    np.testing.assert_allclose(f.design.z_efficacy, ref["crit"], atol=2e-6)
+    assert math.isclose(f.p_value, ref["final_p"], abs_tol=2e-6)
+    assert math.isclose(f.hazard_ratio, ref["median_unbiased_hr"], abs_tol=2e-5)
+    assert math.isclose(f.ci_lower, ref["ci"][0], abs_tol=2e-5)
+    assert math.isclose(f.ci_upper, ref["ci"][1], abs_tol=2e-5)
     # the interim's spending is O'Brien-Fleming's closed form at 80/131
     t = fact("interim.events") / fact("design.events_planned")
-    assert math.isclose(f.design.alpha_spent[0], 2 - 2 * ndtr(-ndtri(0.025 / 2) / math.sqrt(t)))
+    assert math.isclose(f.design.alpha_spent[1], 2 - 2 * ndtr(-ndtri(0.025 / 2) / math.sqrt(t)))
     # the reconstruction agrees with the paper: naive P .0325 prints as .03, HR 0.70
     assert round(f.naive_p_value, 2) == fact("results.dfs_p_one_sided")
     assert round(f.hazard_ratio, 2) == fact("results.dfs_hazard_ratio")["estimate"]
@@ -229,7 +234,11 @@ def test_every_recommendation_gets_reasoned_feedback(choice):
         assert f"{rep.conditional_power_trend:.0%}" in v.feedback
     elif choice == "close_randomization":
         assert "what the committee recommended" in v.feedback and "equipoise" in v.feedback
-        assert f"{cm.final_analysis().p_value:.3f}" in v.feedback
+        # issue 25, item 9: the price is the confirmatory answer and unadjusted evidence, not
+        # the non-significance (a property of the data)
+        assert "confirmatory answer" in v.feedback and "no rule adjusts" in v.feedback
+        assert "not the final non-significance" in v.feedback
+        assert "smaller than planned" not in v.feedback
     else:
         assert "type I error" in v.feedback and "pre-planned" in v.feedback
     # the committee's reasons, the cost and the context are shown whatever the choice
@@ -238,6 +247,15 @@ def test_every_recommendation_gets_reasoned_feedback(choice):
     f = cm.final_analysis()
     assert f"{f.p_value:.4f}" in v.costs and f"{f.hazard_ratio:.3f}" in v.costs
     assert "reconstruction" in v.costs and "lesson 07" in v.costs
+    # issue 25, items 6, 9, 10: the real costs; both readings of the interim HR and the shared
+    # events; the closure's share of the missing events beside the plateau; inference labelled
+    plan, cost = aall1331.monitoring_plan(), aall1331.closure_cost()
+    assert "the confirmatory answer" in v.costs and "property of the data, not of the closure" in v.costs
+    assert f"about {cost.events_lost_proportional:.0f} of the {cost.events_missing} events" in v.costs
+    assert f"{plan.interim_hazard_ratio:.2f}" in v.costs and f"{plan.interim_hazard_ratio_two_sided:.2f}" in v.costs
+    assert f"{plan.interim_events:g} of the {plan.final_events} final events" in v.costs
+    assert "as if the stopping rule had been followed: a sensitivity check" in v.costs
+    assert "no rule adjusts" in v.costs and "secondary" in v.costs and "exploratory" in v.costs
     assert "accelerated approval" in v.context and "confirmatory" in v.context
     assert "guidelines" in v.context
 
@@ -328,7 +346,8 @@ def test_widget_order_labels_buttons_and_reveal():
     page = ex._reveal_html.value
     assert "Close randomization: equipoise is lost" in page and "the same as the committee" in page
     assert "Serious toxicity and toxic deaths: You ticked it" in page
-    assert "What the choice costs" in page and "Context" in page
+    assert "What closing randomization cost" in page and "Context" in page
+    assert "as if the rule had been followed" in page and "sensitivity check" in page
     assert radio.disabled and ex._controls["moved_os"].disabled     # a recorded decision is locked
     assert ex._alt.value == html.escape(ex.result.alt_text) and "Decision recorded" in ex._alt.value
     ex._restart_button.click()

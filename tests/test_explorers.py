@@ -380,12 +380,15 @@ def test_boundary_explorer_draws_the_design():
 
 def test_interim_monitor_reproduces_the_june_2019_interim():
     ref = json.loads((DATA / "sequential_rpact_extra.json").read_text())["interim"]
+    plan = json.loads((DATA / "monitoring_plan_rpact.json").read_text())["canonical"]
     ex = explorers.InterimMonitor()
     r = ex.update(**explorers.june_2019_interim())
     rep = r.report
     assert (rep.events, rep.events_planned) == (80, 131)
     assert math.isclose(rep.z, ref["z"], abs_tol=1e-6)                   # Phi^-1(1 - .06)
-    assert math.isclose(rep.z_efficacy, ref["crit"][0], abs_tol=1e-4)     # rpact at 80/131
+    # the canonical plan (second interim at 80/131 after 1/3), rpact
+    np.testing.assert_allclose(rep.design.information_fractions, plan["info"], rtol=1e-12)
+    assert math.isclose(rep.z_efficacy, plan["crit"][1], abs_tol=2e-6)
     assert round(rep.p_efficacy, 3) == aall1331.fact("interim.p_critical").value  # paper: .004
     # conditional power, Lan & Wittes (1988) closed form with the report's final boundary
     # (rpact's interim reference uses a 2-look design, so only this form is compared)
@@ -394,8 +397,9 @@ def test_interim_monitor_reproduces_the_june_2019_interim():
                       (b / t, rep.conditional_power_trend), (0.0, rep.conditional_power_null)):
         assert math.isclose(cp, ndtr((b + theta * (1 - t) - c) / math.sqrt(1 - t)), rel_tol=1e-9)
     assert not rep.efficacy_met and not rep.futility_met                 # "rule was not met"
-    lib = sequential.interim_report(80, 131, 0.06, hazard_ratio_design=0.58, futility_alpha=0.024)
+    lib = aall1331.monitoring_plan().interim_report()
     assert rep.table() == lib.table()
+    assert aall1331.monitoring_plan().label in " ".join(ex.NUMBERS_NOTES)
     assert "no rule says stop" in ex._verdict.get_text()
     # the observed hazard ratio as input: Z = -log(HR) sqrt(D / 4)
     r = ex.compute(**{**explorers.june_2019_interim(), "observed": "hazard ratio",

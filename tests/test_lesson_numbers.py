@@ -84,13 +84,26 @@ def typed_numbers(text, published):
     return found
 
 
+#: A lesson's stated reading times, on its line that starts with ⏱ ("⏱ **About 17 minutes** (the
+#: story) · folded parts for the statistician: about 4 minutes more, optional."): durations, not
+#: trial numbers (every integer from 10 to 40 is also a published count). Only the two "about N
+#: minutes" are skipped; any other number on that line is checked.
+TIME_LINE = re.compile(r"^⏱[^\n]*$", re.M)
+DURATION = re.compile(r"\b[Aa]bout \d+ minutes\b")
+
+
+def _without_reading_times(text):
+    return TIME_LINE.sub(lambda m: DURATION.sub("", m.group(0)), text)
+
+
 def typed_in_notebook(nb, published):
     """(cell index, cell type, literal, fact) for every typed published number."""
     out = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type not in ("markdown", "code"):
             continue
-        for literal, name in typed_numbers(cell.source, published):
+        source = _without_reading_times(cell.source) if cell.cell_type == "markdown" else cell.source
+        for literal, name in typed_numbers(source, published):
             out.append((i, cell.cell_type, literal, name))
     return out
 
@@ -134,6 +147,11 @@ def _fake_notebook(markdown, code):
     ("", "display(Markdown(f'HR 0.70 (95% CI, 0.47-1.03)'))", {"0.70", "0.47", "1.03"}),
     ("", "# 208 patients were analysed", {"208"}),
     ("Of 105 + 103 patients", "", {"105", "103"}),
+    # the reading times on the ⏱ line are not checked; any other number is
+    ("⏱ **About 17 minutes** (the story) · folded parts: about 4 minutes more.\n80 of 131 events",
+     "", {"80", "131"}),
+    ("⏱ **About 17 minutes** (the story), with 2-year DFS 54.4%", "", {"54.4"}),
+    ("We waited about 17 minutes for the 131 events.", "", {"17", "131"}),
 ])
 def test_checker_finds_typed_numbers(markdown, code, expected, published):
     found = {lit for _, _, lit, _ in typed_in_notebook(_fake_notebook(markdown, code), published)}

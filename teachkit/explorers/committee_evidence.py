@@ -18,7 +18,6 @@ from functools import lru_cache
 from typing import Any
 
 from teachkit.explorers._base import _result_repr
-from teachkit.explorers.interim import june_2019_interim
 
 #: The recommendations a committee member can make, and how the learner reads them.
 RECOMMENDATIONS = ("continue", "stop_efficacy", "close_randomization", "modify")
@@ -231,18 +230,17 @@ def evidence_cards() -> tuple:
 
 @lru_cache(maxsize=1)
 def june_2019_report():
-    """The DFS monitoring report at the June 2019 look (:func:`teachkit.sequential.interim_report`).
+    """The DFS monitoring report at the June 2019 look, from the canonical monitoring plan
+    (:meth:`teachkit.aall1331.MonitoringPlan.interim_report`: the second interim, at 61%,
+    after a first at 1/3; a labelled reconstruction).
 
     >>> r = june_2019_report()
     >>> (r.events, r.events_planned), round(r.z_efficacy, 3), r.efficacy_met
-    ((80.0, 131.0), 2.641, False)
+    ((80.0, 131.0), 2.644, False)
     """
-    from teachkit import sequential
+    from teachkit import aall1331
 
-    p = june_2019_interim()
-    return sequential.interim_report(p["events"], p["events_planned"], p["p_one_sided"],
-                                     hazard_ratio_design=p["hazard_ratio_design"],
-                                     futility_alpha=p["futility_alpha"], spending=p["spending"])
+    return aall1331.monitoring_plan().interim_report()
 
 
 def final_dfs_events() -> int:
@@ -257,29 +255,22 @@ def final_dfs_events() -> int:
 
 @lru_cache(maxsize=1)
 def final_analysis():
-    """AALL1331's final DFS analysis as a two-look group-sequential trial.
-
-    The design is re-cut at the looks actually taken (80 and 107 events): the interim
-    spent what O'Brien-Fleming spending gives at 80/131, the final look the rest of
-    alpha (``spending="user"``).  Interim Z from the published P = .06; final Z =
-    -log(HR) sqrt(D / 4) from the published HR 0.70 at D = 107 events (Figure 2A,
-    Table 2): a *reconstruction*, whose one-sided P .0325 agrees with the published .03.
-    Returns :class:`teachkit.sequential.InferenceAfterStop` (matched to rpact).
+    """AALL1331's final DFS analysis as the canonical plan's looks actually taken
+    (:meth:`teachkit.aall1331.MonitoringPlan.final_analysis`): 131/3 events (Z not
+    published), 80 and 107 events, the alpha the plan spent at the first two and the rest
+    at 107.  Final Z = -log(HR) sqrt(D / 4) from the published HR 0.70 at D = 107 events
+    (Figure 2A, Table 2): a *reconstruction*, whose one-sided P .0325 agrees with the
+    published .03.  "As if the stopping rule had been followed": a sensitivity check
+    (:data:`teachkit.aall1331.AFTER_STOP_LABEL`).  Returns
+    :class:`teachkit.sequential.InferenceAfterStop` (matched to rpact).
 
     >>> r = final_analysis()
     >>> round(r.p_value, 4), round(r.hazard_ratio, 3), round(float(r.design.z_efficacy[-1]), 3)
-    (0.0329, 0.701, 1.97)
+    (0.033, 0.701, 1.971)
     """
-    from teachkit import sequential
+    from teachkit import aall1331
 
-    rep = june_2019_report()
-    alpha = _fact("design.alpha_one_sided")
-    d_final = final_dfs_events()
-    spent = float(sequential.obrien_fleming_spending(rep.information_fraction, alpha))
-    design = sequential.group_sequential_design([rep.events / d_final, 1.0], alpha=alpha,
-                                                spending="user", parameter=[spent, alpha])
-    z_final = -math.log(_fact("results.dfs_hazard_ratio")["estimate"]) * math.sqrt(d_final / 4.0)
-    return sequential.inference_after_stop(design, [rep.z, z_final], [rep.events, d_final])
+    return aall1331.monitoring_plan().final_analysis()
 
 
 @lru_cache(maxsize=1)
@@ -385,8 +376,10 @@ def _recommendation_feedback(choice, report, final, single) -> tuple:
             "toxicity, more MRD clearance, all favouring blinatumomab), which it judged a loss of "
             "clinical equipoise. Closing randomization is not stopping for efficacy: no claim is "
             "made at the look, and follow-up goes on, so the final analysis still tests DFS with "
-            f"more events ({d_final} instead of {report.events:g}). The price: the trial stayed "
-            f"smaller than planned, and DFS ended non-significant (stage-wise P = {final.p_value:.3f}).")
+            f"more events ({d_final} instead of {report.events:g}). The price is not the final "
+            "non-significance, which belongs to the data: it is the confirmatory answer the trial "
+            "was designed to give, and a decision resting on evidence that no rule adjusts "
+            "(secondary, exploratory and safety end points in an open-label trial).")
     return False, (
         "A modification keeps the trial going in a changed form, e.g. more events or patients, or "
         "MRD-adapted consolidation (the Discussion proposes proceeding to transplant after one "
@@ -414,6 +407,62 @@ def _evidence_feedback(key, ticked) -> str:
                       "MRD and toxicity 'may explain' (Discussion) rather than an outcome.",
     }[key]
     return f"{EVIDENCE_LABELS[key]}: {you}; {cite}. Standing: {why}"
+
+
+def estimate_agreement_text(report) -> str:
+    """Interim vs final hazard ratio, with both readings of P = .06 and the shared events
+    (issue 25, item 6): agreement is weak evidence that the interim estimate was not exaggerated.
+
+    >>> t = estimate_agreement_text(june_2019_report())
+    >>> "0.71" in t and "0.66" in t and "0.70" in t and "80 of the 107" in t
+    True
+    """
+    from teachkit import aall1331
+
+    plan = aall1331.monitoring_plan()
+    hr = _fact("results.dfs_hazard_ratio")["estimate"]
+    return (f"The hazard ratio at the look was {plan.interim_hazard_ratio:.2f} if P = {_p(plan.interim_p)} "
+            f"was one-sided ({plan.interim_hazard_ratio_two_sided:.2f} if it was two-sided: the paper does "
+            f"not say), and {hr:.2f} at the final analysis. That agreement is weak evidence that the "
+            f"early estimate was not exaggerated: {plan.interim_events:g} of the {plan.final_events} final "
+            f"events were already in it (the two estimates correlate about "
+            f"{plan.shared_events_correlation:.2f}).")
+
+
+def _costs_text(report, final) -> str:
+    """What closing randomization cost (issue 25, items 6, 9, 10): the confirmatory answer and
+    the unadjusted evidence, the events the closure took beside the plateau, the estimates,
+    and inference after the stop labelled as a sensitivity check."""
+    from teachkit import aall1331
+
+    plan = aall1331.monitoring_plan()
+    cost = aall1331.closure_cost()
+    pub = _fact("results.dfs_hazard_ratio")
+    recut = next(t for t in plan.final_thresholds if t.name.startswith("the plan re-cut"))
+    return (
+        "What closing randomization cost: the confirmatory answer. AALL1331 was one of the "
+        "confirmatory trials of blinatumomab's accelerated approval (Introduction), and its primary "
+        f"question stays formally open: DFS HR {pub['estimate']:.2f} (95% CI {pub['ci_lower']:.2f}-"
+        f"{pub['ci_upper']:.2f}), one-sided P = {_p(_fact('results.dfs_p_one_sided'))}, not significant. "
+        "That non-significance is a property of the data, not of the closure: closing cost about a "
+        f"dozen analysable patients ({cost.patients_analysed} analysed of "
+        f"{cost.patients_planned} planned), about {cost.events_lost_proportional:.0f} of the "
+        f"{cost.events_missing} events the trial lacked ({cost.events_final} instead of "
+        f"{cost.events_planned}); most of the shortfall is the plateau (lesson 04: even "
+        f"{cost.patients_planned} patients could give at most about {cost.max_events_planned:.0f}). "
+        "And the stop rested on evidence that no rule adjusts: overall survival (secondary), MRD "
+        "(exploratory, missing results counted as positive) and toxicity (a safety end point), with "
+        "no planned multiplicity adjustment (Limitations) in an open-label trial; the final OS P is "
+        "itself conditioned on a closure that OS helped trigger. "
+        + estimate_agreement_text(report) + " "
+        f"Inference after the stop, {plan.after_stop_label[0].lower()}{plan.after_stop_label[1:]} "
+        f"With the plan's looks taken (131/3, {plan.interim_events:g} and {plan.final_events} events), "
+        f"the final boundary left was Z >= {recut.z:.3f} (P <= {recut.p:.4f}; the paper compares with "
+        f".025); the final Z = {float(final.z[-1]):.3f} (a reconstruction from the published HR) does not "
+        f"reach it; stage-wise P = {final.p_value:.4f} (naive {final.naive_p_value:.4f}); median-unbiased "
+        f"HR {final.hazard_ratio:.3f} ({100 * final.conf_level:g}% CI {final.ci_lower:.3f}-"
+        f"{final.ci_upper:.3f}). The adjustment is small because no boundary was crossed; trials that stop "
+        "at a boundary exaggerate the effect much more (lesson 07).")
 
 
 # --------------------------------------------------------------------------------------
@@ -460,13 +509,13 @@ class CommitteeResult:
 
 
 def reconstruction_note(report) -> str:
-    return (f"Reconstructions, labelled: the paper gives the interim P = {_p(report.p_one_sided)} "
-            f"and the critical P = {_p(_fact('interim.p_critical'))} but says neither that the P "
-            "was one-sided nor when the looks were planned. teachkit reads it as one-sided (the "
-            "trial's tests were, Methods, Statistical Analysis) and assumes looks planned at 1/3 "
-            "and 2/3 of the events, this look being the first; with O'Brien-Fleming-type "
-            f"spending this gives the critical P = {report.p_efficacy:.4f}, as published. The "
-            "conditional powers use this reconstructed design's final boundary "
+    """The canonical plan's label, with the numbers of this report."""
+    from teachkit import aall1331
+
+    plan = aall1331.monitoring_plan()
+    return (f"{plan.label} With O'Brien-Fleming-type spending this gives the critical P = "
+            f"{report.p_efficacy:.4f} at this look (published: {_p(plan.interim_p_published)}). The "
+            "conditional powers use this reconstructed plan's final boundary "
             f"(Z = {float(report.design.z_efficacy[-1]):.2f}).")
 
 

@@ -8,30 +8,34 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
+from teachkit import aall1331 as _aall1331
 from teachkit import plots
 from teachkit.explorers._base import Explorer, Param, _result_repr, _short_message
 from teachkit.explorers.boundaries import format_p
 
+#: The canonical monitoring plan: the monitor opens at its June 2019 look.
+_PLAN = _aall1331.monitoring_plan()
 
-#: The AALL1331 interim look (Results, Early Closure of Randomization; Methods, Statistical
-#: Analysis): 80 of 131 events, one-sided P = .06, design HR 0.58, futility at .024.
+
 def june_2019_interim() -> dict:
-    """The parameters of the trial's June 2019 interim analysis, from :mod:`teachkit.aall1331`.
+    """The parameters of the trial's June 2019 interim analysis, read from the canonical
+    monitoring plan (:func:`teachkit.aall1331.monitoring_plan`: 80 of 131 events, P = .06
+    read one-sided, design HR 0.58, futility at .024; Results, Early Closure of
+    Randomization; Methods, Statistical Analysis).
 
     >>> june_2019_interim()["events"], june_2019_interim()["p_one_sided"]
     (80, 0.06)
     """
     from teachkit import aall1331
 
-    f = aall1331.fact
-    return dict(events=int(f("interim.events").value),
-                events_planned=int(f("interim.events_planned").value),
-                observed="P value", p_one_sided=float(f("interim.p_dfs").value),
-                hazard_ratio_design=float(f("design.hazard_ratio").value),
-                futility_alpha=float(f("design.futility_alpha").value),
-                spending=str(f("design.efficacy_spending").value))
+    plan = aall1331.monitoring_plan()
+    return dict(events=int(plan.interim_events), events_planned=int(plan.events_planned),
+                observed="P value", p_one_sided=float(plan.interim_p),
+                hazard_ratio_design=float(plan.hazard_ratio), futility_alpha=float(plan.futility_alpha),
+                spending=str(plan.spending))
 
 
 @dataclass(frozen=True)
@@ -54,13 +58,17 @@ class InterimMonitor(Explorer):
     Uses :func:`teachkit.sequential.interim_report` (Lan & DeMets 1983 at the observed
     information; Lan & Wittes 1988 B-values and conditional power; predictive power,
     Spiegelhalter, Freedman & Blackburn 1986: conditional power averaged over the flat-prior
-    posterior of the drift).  Reading the preset, the paper says neither that P = .06 is
-    one-sided nor which of the two planned interims the 80-event look was: both, and the
-    looks at 1/3 and 2/3 of 131 events, are teaching reconstructions.
+    posterior of the drift).  The looks follow the canonical monitoring plan
+    (:func:`teachkit.aall1331.monitoring_plan`, a labelled reconstruction): interims planned
+    at 1/3 and 2/3 of the planned events, a look taken as the planned interim nearest to
+    it, the earlier interims taken as planned (:meth:`~teachkit.aall1331.MonitoringPlan.looks_for`);
+    the June 2019 look is the second, at 61%, after a first at 1/3.
 
     >>> r = InterimMonitor().compute(**june_2019_interim())
-    >>> round(r.report.p_efficacy, 4), r.report.efficacy_met
-    (0.0041, False)
+    >>> round(r.report.p_efficacy, 5), r.report.efficacy_met
+    (0.00409, False)
+    >>> r.report.design.information_fractions.round(3)
+    array([0.333, 0.611, 1.   ])
     """
 
     title = "Interim monitor: what the data monitoring committee saw"
@@ -75,23 +83,28 @@ class InterimMonitor(Explorer):
            "Predictive power: CP averaged over the effects the data support (flat prior). "
            "When the trend is far from the design HR, CP design is optimistic: read CP trend "
            "and predictive power, with the interval of the HR.")
-    NUMBERS_NOTES = (KEY,)
+    #: Where the looks come from (the canonical plan's look rule), under the table.
+    LOOKS_NOTE = ("Looks: interims planned at 1/3 and 2/3 of the planned events; this look is taken "
+                  "as the planned interim nearest to it, the earlier ones as planned. "
+                  + _aall1331.PLAN_LABEL)
+    NUMBERS_NOTES = (KEY, LOOKS_NOTE)
     FIGSIZE = (10.0, 4.6)
     PARAMS = (
-        Param("events", "Events observed", "int", 80, min=10, max=399),
-        Param("events_planned", "Events planned", "int", 131, min=40, max=400),
+        Param("events", "Events observed", "int", int(_PLAN.interim_events), min=10, max=399),
+        Param("events_planned", "Events planned", "int", int(_PLAN.events_planned), min=40, max=400),
         Param("observed", "Observed result given as", "choice", "P value",
               options=("P value", "hazard ratio")),
         # A log slider's values are min * 10**(k * step): range chosen so that the trial's
         # P = .06 lies on the grid (0.06 * 10**(-139 * 0.02) ~ 1e-4 to 0.06 * 10**(46 * 0.02)
         # ~ 0.5); otherwise the browser snaps the preset to 0.0603.
-        Param("p_one_sided", "Observed one-sided P", "log", 0.06, min=0.06 * 10 ** (-139 * 0.02),
-              max=0.06 * 10 ** (46 * 0.02), step=0.02),
+        Param("p_one_sided", "Observed one-sided P", "log", _PLAN.interim_p,
+              min=_PLAN.interim_p * 10 ** (-139 * 0.02), max=_PLAN.interim_p * 10 ** (46 * 0.02), step=0.02),
         Param("hazard_ratio", "Observed hazard ratio", "float", 0.70, min=0.3, max=1.5,
               step=0.01),
-        Param("hazard_ratio_design", "Design hazard ratio", "float", 0.58, min=0.4, max=0.9,
+        Param("hazard_ratio_design", "Design hazard ratio", "float", _PLAN.hazard_ratio, min=0.4, max=0.9,
               step=0.01),
-        Param("futility_alpha", "Futility level", "float", 0.024, min=0.005, max=0.2, step=0.001,
+        Param("futility_alpha", "Futility level", "float", _PLAN.futility_alpha, min=0.005, max=0.2,
+              step=0.001,
               help="level at which the design effect is tested: below it, stop for futility"),
         Param("spending", "Spending family", "choice", "obrien-fleming",
               options=("obrien-fleming", "pocock"),
@@ -113,16 +126,17 @@ class InterimMonitor(Explorer):
                 dict(events_planned=300, events=150, observed="P value", p_one_sided=0.01)]
 
     def compute(self, **params):
-        from teachkit import sequential
+        from teachkit import aall1331
 
         p = self._full_params(params)
-        kw = dict(hazard_ratio_design=p["hazard_ratio_design"], futility_alpha=p["futility_alpha"],
-                  spending=p["spending"])
+        plan = aall1331.monitoring_plan()
+        kw = dict(events_planned=p["events_planned"], hazard_ratio_design=p["hazard_ratio_design"],
+                  futility_alpha=p["futility_alpha"], spending=p["spending"])
         if p["observed"] == "P value":
-            report = sequential.interim_report(p["events"], p["events_planned"], p["p_one_sided"], **kw)
+            report = plan.interim_report(p["events"], p["p_one_sided"], **kw)
         else:
             z = -math.log(p["hazard_ratio"]) * math.sqrt(p["events"] / 4.0)  # 1:1, Schoenfeld
-            report = sequential.interim_report(p["events"], p["events_planned"], z=z, **kw)
+            report = plan.interim_report(p["events"], z=z, **kw)
         t = report.information_fraction
         verdicts = (
             ("efficacy", report.efficacy_met,
@@ -261,17 +275,35 @@ class InterimMonitor(Explorer):
                          for n, m, e in r.verdicts)
 
     def code(self, params=None) -> str:
-        """:func:`teachkit.sequential.interim_report` at this look."""
+        """:func:`teachkit.sequential.interim_report` at this look, with the looks of the
+        canonical plan's look rule written out."""
+        from teachkit import aall1331
+
         p = self._full_params(self.params if params is None else params)
+        plan = aall1331.monitoring_plan()
+        number, previous, remaining = plan.looks_for(p["events"], p["events_planned"])
+
+        def fraction(f, times=""):  # 1/3 -> "1 / 3", as exact as the computation
+            q = Fraction(f).limit_denominator(12)
+            if q.denominator == 1:
+                return f"{times}{q.numerator}" if times else f"{float(q):g}"
+            return f"{times}{q.numerator} / {q.denominator}" if q.numerator != 1 or not times \
+                else f"{times[:-3]} / {q.denominator}"
+
+        prev = "[" + ", ".join(fraction(f, f"{p['events_planned']} * ")
+                               for f in plan.planned_fractions[:number - 1]) + "]"
+        rest = "[" + ", ".join(fraction(f) if f < 1 else "1.0" for f in remaining) + "]"
+        looks = (f"# interims planned at 1/3 and 2/3 of {p['events_planned']} events (a reconstruction);\n"
+                 f"# this look is interim {number}: earlier looks at {prev} events, then the looks {rest}\n")
         kw = (f"hazard_ratio_design={p['hazard_ratio_design']!r}, "
               f"futility_alpha={p['futility_alpha']!r},\n"
-              f"    spending={p['spending']!r})")
+              f"    spending={p['spending']!r}, previous_events={prev}, remaining_fractions={rest})")
         if p["observed"] == "P value":
-            return ("import teachkit as tk\n\n"
+            return ("import teachkit as tk\n\n" + looks +
                     f"report = tk.sequential.interim_report(\n"
                     f"    {p['events']}, {p['events_planned']}, {p['p_one_sided']!r}, {kw}\n"
                     "print(report)  # Z, boundaries, verdicts, conditional powers\n")
-        return ("import math\nimport teachkit as tk\n\n"
+        return ("import math\nimport teachkit as tk\n\n" + looks +
                 f"z = -math.log({p['hazard_ratio']!r}) * math.sqrt({p['events']} / 4)"
                 "  # Schoenfeld, 1:1\n"
                 f"report = tk.sequential.interim_report(\n"

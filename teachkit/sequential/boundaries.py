@@ -162,6 +162,31 @@ def drift_from_hazard_ratio(hazard_ratio, events, allocation=0.5):
     return -math.log(hazard_ratio) * math.sqrt(events * allocation * (1.0 - allocation))
 
 
+def naive_type_one_error(looks, critical_value=1.959963984540054):
+    """Chance of a false claim when every look tests at one fixed ``critical_value``.
+
+    ``looks``: a number of equally spaced looks, or the information fractions (ending at
+    1).  Under H0, P(Z_k >= c at some look k), computed exactly by the recursive numerical
+    integration of Armitage, McPherson & Rowe (1969), the same engine as the boundaries:
+    the "naive" repeated testing that alpha spending prevents.  With 3 equally spaced
+    looks at 1.96 it is 5.36%, not 2.5% (mvtnorm::pmvnorm gives the same,
+    tests/data/monitoring_plan_rpact.R).
+
+    >>> round(naive_type_one_error(3), 4), round(naive_type_one_error(1), 4)
+    (0.0536, 0.025)
+    >>> round(naive_type_one_error([0.5, 1.0]), 4)
+    0.0416
+    """
+    if isinstance(looks, (int, np.integer)) and not isinstance(looks, bool):
+        if not 1 <= looks <= 10:
+            raise ValueError(f"looks must be between 1 and 10, got {looks}")
+        looks = np.arange(1, looks + 1) / looks
+    t = _fractions("looks", looks)
+    c = _real("critical_value", critical_value)
+    up, _ = _stage_probabilities(np.full(t.size, c), np.full(t.size, -np.inf), t, 0.0)
+    return float(up.sum())
+
+
 @dataclass(frozen=True)
 class GroupSequentialDesign:
     """A one-sided group-sequential design on the Z scale.
@@ -217,10 +242,15 @@ class GroupSequentialDesign:
     def rejection_probabilities(self, drift, futility=True):
         """Cumulative probability of having rejected H0 by each look, at this drift.
 
-        ``futility=True`` assumes the futility rule is obeyed (the conservative
-        "binding view" of power, as rpact's ``getDesignCharacteristics``);
-        ``futility=False`` ignores it (power as if there were no futility rule).
-        drift = 0 gives the type I error actually spent.
+        Two separate questions decide a futility rule's effect.  How the efficacy
+        boundaries were computed is the design's ``binding_futility`` (binding boundaries
+        are lowered on the promise that the trial always stops at the futility boundary).
+        Whether the committee follows the rule is this argument: ``futility=True``, it
+        stops whenever Z falls below the futility boundary (rpact's
+        ``getDesignCharacteristics`` and ``getPowerSurvival`` count these stops);
+        ``futility=False``, it ignores the rule.  drift = 0 gives the type I error: at most
+        alpha for non-binding boundaries either way; above alpha for binding boundaries
+        whose rule is ignored.
         """
         up, _ = self._probabilities(drift, futility)
         return np.cumsum(up)
