@@ -19,6 +19,10 @@ What is here:
   looks planned and used, boundaries, readings, final thresholds).
 * :func:`design_report` -- the trial's design reproduced from these facts
   (``python -m teachkit.aall1331 --design``).
+* What a committee also weighs: :func:`closure_cost` (what closing randomization
+  cost in patients and events, beside the plateau), :func:`toxic_deaths_by_age`,
+  the ``closure`` and ``safety`` facts, and (NOT from the paper, each with its
+  reference) :data:`REMEDIES`, :data:`SECONDARY_END_POINTS`, :data:`REFERENCES`.
 
 The synthetic patient-level cohort calibrated to these facts lives in
 :mod:`teachkit.cohort`; ``synthetic_cohort``, ``SyntheticCohort``,
@@ -654,7 +658,10 @@ class MonitoringPlan:
             ["reading", "looks (t)", "Z at 80/131", "P at 80/131", "final Z", "final P"], rows,
             align="llrrrr", title="The June 2019 look under other readings",
             notes=["The published critical P is .004: every reading rounds to it, so the agreement "
-                   "supports O'Brien-Fleming-type spending at about 61% information, not which look it was."])
+                   "supports O'Brien-Fleming-type spending at about 61% information, not which look it was.",
+                   f"Read two-sided, P = {_p_text(self.interim_p)} is one-sided {_p_text(self.interim_p / 2)}: "
+                   f"Z {self.interim_z_two_sided:.3f} (HR {self.interim_hazard_ratio_two_sided:.2f}) instead of "
+                   f"{self.interim_z:.3f} (HR {self.interim_hazard_ratio:.2f}), still below every boundary above."])
 
     def thresholds_table(self) -> str:
         """Which 'final threshold' is which."""

@@ -8,7 +8,9 @@ Methods, Randomization and Statistical Analysis):
 2. **Strata.**  Each patient falls in one of the randomization strata with the
    probabilities of Table 1 (:data:`AALL1331_STRATA`).
 3. **Arms.**  1:1, by permuted blocks within strata (sizes 2 and 4) or by a
-   fair coin for each patient.
+   fair coin for each patient.  (The paper says only that randomization was 1:1
+   and stratified, Methods, Randomization: permuted blocks are the simulator's
+   choice, a common way to stratify, not a documented fact of the trial.)
 4. **Disease-free survival.**  The control arm follows
    ``S0(t) = pi + (1 - pi) exp(-lambda t)`` (``pi`` = ``cure_fraction``; 0 gives
    the plain exponential the design assumed), with ``lambda`` chosen so that

@@ -10,8 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from teachkit import aall1331 as _aall1331
 from teachkit import plots
 from teachkit.explorers._base import Explorer, Param, _result_repr
+
+#: The canonical monitoring plan: the explorer's defaults are AALL1331's plan as drawn.
+_PLAN = _aall1331.monitoring_plan()
 
 
 _SPENDING_LABELS = ("O'Brien-Fleming type (Lan-DeMets)", "Pocock type (Lan-DeMets)",
@@ -119,27 +123,28 @@ class BoundaryExplorer(Explorer):
     FIGSIZE = (10.0, 6.6)
     PARAMS = (
         Param("timing", "Looks", "choice", "planned", options=_TIMINGS, option_labels=_TIMING_LABELS),
-        Param("n_looks", "Number of looks", "int", 3, min=1, max=6),
-        Param("first_look", "First look at information fraction", "choice", 1 / 3,
+        Param("n_looks", "Number of looks", "int", len(_PLAN.planned_fractions), min=1, max=6),
+        Param("first_look", "First look at information fraction", "choice", _PLAN.planned_fractions[0],
               options=_FIRST_LOOKS, option_labels=_FIRST_LOOK_LABELS,
               help="the other looks are equally spaced from here to 1"),
         Param("spending", "Spending family", "choice", "obrien-fleming", options=_SPENDINGS,
               option_labels=_SPENDING_LABELS),
         Param("gamma", "Hwang-Shih-DeCani gamma", "float", -4.0, min=-10.0, max=4.0, step=0.5),
         Param("rho", "Kim-DeMets rho", "float", 3.0, min=0.5, max=6.0, step=0.25),
-        Param("alpha", "One-sided alpha", "float", 0.025, min=0.005, max=0.05, step=0.005),
+        Param("alpha", "One-sided alpha", "float", _PLAN.alpha, min=0.005, max=0.05, step=0.005),
         Param("futility", "Futility rule (test the alternative)", "bool", True,
               help="stop for futility if the data are unlikely under the hoped-for hazard ratio"),
-        Param("futility_alpha", "Futility level", "float", 0.024, min=0.005, max=0.2, step=0.001),
+        Param("futility_alpha", "Futility level", "float", _PLAN.futility_alpha, min=0.005, max=0.2,
+              step=0.001),
         Param("binding", "Efficacy boundaries computed as", "choice", "non-binding",
               options=("non-binding", "binding"),
               option_labels=("non-binding: not lowered for the futility rule",
                              "binding: lowered, on the promise to stop at futility"),
               help="how the boundaries are computed; whether the committee follows the rule is "
                    "shown as power either way"),
-        Param("hazard_ratio", "Hazard ratio hoped for (power)", "float", 0.58, min=0.4, max=0.9,
+        Param("hazard_ratio", "Hazard ratio hoped for (power)", "float", _PLAN.hazard_ratio, min=0.4, max=0.9,
               step=0.01),
-        Param("events_planned", "Events planned", "int", 131, min=40, max=400),
+        Param("events_planned", "Events planned", "int", int(_PLAN.events_planned), min=40, max=400),
     )
 
     @classmethod
@@ -247,7 +252,9 @@ class BoundaryExplorer(Explorer):
                f"power {r.power:.1%} if followed, {r.power_ignoring_futility:.1%} if ignored"
                + (f" (type I error {r.alpha_ignoring_futility:.2%})" if r.binding else "")) \
             if d.has_futility else f"power {r.power:.1%}"
-        looks = "AALL1331's looks as taken (reconstruction), " if p["timing"] == "as taken" else ""
+        planned_here = (p["timing"] == "planned" and k == 3 and abs(p["first_look"] - 1 / 3) < 1e-12)
+        looks = ("AALL1331's looks as taken (reconstruction), " if p["timing"] == "as taken" else
+                 "AALL1331's looks as planned (reconstruction), " if planned_here else "")
         self._title.set_text(f"{looks}{k} look(s), {d._label()} spending, one-sided alpha {p['alpha']:g}\n"
                              f"HR {p['hazard_ratio']:g} with {p['events_planned']} events: {fut}")
 

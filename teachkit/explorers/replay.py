@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from teachkit import aall1331 as _aall1331
 from teachkit import plots
 from teachkit.explorers._base import Explorer, Param, _result_repr
 from teachkit.explorers._layout import _LogBars, _ceiling
@@ -137,7 +138,8 @@ class TrialReplayer(Explorer):
     distribution of the stopping look, the power, and the hazard ratio reported at an
     efficacy stop compared with the truth (early stops exaggerate the effect; Pocock &
     Hughes 1989).  Each replay: the planned 220 patients, Table 1 strata, stratified
-    permuted blocks, the planned 131 events, looks at equal information (the paper does
+    1:1 randomization (permuted blocks: the simulator's choice, the paper says only
+    "stratified"), the planned 131 events, looks at equal information (the paper does
     not give their timing), stratified log-rank, one-sided alpha .025, the futility rule
     tests the design HR 0.58 at .024 (all read from the canonical monitoring plan,
     :func:`teachkit.aall1331.monitoring_plan`).
@@ -171,9 +173,11 @@ class TrialReplayer(Explorer):
     DRAW_AHEAD = False
     KEEP_PICTURES = 0
     PARAMS = (
-        Param("hazard_ratio", "True hazard ratio", "float", 0.58, min=0.4, max=1.2, step=0.02,
+        Param("hazard_ratio", "True hazard ratio", "float", _aall1331.monitoring_plan().hazard_ratio,
+              min=0.4, max=1.2, step=0.02,
               continuous=False),
-        Param("n_looks", "Looks (equally spaced)", "int", 3, min=1, max=5, continuous=False),
+        Param("n_looks", "Looks (equally spaced)", "int", len(_aall1331.monitoring_plan().planned_fractions),
+              min=1, max=5, continuous=False),
         Param("spending", "Spending family", "choice", "obrien-fleming",
               options=("obrien-fleming", "pocock"),
               option_labels=("O'Brien-Fleming type", "Pocock type")),
