@@ -74,17 +74,18 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 #   step fail is graded 0 with a flag, and the run goes on for everyone else.
 c.Execute.timeout = 30
 c.Execute.interrupt_on_timeout = True
-c.Execute.raise_on_iopub_timeout = True
+# the kernel's outputs are only shown: a lost 'idle' (an output flood) must not end its run
+c.Execute.raise_on_iopub_timeout = False
 c.TeachkitExecute.budget = 150
 c.SealedTests.timeout = 30
 c.SealedTests.budget = 180
 c.Autograde.exporter_class = guard.GuardedNotebookExporter
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
+    guard.CleanCellMetadata,
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
-    guard.CleanCellMetadata,
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [

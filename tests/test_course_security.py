@@ -170,9 +170,9 @@ SHADOWS = {"numpy.py": "raise SystemExit('shadowed numpy')\n",
            "sitecustomize.py": "import os; os._exit(3)\n",
            "ipykernel_launcher.py": "import os; os._exit(3)\n"}
 FLOOD = """chunk = "x" * (1 << 20)
-for _ in range(600):
-    print(chunk)
-print("y" * (40 << 20))
+for _ in range(400):
+    print(chunk, flush=True)          # 400 messages of 1 MB
+print("y" * (40 << 20), flush=True)   # one message of 40 MB
 """
 
 
@@ -344,7 +344,9 @@ def unknown_id(nb):
 def duplicate_id(nb):
     """A copy of a test cell pasted above the answer it tests (Jupyter copies the metadata)."""
     cell = next(c for c in nb.cells if tc.nbg(c).get("grade_id") == "km-table-visible")
-    nb.cells.insert(2, nbformat.from_dict(json.loads(json.dumps(cell))))
+    copy = nbformat.from_dict(json.loads(json.dumps(cell)))
+    copy["id"] = "pasted-copy"  # Jupyter gives a pasted cell an id of its own
+    nb.cells.insert(2, copy)
     return nb
 
 
@@ -407,7 +409,7 @@ for label, folder in (("tmp", "/tmp"), ("cwd", ".")):
     written = 0
     try:
         for i in range(16):   # 16 files of 32 MB: 512 MB if nothing stops it
-            with open(os.path.join(folder, f"fill{i}.bin"), "wb") as fh:
+            with open(os.path.join(folder, f"fill{{i}}.bin"), "wb") as fh:
                 for _ in range(32):
                     fh.write(b"z" * (1 << 20))
                     fh.flush()
@@ -416,7 +418,7 @@ for label, folder in (("tmp", "/tmp"), ("cwd", ".")):
         pass
     for i in range(16):
         try:
-            os.remove(os.path.join(folder, f"fill{i}.bin"))
+            os.remove(os.path.join(folder, f"fill{{i}}.bin"))
         except OSError:
             pass
     print("FILLED", label, written)
@@ -645,7 +647,7 @@ def test_hidden_checks_do_not_quote_the_expected_shapes(graded):
     assert visible.ename == "AssertionError" and "one row per distinct time" in visible.evalue
     hidden = cells["km-table-hidden"].outputs[-1]
     assert hidden.output_type == "error"
-    assert not re.search(r"\(\d+,?\)|shape|\d+ rows", hidden.evalue), hidden.evalue
+    assert not re.search(r"\(\d+,?\)|\d+,\)|\d+ rows|broadcast", hidden.evalue), hidden.evalue
 
 
 @pytest.mark.parametrize("student", ["pipe-junk", "pipe-deep"])
@@ -673,7 +675,7 @@ def test_copied_or_unknown_cells_are_ordinary_cells_with_a_note(graded, student)
 
 
 def test_the_run_goes_on_and_memory_stays_bounded(graded):
-    """An output flood (600 x 1 MB, then one 40 MB print) and a 90 MB notebook in the same run:
+    """An output flood (400 x 1 MB, then one 40 MB print) and a 90 MB notebook in the same run:
     nbgrader kept what it needs (before: the flood's size added to nbgrader's memory)."""
     assert graded.proc.returncode == 0
     for student in graded.students:
@@ -693,7 +695,9 @@ def test_a_time_budget_per_notebook(graded):
     about 2 x 7 x 5.5 = 77 s; with 20 s for the kernel and 20 s for the sealed tests, less."""
     assert graded.sleepy_proc.returncode == 0, graded.sleepy_proc.stderr[-3000:]
     assert graded.sleepy_seconds < 65, graded.sleepy_seconds
-    assert "used up its 20 s" in outputs_text(autograded(graded, "sleepy"))
+    cells = {tc.nbg(c).get("grade_id"): c for c in autograded(graded, "sleepy").cells}
+    assert "CellTimeoutError" in [o.get("ename") for o in cells["s20"].outputs]  # cut at the budget
+    assert cells["s20-test"].outputs[-1].evalue.endswith("(the time budget for grading this notebook ran out)")
     assert "grading stopped" in flags(graded.root)["sleepy"]
 
 
@@ -767,7 +771,7 @@ def test_without_the_sandbox_nothing_is_graded(graded):
                           env={**os.environ, "PATH": str(tc.NBGRADER.parent), "TEACHKIT_SANDBOX": "on"})
     assert proc.returncode != 0
     assert "bubblewrap" in proc.stderr, proc.stderr[-2000:]
-    assert not (root / "autograded" / "no-sandbox").exists()
+    assert not (root / "autograded" / "no-sandbox" / ASSIGNMENT).exists()
     assert all(v in (None, 0.0) for v in scores(root, "no-sandbox").values())
 
 

@@ -189,22 +189,32 @@ class GuardedNotebookExporter(NotebookExporter):
 
 
 class CleanCellMetadata(NbGraderPreprocessor):
-    """Sanitize pass, after OverwriteCells: a cell with nbgrader flags but no known grade id
-    (a copied cell: nbgrader's DeduplicateIds and OverwriteCells removed its id) becomes an
-    ordinary cell, and the submission gets a note."""
+    """Sanitize pass, before nbgrader's DeduplicateIds and OverwriteCells: a cell with nbgrader
+    metadata whose grade id the gradebook does not know, or that repeats an earlier cell's
+    (Jupyter copies the metadata with a cell), becomes an ordinary cell, and the submission
+    gets a note. (nbgrader dropped only the id and kept the flags: the grading then crashed.)"""
 
     def preprocess(self, nb, resources):
-        notes = []
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gb:
+            record = gb.find_notebook(info["notebook"], info["assignment"])
+            known = {c.name for c in record.source_cells}
+            known |= {c.name for c in record.grade_cells} | {c.name for c in record.solution_cells}
+        notes, seen = [], set()
         for cell in nb.cells:
             meta = cell.get("metadata", {}).get("nbgrader")
             if meta is None:
                 continue
-            if not isinstance(meta, dict) or not isinstance(meta.get("grade_id"), str):
+            gid = meta.get("grade_id") if isinstance(meta, dict) else None
+            if not isinstance(gid, str) or gid not in known or gid in seen:
                 del cell.metadata["nbgrader"]
-                notes.append("a cell with nbgrader flags but no known grade id (a copied cell?) "
-                             "was graded as an ordinary cell")
+                what = "repeats the grade id" if gid in seen else "has a grade id the gradebook does not know"
+                notes.append(f"a cell that {what} `{str(gid)[:40]}` (a copied cell?) was graded "
+                             "as an ordinary cell: no known grade id")
+                continue
+            seen.add(gid)
         if notes:
-            nb.metadata[NOTES] = list(dict.fromkeys(notes))
+            nb.metadata[NOTES] = list(dict.fromkeys(notes))[:10]
         return nb, resources
 
     def preprocess_cell(self, cell, resources, index):

@@ -183,6 +183,10 @@ class TeachkitExecute(Execute):
     def _shutdown_kernel_default(self):
         return "immediate"
 
+    @default("raise_on_iopub_timeout")
+    def _raise_on_iopub_timeout_default(self):
+        return False  # display only: a lost 'idle' message must not end the run
+
     def preprocess(self, nb, resources, km=None):
         if common.ungradable(nb):
             return nb, resources

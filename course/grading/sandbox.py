@@ -206,6 +206,7 @@ class Sandbox:
         if teachkit == "ro":
             self.bind(pkg, Path(LIB) / "teachkit")
         elif teachkit == "copy":
+            self.dir(Path(LIB), 0o777)  # the sandboxed user may delete the copy, folder included
             self._copy_tree(pkg, Path(LIB) / "teachkit")
         # An installed (non-editable) teachkit inside a mounted site-packages stays reachable
         # there: hide it where the package must be unavailable (the by-hand runner).
