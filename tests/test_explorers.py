@@ -672,6 +672,20 @@ def test_kaplan_meier_builder_step_slider_ends_at_the_last_row():
     assert ex.params["step"] == 3 and ex.result.row == 2
 
 
+def test_kaplan_meier_builder_prints_no_nan_when_the_curve_reaches_zero():
+    """Lesson 01 (issue 26, item 7): the placebo curve ends at S = 0, where Greenwood's SE and
+    the band are undefined; the step table, the description and the text alternative say so
+    instead of printing 'nan'."""
+    ex = explorers.KaplanMeierBuilder()
+    ex.widget
+    ex._controls["group"].value = "placebo"
+    r = ex.result
+    assert r.fit.survival[r.row] == 0 and not np.isfinite(r.fit.std_err[r.row])   # the last row
+    shown = " ".join([ex._table_html.value, ex.describe()])
+    assert "nan" not in shown.lower() and "&ndash;</td></tr></table>" in ex._table_html.value
+    assert "no confidence interval once S(t) reaches 0" in ex.describe()
+
+
 # ---- a learner's moves: values on the grid, pictures kept and drawn ahead -----------------
 
 def test_slider_values_from_the_browser_are_put_on_their_grid():

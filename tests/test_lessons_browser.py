@@ -633,7 +633,8 @@ def fold_notebook(folder: Path) -> Path:
     depth = {"tags": ["depth"]}
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Fold test\n\n⏱ **About 5 minutes** (the story) · folded parts for the "
-                                      "statistician: about 6 minutes more, optional.\n\nThe story."),
+                                      "statistician: about 6 minutes more, optional.\n\nThe story: a "
+                                      "[censored](glossary.ipynb#censored) patient, [MRD](glossary.ipynb#mrd)."),
         nbformat.v4.new_code_cell("print('printed by the story')"),
         nbformat.v4.new_markdown_cell("### For the statistician: a builder by hand (optional, about 5 min)\n\n"
                                       "Depth text with $x^2$.", metadata=depth),
@@ -645,8 +646,9 @@ def fold_notebook(folder: Path) -> Path:
                                       "Second fold.", metadata=depth),
     ]
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(Path(__file__).resolve().parents[1] / "lessons" / "voila.json", folder / "voila.json")
-    path = folder / "fold-test.ipynb"
+    for name in ("voila.json", "glossary.ipynb"):
+        shutil.copy2(Path(__file__).resolve().parents[1] / "lessons" / name, folder / name)
+    path = folder / "04-fold-test.ipynb"
     nbformat.write(nb, path)
     return path
 
@@ -670,7 +672,7 @@ window.__foldsAtReveal = null;
 
 def wait_revealed(page, timeout_ms=120_000):
     """Wait until teachkit's Voila template has shown the page (its widgets may be folded)."""
-    page.wait_for_function("() => document.body.dataset.teachkitReveal", timeout=timeout_ms)
+    page.wait_for_function("() => document.body && document.body.dataset.teachkitReveal", timeout=timeout_ms)
     page.wait_for_function("window.__foldsAtReveal !== null", timeout=timeout_ms)
 
 
@@ -696,7 +698,7 @@ def test_folds_in_voila(tmp_path, start_voila, watched_page, axe_source):
     server = start_voila(root=tmp_path / "lessons")
     page = watched_page()
     page.add_init_script(FOLD_WATCH)
-    url = f"{server.url}/voila/render/fold-test.ipynb"
+    url = f"{server.url}/voila/render/04-fold-test.ipynb"
     page.goto(url, timeout=120_000)
     wait_revealed(page)
     assert page.evaluate("window.__foldsAtReveal") == {"open": [False, False], "shown": [False, False]}
@@ -732,7 +734,7 @@ def test_folds_in_voila(tmp_path, start_voila, watched_page, axe_source):
     page.wait_for_function("([el, alt]) => el.alt !== alt", arg=[image.element_handle(), alt], timeout=60_000)
     assert_axe_clean(page, axe_source, "a fold open, its explorer moved")
     stored = page.evaluate("() => Object.entries(localStorage).filter(([k]) => k.startsWith('teachkit:fold:'))")
-    assert stored == [["teachkit:fold:fold-test:for-the-statistician-a-builder-by-hand", "open"]]
+    assert stored == [["teachkit:fold:04-fold-test:for-the-statistician-a-builder-by-hand", "open"]]
 
     assert page.watch.errors == [], "\n".join(page.watch.errors)
 
@@ -754,3 +756,64 @@ def test_folds_in_voila(tmp_path, start_voila, watched_page, axe_source):
     page.wait_for_function("() => !document.querySelector('details.tk-fold').open")
     page.wait_for_function("() => !Object.keys(localStorage).some(k => k.startsWith('teachkit:fold:'))")
     assert errors == [], "\n".join(errors)
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_glossary_terms_in_place(width, tmp_path, start_voila, watched_page, axe_source):
+    """A lesson's glossary term shows its definition on hover, on keyboard focus (read as the
+    link's description) and on tap of its "?" button, Escape hides it, it stays inside the
+    screen; the link opens the glossary in a tab of its own at the entry, the lesson's tab
+    keeps its place, and the glossary's "Back" closes that tab and returns to the lesson."""
+    fold_notebook(tmp_path / "lessons")
+    server = start_voila(root=tmp_path / "lessons")
+    page = watched_page(width=width, height=800)
+    page.goto(f"{server.url}/voila/render/04-fold-test.ipynb", timeout=120_000)
+    page.wait_for_function("() => document.body && document.body.dataset.teachkitReveal", timeout=120_000)
+    term = page.locator(".tk-term[data-tk-term=censored]")
+    link, button, definition = term.locator("a"), term.locator("button"), term.locator(".tk-term-def")
+    assert link.get_attribute("href") == "glossary.ipynb#censored"
+    assert link.get_attribute("target") == "teachkit-glossary"
+    assert not definition.is_visible()
+    from teachkit import glossary
+
+    plain = glossary.entry("censored").plain
+    assert plain in definition.text_content()
+    if width > 400:
+        link.hover()
+        assert definition.is_visible()
+        page.mouse.move(1, 1)
+        assert not definition.is_visible()
+    link.focus()
+    assert definition.is_visible()
+    described = page.evaluate("""() => { const a = document.activeElement;
+        return document.getElementById(a.getAttribute('aria-describedby')).textContent; }""")
+    assert plain in described
+    page.keyboard.press("Escape")
+    assert not definition.is_visible()
+    page.locator("h1").first.click()
+    button.click()
+    assert definition.is_visible() and button.get_attribute("aria-expanded") == "true"
+    box = definition.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width, box
+    assert page.evaluate("() => document.scrollingElement.scrollWidth") <= width + 1
+    assert_axe_clean(page, axe_source, f"a definition open at {width} px")
+    button.click()
+    assert not definition.is_visible() and button.get_attribute("aria-expanded") == "false"
+
+    # the glossary beside the lesson, and back
+    page.locator("details.tk-fold summary").first.click()        # the learner's place: a fold open
+    with page.context.expect_page() as opened:
+        link.click()
+    side = opened.value
+    side.wait_for_function("() => document.body && document.body.dataset.teachkitReveal", timeout=120_000)
+    assert side.url.endswith("/voila/render/glossary.ipynb#censored")
+    assert side.evaluate("window.name") == "teachkit-glossary"
+    side.wait_for_function("() => Math.abs(document.getElementById('censored').getBoundingClientRect().top) < 50")
+    back = side.locator(".tk-glossary-back a")
+    assert back.inner_text() == "Back to lesson 04"
+    assert back.get_attribute("href").endswith("/voila/render/04-fold-test.ipynb")
+    assert_axe_clean(side, axe_source, "the glossary page")
+    with side.expect_event("close", timeout=10_000):
+        back.click()
+    assert len(page.context.pages) == 1 and page.locator("details.tk-fold").first.get_attribute("open") is not None
+    assert page.watch.errors == [], "\n".join(page.watch.errors)

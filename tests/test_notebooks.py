@@ -123,3 +123,65 @@ def test_story_markdown_is_plain_words(path):
              if c["cell_type"] == "markdown" and not is_depth(c)
              for hit in newcomer.story_lint(markdown_text(source(c)))]
     assert not found, f"[lesson content] {path.name}:\n  " + "\n  ".join(found)
+
+
+# ---- the glossary (issue 26, item 5): one source, every link resolves -------------------
+from teachkit import glossary  # noqa: E402
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "lessons").glob("*.ipynb"))
+
+
+def test_glossary_notebook_is_made_from_the_data():
+    path = Path(__file__).resolve().parents[1] / "lessons" / "glossary.ipynb"
+    assert path.read_text(encoding="utf-8") == glossary.notebook_json(), (
+        "lessons/glossary.ipynb is out of step with teachkit/glossary.py: "
+        "python -m teachkit.glossary --write lessons/glossary.ipynb")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_glossary_link_has_an_entry(path):
+    nb = json.loads(path.read_text())
+    text = "\n".join(source(c) for c in nb["cells"])
+    missing = sorted({slug for _, _, slug in glossary.glossary_links(text)} - set(glossary.slugs()))
+    assert not missing, f"{path.name} links glossary entries that do not exist: {missing}"
+    # a link to the glossary written any other way (e.g. glossary.ipynb#Censored) is caught too
+    odd = [m for m in re.findall(r"\]\((?:\./)?glossary\.ipynb#([^)]*)\)", text) if not glossary.SLUG.match(m)]
+    assert not odd, f"{path.name}: glossary anchors that are not slugs: {odd}"
+
+
+def test_glossary_has_the_words_a_learner_meets():
+    """Issue 26, item 5: the medical and trial words the lessons use, and the spending
+    families of lesson 05's menu."""
+    terms = " | ".join(e.term for e in glossary.ENTRIES)
+    for word in ("Blasts", "CNS", "Cytogenetics", "Flow cytometry", "MRD", "Reinduction", "Consolidation",
+                 "HSCT", "Febrile neutropenia", "Mucositis", "Sepsis", "Data monitoring committee", "Open label",
+                 "Φ", "O'Brien-Fleming-type", "Pocock-type", "Hwang-Shih-DeCani", "Kim-DeMets",
+                 "Classical O'Brien-Fleming and Pocock"):
+        assert word in terms, word
+    from teachkit.explorers.boundaries import _SPENDING_LABELS
+
+    assert len(_SPENDING_LABELS) == 6     # each family of the menu has its entry (above)
+
+
+def test_glossary_states_issue_25s_corrections():
+    """Binding decides how the efficacy boundaries are computed; following the rule is what the
+    committee does (item 1). A secondary end point is not unprotected in general (item 4)."""
+    binding = glossary.entry("binding-futility")
+    text = (binding.plain + binding.statistician).lower()
+    assert "how the efficacy boundaries are computed" in text and "follow the futility rule or not" in text
+    assert "never obeyed" not in text and "usual practice" not in text
+    end_point = glossary.entry("end-point")
+    assert "not protected against multiple testing" not in end_point.plain
+    assert "hierarchical" in end_point.statistician and "AALL1331 did not" in end_point.statistician
+
+
+def test_glossary_entries_validate_what_they_hold():
+    with pytest.raises(ValueError, match="slug"):
+        glossary.Entry("Not A Slug", "t", ("00",), "p")
+    with pytest.raises(ValueError, match="plain"):
+        glossary.Entry("x", "t", ("00",), "a $TeX$ formula")
+    with pytest.raises(ValueError, match="lessons"):
+        glossary.Entry("x", "t", ("8",), "p")
+    with pytest.raises(TypeError, match="slug"):
+        glossary.entry(3)
+    assert len(set(glossary.slugs())) == len(glossary.ENTRIES)
