@@ -226,6 +226,14 @@ ENTRIES: tuple[Entry, ...] = tuple(sorted((
       "A result whose P value is below the alpha set in advance. *Not significant* does not mean *no "
       "effect*: it means the data could not rule out chance; the confidence interval shows which effects "
       "remain possible."),
+    E("plateau", "Plateau (of a survival curve)", ("04",),
+      "The level where a survival curve flattens out: patients who stay event-free for good, as if cured. "
+      "Patients on the plateau never produce an event, so a trial whose curves reach one can run out of "
+      "events however long it follows its patients.",
+      "A mixture-cure model, $S(t) = \\pi + (1 - \\pi)e^{-\\lambda t}$ with plateau (cure fraction) $\\pi$: "
+      "at most a share $1 - \\pi$ of a group ever has an event. The paper states no cure model; lesson 04 "
+      "fits one to the published 2-year DFS and median time to a first event "
+      "(`tk.design.cure_fraction_from_survival`, `tk.design.maximum_events`)."),
     E("power", "Power", ("00", "04"),
       "The chance that a trial declares a benefit when the true effect is the one hoped for. A trial with "
       "low power often misses a real effect."),
