@@ -252,7 +252,7 @@ ENTRIES: tuple[Entry, ...] = tuple(sorted((
       "The factor by which a trial with interim looks needs more events than a trial with a single "
       "analysis, for the same power."),
     # ---- looking early ------------------------------------------------------------------------
-    E("efficacy-boundary", "Efficacy boundary", ("05", "06"),
+    E("efficacy-boundary", "Efficacy boundary", ("00", "05", "06"),
       "The Z (or the one-look P, the *nominal P*) that an interim look must reach to stop early for "
       "benefit."),
     E("nominal-p", "Nominal P", ("05", "06"),
