@@ -193,7 +193,8 @@ ENTRIES: tuple[Entry, ...] = tuple(sorted((
     E("confidence-band", "Confidence band: plain, log, log-log", ("01",),
       "Three ways to draw a 95% interval around a Kaplan-Meier curve. *Plain* adds and subtracts about "
       "two standard errors (and can leave 0 to 1); *log* and *log-log* do it on a stretched scale, so the "
-      "band stays between 0 and 1 and is lopsided.",
+      "band is lopsided: the *log* band stays above 0 but can pass 1, the *log-log* band stays between "
+      "0 and 1.",
       "The log-log band is symmetric on $\\log(-\\log S)$; back on the survival scale it reaches further "
       "towards 0 when $S > e^{-1} \\approx 0.37$ and further towards 1 below."),
     E("median-survival", "Median survival", ("01",),
@@ -226,6 +227,14 @@ ENTRIES: tuple[Entry, ...] = tuple(sorted((
       "A result whose P value is below the alpha set in advance. *Not significant* does not mean *no "
       "effect*: it means the data could not rule out chance; the confidence interval shows which effects "
       "remain possible."),
+    E("plateau", "Plateau (of a survival curve)", ("04",),
+      "The level where a survival curve flattens out: patients who stay event-free for good, as if cured. "
+      "Patients on the plateau never produce an event, so a trial whose curves reach one can run out of "
+      "events however long it follows its patients.",
+      "A mixture-cure model, $S(t) = \\pi + (1 - \\pi)e^{-\\lambda t}$ with plateau (cure fraction) $\\pi$: "
+      "at most a share $1 - \\pi$ of a group ever has an event. The paper states no cure model; lesson 04 "
+      "fits one to the published 2-year DFS and median time to a first event "
+      "(`tk.design.cure_fraction_from_survival`, `tk.design.maximum_events`)."),
     E("power", "Power", ("00", "04"),
       "The chance that a trial declares a benefit when the true effect is the one hoped for. A trial with "
       "low power often misses a real effect."),
@@ -243,7 +252,7 @@ ENTRIES: tuple[Entry, ...] = tuple(sorted((
       "The factor by which a trial with interim looks needs more events than a trial with a single "
       "analysis, for the same power."),
     # ---- looking early ------------------------------------------------------------------------
-    E("efficacy-boundary", "Efficacy boundary", ("05", "06"),
+    E("efficacy-boundary", "Efficacy boundary", ("00", "05", "06"),
       "The Z (or the one-look P, the *nominal P*) that an interim look must reach to stop early for "
       "benefit."),
     E("nominal-p", "Nominal P", ("05", "06"),
