@@ -193,7 +193,8 @@ ENTRIES: tuple[Entry, ...] = tuple(sorted((
     E("confidence-band", "Confidence band: plain, log, log-log", ("01",),
       "Three ways to draw a 95% interval around a Kaplan-Meier curve. *Plain* adds and subtracts about "
       "two standard errors (and can leave 0 to 1); *log* and *log-log* do it on a stretched scale, so the "
-      "band stays between 0 and 1 and is lopsided.",
+      "band is lopsided: the *log* band stays above 0 but can pass 1, the *log-log* band stays between "
+      "0 and 1.",
       "The log-log band is symmetric on $\\log(-\\log S)$; back on the survival scale it reaches further "
       "towards 0 when $S > e^{-1} \\approx 0.37$ and further towards 1 below."),
     E("median-survival", "Median survival", ("01",),
@@ -251,7 +252,7 @@ ENTRIES: tuple[Entry, ...] = tuple(sorted((
       "The factor by which a trial with interim looks needs more events than a trial with a single "
       "analysis, for the same power."),
     # ---- looking early ------------------------------------------------------------------------
-    E("efficacy-boundary", "Efficacy boundary", ("05", "06"),
+    E("efficacy-boundary", "Efficacy boundary", ("00", "05", "06"),
       "The Z (or the one-look P, the *nominal P*) that an interim look must reach to stop early for "
       "benefit."),
     E("nominal-p", "Nominal P", ("05", "06"),

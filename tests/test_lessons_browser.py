@@ -274,9 +274,10 @@ def test_make_lessons_serves_lesson_00(start_voila, watched_page, timings):
     assert page.locator(".cm-editor:visible, .jp-InputArea-editor:visible").count() == 0
     assert not ERROR_PATTERNS.search(page.inner_text("body"))
     assert page.watch.errors == [], "\n".join(page.watch.errors)
-    # The tree page lists the lessons (classic tree, as on Binder).
+    # The tree page is the course home (classic tree, as on Binder, replaced by teachkit's).
     page.goto(f"{server.url}/voila/tree", timeout=60_000)
-    assert page.locator("a:has-text('00-the-trial.ipynb')").count() == 1
+    page.wait_for_url("**/voila/render/index.ipynb", timeout=60_000)
+    page.locator(".tk-home-lesson").first.wait_for(timeout=60_000)
     assert page.watch.outside == [], page.watch.outside
     # Stopping the command stops Voila and every pre-heated kernel: nothing is left behind.
     import psutil
@@ -816,4 +817,59 @@ def test_glossary_terms_in_place(width, tmp_path, start_voila, watched_page, axe
     with side.expect_event("close", timeout=10_000):
         back.click()
     assert len(page.context.pages) == 1 and page.locator("details.tk-fold").first.get_attribute("open") is not None
+    assert page.watch.errors == [], "\n".join(page.watch.errors)
+
+
+# ---- the course home (issue 26, item 6) --------------------------------------------------
+
+def check_course_home(page, axe_source, lessons_dir, suffix=".ipynb"):
+    """What the course home must show, whatever served it: title, the question, "Before you
+    start", the eight lessons in order with their story times read from the lessons (and
+    what each answers), the glossary, the practice section; links in the same tab;
+    axe-clean; nothing wider than the screen."""
+    from teachkit import course
+
+    text = page.inner_text("body")
+    assert "Why did the AALL1331 trial stop early?" in text and "Before you start" in text
+    assert "The question." in text
+    expected = course.lessons(lessons_dir)
+    items = page.locator(".tk-home-lesson")
+    assert items.count() == len(expected) == 8
+    for i, lesson in enumerate(expected):
+        item = items.nth(i)
+        link = item.locator("a.tk-home-title")
+        assert link.inner_text().startswith(f"{lesson.number} · ")
+        assert link.get_attribute("href").endswith(lesson.name + suffix)
+        assert link.get_attribute("target") is None                     # the same tab
+        if lesson.story_minutes is not None:
+            assert f"about {lesson.story_minutes} min" in item.inner_text()
+        assert item.locator(".tk-home-question").count() == (1 if lesson.question else 0)
+    glossary_links = page.locator("a[href$='glossary.ipynb'], a[href$='glossary.html']")
+    assert glossary_links.count() >= 1
+    practice = page.locator("#tk-practice")
+    assert practice.count() == 1 and page.locator("#tk-practice-progress").count() == 1
+    width = page.evaluate("() => document.documentElement.clientWidth")
+    assert page.evaluate("() => document.scrollingElement.scrollWidth") <= width + 1
+    assert_axe_clean(page, axe_source, "the course home")
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_course_home_on_teachkit_lessons(width, voila_server, watched_page, axe_source):
+    """``/`` (what `teachkit lessons` opens) is the course page, not Voila's file list; a
+    lesson opens in the same tab, and its end links the next lesson and the course home."""
+    page = watched_page(width=width, height=900)
+    page.goto(f"{voila_server.url}/", timeout=120_000)
+    page.wait_for_url("**/voila/render/index.ipynb", timeout=60_000)
+    page.locator(".tk-home-lesson").first.wait_for(timeout=120_000)
+    assert "Select items to open" not in page.inner_text("body")
+    assert page.title().startswith("Why did AALL1331 stop early?")
+    check_course_home(page, axe_source, Path(voila_server.root))
+    if width > 400:
+        page.locator(".tk-home-lesson a").nth(1).click()
+        page.wait_for_url("**/voila/render/01-*.ipynb", timeout=60_000)
+        assert len(page.context.pages) == 1
+        wait_interactive(page)
+        assert page.locator("a[href='02-comparing-curves.ipynb']").count() >= 1
+        page.locator("a[href='index.ipynb']").last.click()
+        page.wait_for_url("**/voila/render/index.ipynb", timeout=60_000)
     assert page.watch.errors == [], "\n".join(page.watch.errors)

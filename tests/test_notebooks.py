@@ -185,3 +185,16 @@ def test_glossary_entries_validate_what_they_hold():
     with pytest.raises(TypeError, match="slug"):
         glossary.entry(3)
     assert len(set(glossary.slugs())) == len(glossary.ENTRIES)
+
+
+@pytest.mark.lesson_content
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_lesson_ends_with_the_next_and_the_course_home(path):
+    """[lesson content] A lesson's last cell links the next lesson (the last lesson: the
+    course home) and the course home (index.ipynb), opened in the same tab (issue 26, item 6)."""
+    nb = json.loads(path.read_text())
+    last = source(nb["cells"][-1])
+    following = [p.name for p in LESSONS if p.name > path.name][:1]
+    assert "](index.ipynb)" in last, f"[lesson content] {path.name}: the last cell must link the course home"
+    if following:
+        assert f"]({following[0]})" in last, f"[lesson content] {path.name}: the last cell must link {following[0]}"
