@@ -428,3 +428,20 @@ def test_exercises_on_the_course_home_where_it_is_served(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "platform", "emscripten")
     text = P.exercises_html(lessons)
     assert 'data-tk-site-path="practice/index.html"' in text and "data-tk-notebook=" not in text
+
+
+def test_the_course_home_cell_is_the_one_the_site_knows():
+    """lessons/index.ipynb calls show_exercises in one cell; the static site's home
+    (tools/site/pages.py) knows that cell and shows its own Practice links there."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("_site_pages", root / "tools" / "site" / "pages.py")
+    pages = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pages)
+    home = json.loads((root / "lessons" / "index.ipynb").read_text())
+    cells = ["".join(c["source"]).strip() for c in home["cells"] if c["cell_type"] == "code"]
+    assert pages.EXERCISES_CELL in cells
+    assert "need a little Python; the lessons do not" in pages.PRACTICE_LINKS
