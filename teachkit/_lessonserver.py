@@ -162,9 +162,10 @@ class LessonServer(LoggingConfigurable):
         "Seconds a lesson page may stay open unused before its kernel is shut down (the page "
         "says so); 0: never.")).tag(config=True)
     cull_interval = Int(30, help="Seconds between two checks for kernels to cull.").tag(config=True)
-    kernel_memory = Unicode("2G", help=(
-        "Address-space limit (RLIMIT_AS) of each lesson kernel, e.g. '2G'; '0': none. A lesson "
-        "kernel maps about 0.8-1.3 GB (150-175 MB resident).")).tag(config=True)
+    kernel_memory = Unicode("1G", help=(
+        "Address-space limit (RLIMIT_AS) of each lesson kernel, e.g. '1G'; '0': none. A lesson "
+        "kernel maps about 0.5-0.55 GB at rest (150-175 MB resident); moving every explorer of "
+        "the lessons through its range adds under 0.1 GB.")).tag(config=True)
     offline_buffer_bytes = Int(4 * 2**20, help=(
         "Bytes of a lesson kernel's messages kept while its page is away (replayed when it "
         "comes back); beyond, they are dropped.")).tag(config=True)
@@ -195,6 +196,7 @@ class LessonServer(LoggingConfigurable):
             2, min(100, int(0.6 * machine_memory() / KERNEL_ESTIMATE_BYTES)))
         self.kernel_manager = None
         self._heating: set = set()
+        self._filled_once = False
         self._wake: asyncio.Event | None = None
         self._tasks: list = []
         self._culler = None
@@ -390,13 +392,20 @@ class LessonServer(LoggingConfigurable):
                 await asyncio.sleep(5)
 
     def _next_to_heat(self, targets):
+        """The lesson whose pool gets the next kernel: at first in lesson order, each to its
+        size (lesson 00 complete before lesson 01 starts); afterwards, refills go first to
+        pools left empty, then to pools short, in lesson order."""
         if self.total() >= self.kernel_limit:
             return None
         pools = self.kernel_manager._pools
-        empty = [n for n, k in targets.items() if k > 0 and not pools.get(n)]
         short = [n for n, k in targets.items() if len(pools.get(n, ())) < k]
+        if not short:
+            self._filled_once = True
+            return None
+        if self._filled_once:
+            short = [n for n in short if not pools.get(n)] + [n for n in short if pools.get(n)]
         pending = {getattr(t, "_teachkit_notebook", None) for t in self._heating}
-        for name in empty + short:
+        for name in short:
             if name not in pending:
                 return name
         return None
@@ -562,8 +571,14 @@ async def _prepare(self, *args, **kwargs):
         self.redirect(_without(self, set(overrides)), status=303)
         return
     server = _server_of(self)
-    if server is not None and not server.has_cookie(self) and self.current_user:
+    if server is None or not self.current_user:
+        return
+    if not server.has_cookie(self):
         server.give_cookie(self)
+    # Voila's page shuts its kernel down when it is left (a beacon to /voila/api/shutdown
+    # carrying the _xsrf cookie); Voila never sets that cookie, so the beacon was refused
+    # (403) and a left lesson kept its kernel until culled.  Reading the token sets it.
+    self.xsrf_token  # noqa: B018
 
 
 async def _render(self, path=None):
@@ -596,6 +611,9 @@ async def _render(self, path=None):
     finally:
         CURRENT.reset(token)
         server.release(decision)
+        lesson = server.kernels.get(decision.kernel) if decision.kernel else None
+        if lesson is not None:  # a page that never opens its websocket is culled from now
+            lesson.closed = time.monotonic()
 
 
 def install_handlers() -> bool:

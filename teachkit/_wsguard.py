@@ -157,7 +157,7 @@ def guarded(base):
         _lesson = None  # the LessonServer, for a lesson kernel's connection
         _learner = None
         _bucket = None
-        _dropped = 0
+        _dropped = None  # reason -> messages dropped
         _comms = None
 
         async def prepare(self):
@@ -184,7 +184,7 @@ def guarded(base):
                     self._refuse("%s has %d websockets", learner, lessons.websockets_per_learner)
                 self._lesson, self._learner = lessons, learner
                 self._bucket = _Bucket(lessons.messages_per_second, lessons.message_burst)
-                self._comms = {}
+                self._comms, self._dropped = {}, {}
                 lessons.sockets.setdefault(kernel_id, weakref.WeakSet()).add(self)
                 lessons.learner_sockets.setdefault(learner, weakref.WeakSet()).add(self)
                 lessons.seen(kernel_id)
@@ -255,10 +255,11 @@ def guarded(base):
             return True
 
         def _drop(self, what, *args) -> bool:
-            self._dropped += 1
-            if self._dropped <= 3 or self._dropped % 1000 == 0:
-                self.log.warning("teachkit: dropped " + what + " from a lesson page (kernel %s, %d dropped)",
-                                 *args, self.kernel_id, self._dropped)
+            """Drop a page's message; the first few of each kind, then every 1000th, logged."""
+            n = self._dropped[what] = self._dropped.get(what, 0) + 1
+            if n <= 3 or n % 1000 == 0:
+                self.log.warning("teachkit: dropped " + what + " from a lesson page (kernel %s, %d such)",
+                                 *args, self.kernel_id, n)
             return False
 
         def handle_outgoing_message(self, stream, outgoing_msg) -> None:

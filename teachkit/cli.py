@@ -265,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kernels-per-learner", type=int, default=None, metavar="N",
                    help="lesson kernels at most per learner (default 6)")
     p.add_argument("--kernel-memory", default=None, metavar="SIZE",
-                   help="address-space limit of a lesson kernel, e.g. 2G (default 2G; 0: none)")
+                   help="address-space limit of a lesson kernel, e.g. 1G (default 1G; 0: none)")
     p.add_argument("--open", action="store_true", help="open a browser tab")
     p.set_defaults(func=_cmd_lessons)
     c = sub.add_parser("check", help="check that this installation can run the lessons")
