@@ -142,3 +142,26 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+
+# --- teachkit: inert student work and safe collect ---
+# Everything a student wrote (markdown, raw HTML, outputs of their code, attachments, widget
+# state) is made inert before a browser shows it: in the autograded notebook, in the feedback,
+# and in the formgrader's own page (grading/inert.py). See README.md, "Threat model".
+# (This block is the last of the file; it only adds to what is set above.)
+import inert  # noqa: E402  (grading/inert.py)
+
+_autograde = list(c.Autograde.autograde_preprocessors)
+if inert.InertStudentWork not in _autograde:
+    # after execution and grading, before nbgrader's final metadata check
+    _at = (_autograde.index("nbgrader.preprocessors.CheckCellMetadata")
+           if "nbgrader.preprocessors.CheckCellMetadata" in _autograde else len(_autograde))
+    _autograde.insert(_at, inert.InertStudentWork)
+c.Autograde.autograde_preprocessors = _autograde
+c.GenerateFeedback.preprocessors = [*c.GenerateFeedback.preprocessors, inert.InertStudentWork]
+# Every HTML export of the course (the formgrader's submission page, generate_feedback from the
+# command line or from the formgrader): the notebook is made inert again when it is shown (a
+# notebook autograded before this existed), and markdown is sanitized after rendering.
+c.HTMLExporter.preprocessors = [inert.InertStudentWork]
+c.HTMLExporter.filters = {"markdown2html": inert.markdown2html}
+inert.harden_formgrader()  # only inside the Jupyter server that runs the formgrader

@@ -13,7 +13,7 @@ test does the same from a copy of the repository's tracked files (``git ls-files
 * that environment's ``python -m jupyter_server`` starts in the copy (root_dir and working directory), on a
   free port of 127.0.0.1, with a token, as the Binder/hub single-user server does.
 
-Then Chromium opens the lessons tree and one lesson and checks what a learner meets, and
+Then Chromium opens the lessons tree (the course home) and one lesson and checks what a learner meets, and
 that the root voila.json is in force. What it cannot check: the real mybinder.org build
 (repo2docker's image, its own Jupyter and pip, the network) - see the README.
 """
@@ -111,7 +111,7 @@ def page_config(page) -> dict:
     return page.evaluate("JSON.parse(document.getElementById('jupyter-config-data').textContent)")
 
 
-def test_binder_launch_path(tmp_path_factory, start_voila, page, timings):
+def test_binder_launch_path(tmp_path_factory, start_voila, page, timings, axe_source):
     repo = copy_tracked_files(tmp_path_factory.mktemp("binder-repo"))
     prefix = tmp_path_factory.mktemp("binder-prefix")
     python = binder_python(prefix)
@@ -135,19 +135,14 @@ def test_binder_launch_path(tmp_path_factory, start_voila, page, timings):
         env=env,
         ready_path=f"/voila/tree/lessons?token={token}",
     )
-    # The badge's urlpath: the lessons tree.
+    # The badge's urlpath: the lessons tree, which teachkit's template turns into the course
+    # home (lessons/index.ipynb), in the same tab.
     page.goto(f"{server.url}/voila/tree/lessons?token={token}", timeout=60_000)
-    # classic_tree (root voila.json): Voila's plain list, not the JupyterLab-like file browser
-    page.wait_for_selector("ul.voila-notebooks", timeout=60_000)
-    links = page.locator("ul.voila-notebooks a[href*='/voila/render/']")
-    names = sorted(Path(links.nth(i).inner_text().strip()).stem for i in range(links.count()))
-    # the eight lessons and the glossary they all link to (lessons/glossary.ipynb)
-    assert names == sorted(lb.lesson_names() + ["glossary"]) and len(names) == 9, names
-    # the tree's icons come from the server (no Font Awesome CDN)
-    icon_font = page.evaluate("getComputedStyle(document.querySelector('i.fa-book'), ':before').fontFamily")
-    assert "Font Awesome" in icon_font, icon_font
+    page.wait_for_url("**/voila/render/lessons/index.ipynb?token=*", timeout=60_000)
+    page.locator(".tk-home-lesson").first.wait_for(timeout=120_000)
+    lb.check_course_home(page, axe_source, repo / "lessons")
 
-    # One lesson, as a learner opens it from the tree.
+    # One lesson, as a learner opens it from the course home.
     t0 = time.perf_counter()
     page.goto(f"{server.url}/voila/render/lessons/{LESSON}.ipynb?token={token}", timeout=120_000)
     lb.wait_interactive(page)

@@ -140,6 +140,10 @@ def test_cards_carry_standing_then_published_and_caveats_from_the_paper():
     assert (cards["os"].standing, cards["mrd"].standing, cards["transplant"].standing) == \
         ("secondary", "exploratory", "post hoc")
     assert "safety" in cards["toxicity"].standing
+    # issue 25: harm in a subgroup, as the paper reports it (ages) and by its own AYA definition
+    by_age = aall1331.toxic_deaths_by_age()
+    assert "14, 17, 23 and 26" in cards["toxicity"].published
+    assert any(f"{by_age.deaths_older} of the {by_age.patients_older}" in c for c in cards["toxicity"].caveats)
     # what the committee cited (Results, Early Closure of Randomization)
     assert [k for k, c in cards.items() if c.cited_by_committee] == ["os", "mrd", "toxicity"]
     for key in ("os", "mrd", "toxicity"):

@@ -672,6 +672,20 @@ def test_kaplan_meier_builder_step_slider_ends_at_the_last_row():
     assert ex.params["step"] == 3 and ex.result.row == 2
 
 
+def test_kaplan_meier_builder_prints_no_nan_when_the_curve_reaches_zero():
+    """Lesson 01 (issue 26, item 7): the placebo curve ends at S = 0, where Greenwood's SE and
+    the band are undefined; the step table, the description and the text alternative say so
+    instead of printing 'nan'."""
+    ex = explorers.KaplanMeierBuilder()
+    ex.widget
+    ex._controls["group"].value = "placebo"
+    r = ex.result
+    assert r.fit.survival[r.row] == 0 and not np.isfinite(r.fit.std_err[r.row])   # the last row
+    shown = " ".join([ex._table_html.value, ex.describe()])
+    assert "nan" not in shown.lower() and "&ndash;</td></tr></table>" in ex._table_html.value
+    assert "no confidence interval once S(t) reaches 0" in ex.describe()
+
+
 # ---- a learner's moves: values on the grid, pictures kept and drawn ahead -----------------
 
 def test_slider_values_from_the_browser_are_put_on_their_grid():
@@ -694,10 +708,19 @@ def test_slider_values_from_the_browser_are_put_on_their_grid():
     assert ex.numbers() == at_061.numbers() and ex.png == at_061.png
     assert sent == [0.5800000000000001, 0.6099999999999999] and len(pictures) == 1  # no echo
     # a log-scale slider: 10 ** (log10(0.001) + 34 * 0.05) arrives with 17 digits
+    from teachkit.explorers._base import Param
+    log = Param("x", "x", "log", 0.05, min=0.001, max=100.0, step=0.05)
+    assert log.from_control(10 ** (-3 + 34 * 0.05)) == 0.0501187233627
+    assert log.from_control(100.00000000000003) == 100.0 and log.from_control(1e-3 * (1 - 1e-15)) == 1e-3
+    assert log.from_control("x") == "x" and log.from_control(True) is True   # left to validate()
+    # lesson 03's MRD slider is read as a laboratory reports MRD, to 2 significant figures
+    # (its "why" printed "MRD 0.0199526%": issue 26, item 7); none crosses the 0.1% threshold
     mrd = next(p for p in explorers.RiskClassifier.PARAMS if p.name == "mrd")
-    assert mrd.from_control(10 ** (-3 + 34 * 0.05)) == 0.0501187233627
+    grid = [10 ** (-3 + k * 0.05) for k in range(101)]
+    assert mrd.from_control(grid[34]) == 0.05 and mrd.from_control(grid[26]) == 0.02
+    assert all((mrd.from_control(v) >= 0.1) == (k >= 40) for k, v in enumerate(grid))
     assert mrd.from_control(100.00000000000003) == 100.0 and mrd.from_control(1e-3 * (1 - 1e-15)) == 1e-3
-    assert mrd.from_control("x") == "x" and mrd.from_control(True) is True   # left to validate()
+    assert mrd.from_control("x") == "x" and mrd.from_control(True) is True
 
 
 def _main_control(ex):

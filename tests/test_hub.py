@@ -634,7 +634,9 @@ def test_lesson_renders_through_the_hub_and_idle_kernel_is_culled(hub, watched_p
     page.fill("input#password_input", hub["passwords"][student])
     page.click("#login_submit")
     page.wait_for_url("**/user/**", timeout=120_000)
-    page.wait_for_selector("a[href*='00-the-trial']", timeout=120_000)  # the list of lessons
+    # the hub's default URL, voila/tree/lessons, opens the course home (issue 26, item 6)
+    page.wait_for_url("**/voila/render/lessons/index.ipynb*", timeout=240_000)
+    page.wait_for_selector(".tk-home-lesson a[href*='00-the-trial']", timeout=240_000)  # the lessons
     measured = []
     for lesson in ("00-the-trial", "03-risk-and-stratification"):
         t = time.perf_counter()

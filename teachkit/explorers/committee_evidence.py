@@ -176,23 +176,33 @@ def evidence_cards() -> tuple:
     ae = _fact("results.serious_ae_percent")
     deaths = _fact("results.toxic_deaths")
     ages = _fact("other.toxic_death_ages")
+    from teachkit import aall1331
+
+    by_age = aall1331.toxic_deaths_by_age()
     ae_text = "; ".join(f"{name} {v['blinatumomab']}% vs {v['chemotherapy']}%" for name, v in ae.items())
     tox_card = EvidenceCard(
-        key="toxicity", title="Serious toxicity, toxic deaths", standing="safety (adverse events)",
+        key="toxicity", title="Serious toxicity, toxic deaths", standing="safety end point",
         standing_source="Methods, Outcomes and Statistical Analysis (as-treated population)",
         cited_by_committee=True,
         then=then_unpublished + " The trial also had an adverse-event stopping rule, and it was "
                                 "not triggered (Discussion).",
         published=(f"Cumulative rates over cycles 1-2, blinatumomab vs chemotherapy: {ae_text}. "
                    f"Toxic deaths during cycles 1-2: {deaths['blinatumomab']} vs "
-                   f"{deaths['chemotherapy']} (all infections; {len(ages)} of the "
-                   f"{deaths['chemotherapy']} were adolescents or young adults). Blinatumomab's own "
+                   f"{deaths['chemotherapy']} (all infections; the paper calls {len(ages)} of the "
+                   f"{deaths['chemotherapy']} adolescents or young adults, aged "
+                   f"{', '.join(str(a) for a in ages[:-1])} and {ages[-1]}; its AYA subgroup analyses "
+                   "use ages 18-30). Blinatumomab's own "
                    "toxicities (cytokine release syndrome, encephalopathy, seizures) were mostly "
                    "low grade and all reversible."),
         caveats=("Not an efficacy end point: adverse events are assessed in the as-treated "
                  "population (Methods, Statistical Analysis).",
                  open_label + " Grades were assigned by the treating physician (Table 3, note a).",
-                 "Rates of many events: a few large differences among many comparisons."),
+                 "Rates of many events: a few large differences among many comparisons.",
+                 f"Harm concentrated in a subgroup? {deaths['chemotherapy']} deaths are too few to tell: "
+                 f"by the paper's AYA subgroup (18-30 years) {by_age.deaths_older} of the "
+                 f"{by_age.patients_older} chemotherapy patients aged 18-27 vs {by_age.deaths_younger} of the "
+                 f"{by_age.patients_younger} younger (Table 1 counts, analysed not as treated; Fisher "
+                 f"P = {by_age.comparison.fisher_p_value:.2f}); a committee watches such a signal."),
         sources="Results, AE End Point; Table 3; eTable 7; Abstract",
         figure_lines=("Then: favoured blinatumomab", "(interim numbers unpublished)",
                       f"Published: toxic deaths {deaths['blinatumomab']} vs {deaths['chemotherapy']}",

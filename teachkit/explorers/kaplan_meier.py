@@ -56,8 +56,8 @@ class KaplanMeierBuilder(Explorer):
         Param("step", "Rows of the table computed", "int", 21, min=0, max=21),
         Param("conf_type", "95% band computed on the scale", "choice", "log-log",
               options=("log-log", "log", "plain"),
-              option_labels=("log-log (R's default in this course: stays in 0-1)",
-                             "log (R survfit's default)", "plain (S ± 1.96 SE, can leave 0-1)"),
+              option_labels=("log-log (this course's default: stays in 0-1)",
+                             "log (the default in R: can pass 1)", "plain (S ± 1.96 SE, can leave 0-1)"),
               help="all three use Greenwood's standard error; they differ in the scale on which "
                    "± 1.96 SE is added (see 'The formula' below the explorer)"),
         Param("band", "Show the 95% confidence band", "bool", True),
@@ -222,14 +222,15 @@ class KaplanMeierBuilder(Explorer):
         for i in range(min(r.step, fit.time.size)):
             n, d = int(fit.n_at_risk[i]), int(fit.n_events[i])
             style = " style='background:#FFF3C4;font-weight:bold'" if i == r.row else ""
+            se = fit.std_err[i]     # Greenwood's SE is undefined once S(t) reaches 0
             values = (f"{fit.time[i]:g}", n, d, int(fit.n_censored[i]), f"{1 - d / n:.3f}",
-                      f"{fit.survival[i]:.3f}", f"{fit.std_err[i]:.3f}")
+                      f"{fit.survival[i]:.3f}", f"{se:.3f}" if np.isfinite(se) else "&ndash;")
             rows.append(f"<tr{style}>" + "".join(f"<td style='{cell}'>{v}</td>" for v in values)
                         + "</tr>")
         self._table_html.value = (
             "<table class='tk-steptable' style='border-collapse:collapse;font-family:monospace'>"
-            f"<caption style='text-align:left'>Product-limit table, {html.escape(r.group)} "
-            "(R: survfit). One row per distinct time with a relapse <i>or</i> a censoring, "
+            f"<caption style='text-align:left'>Product-limit table, {html.escape(r.group)}. "
+            "One row per distinct time with a relapse <i>or</i> a censoring, "
             "as R prints it: a censoring-only row (d = 0) leaves S(t) unchanged and only "
             "shrinks the next row's n. Written by hand, the table usually keeps the relapse "
             "times only and subtracts the censored from n; both give the same curve.</caption>"
@@ -265,9 +266,11 @@ class KaplanMeierBuilder(Explorer):
             now = "before the first event, S(0) = 1"
         else:
             i = r.row
+            band = (f"95% CI {fit.ci_lower[i]:.3f} to {fit.ci_upper[i]:.3f}, {self.params['conf_type']}"
+                    if np.isfinite(fit.ci_lower[i]) and np.isfinite(fit.ci_upper[i])
+                    else "no confidence interval once S(t) reaches 0")
             now = (f"at week {fit.time[i]:g}: {int(fit.n_at_risk[i])} at risk, "
-                   f"{int(fit.n_events[i])} relapsed, S(t) = {fit.survival[i]:.3f} "
-                   f"(95% CI {fit.ci_lower[i]:.3f} to {fit.ci_upper[i]:.3f}, {self.params['conf_type']})")
+                   f"{int(fit.n_events[i])} relapsed, S(t) = {fit.survival[i]:.3f} ({band})")
         toggled = (f"; censoring toggled for patient(s) {', '.join(str(i + 1) for i in r.flipped)}"
                    if r.flipped else "")
         return f"{head}; {now}; {r.arithmetic}{toggled}."

@@ -1417,7 +1417,8 @@ _CSS = """
 .tk-practice .widget-text input { min-width: 8em; }
 @media (max-width: 640px) {
   .tk-practice .widget-text { flex-wrap: wrap; height: auto !important; }
-  .tk-practice .widget-text > .widget-label { flex: 1 1 100%; max-width: 100%; white-space: normal; }
+  .tk-practice .widget-text > .widget-label { flex: 1 1 100%; max-width: 100%; white-space: normal;
+    text-align: left !important; }
   .tk-practice .tk-practice-prompt { overflow-x: auto; }
 }
 """
@@ -1462,14 +1463,18 @@ _JS = r"""
         if (data) { delete data.lessons[lesson]; store(data); }
         // what was answered right on this page so far no longer counts either
         box.setAttribute('data-tk-ignore', el ? el.getAttribute('data-right') || '' : '');
-        sync(box);
+        sync(box, true);
       });
       saved.appendChild(forget);
     }
   }
-  function sync(box) {
+  function sync(box, force) {
     var el = box.querySelector('.tk-practice-data');
     if (!el) return;
+    var signature = el.outerHTML + '|' + (box.getAttribute('data-tk-ignore') || '');
+    var saved = box.querySelector('.tk-practice-saved [data-tk-text]');
+    if (!force && saved && box.__tkSignature === signature) return;
+    box.__tkSignature = signature;
     var lesson = el.getAttribute('data-lesson'), keys = words(el.getAttribute('data-keys'));
     if (!/^[0-9]{2}$/.test(lesson)) return;
     var ignore = words(box.getAttribute('data-tk-ignore'));
@@ -1491,21 +1496,21 @@ _JS = r"""
     show(box, keys, right, ok, lesson);
   }
   function scan(root) {
-    if (root.querySelectorAll) root.querySelectorAll('.tk-practice').forEach(sync);
+    if (root.querySelectorAll) root.querySelectorAll('.tk-practice').forEach(function (b) { sync(b, false); });
   }
+  // A widget's parts are attached one by one and get their classes a moment later: after any
+  // node is added (or the state's text changes), look again once things settle. A box whose
+  // state has not changed since it was last shown is skipped (cheap on pages that redraw).
   var pending = false;
-  function later() { if (!pending) { pending = true; setTimeout(function () { pending = false; scan(document); }, 0); } }
+  function later() { if (!pending) { pending = true; setTimeout(function () { pending = false; scan(document); }, 50); } }
   new MutationObserver(function (records) {
     for (var i = 0; i < records.length; i++) {
-      var t = records[i].target, el = t.nodeType === 1 ? t : t.parentElement;
-      if (!el || !el.closest) continue;
-      if (el.closest('.tk-practice-state') || (records[i].addedNodes.length && el.querySelector('.tk-practice-state'))) {
-        later();
-        return;
-      }
+      if (records[i].addedNodes.length || records[i].type === 'characterData') { later(); return; }
     }
   }).observe(document.body, {subtree: true, childList: true, characterData: true});
-  window.addEventListener('storage', function (e) { if (e.key === KEY) scan(document); });
+  window.addEventListener('storage', function (e) {
+    if (e.key === KEY && document.querySelectorAll) document.querySelectorAll('.tk-practice').forEach(function (b) { sync(b, true); });
+  });
   window.__teachkitPractice = {scan: scan, load: load};
   scan(document);
 })();
@@ -1720,7 +1725,9 @@ class Practice:
         tools = W.Box([self._hint_button, self._another])
         tools.add_class("tk-practice-row")
         self._hint = W.HTML(layout=W.Layout(display="none"))
+        self._hint.add_class("tk-practice-hint")
         self._worked = W.HTML(layout=W.Layout(display="none"))
+        self._worked.add_class("tk-practice-worked")
         self._state = W.HTML(self._state_html())
         self._state.add_class("tk-practice-state")
         self._state.add_class("tk-visually-hidden")

@@ -20,6 +20,10 @@ Steps, each failing loudly:
    the page (``voici/render/``), not the site root: they are rewritten relative to the page.
    Remote links (Font Awesome from a CDN) are replaced by the local npm copy, and the build
    fails if any page or script of the site still loads from outside the site.
+5. The Practice section (tools/site/practice.py): the student versions of the course's
+   assignments, made by nbgrader during the build, in JupyterLite's notebook app, with the
+   page ``practice/index.html``; the build fails if a solution, a hidden test or a gradebook
+   reaches the site.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+import practice  # noqa: E402  (tools/site/practice.py: the Practice section)
 
 PYODIDE_VERSION = "0.27.7"
 NPM = {
@@ -330,7 +336,7 @@ def site_notebook(path: Path, names: set) -> dict:
     return nb
 
 
-def build(packages: Path, out: Path, work: Path) -> None:
+def build(packages: Path, out: Path, work: Path, nbgrader_python: str = sys.executable) -> None:
     work.mkdir(parents=True, exist_ok=True)
     npm_cache = work / "npm"
     npm_cache.mkdir(exist_ok=True)
@@ -361,13 +367,14 @@ def build(packages: Path, out: Path, work: Path) -> None:
     for nb in lessons:
         text = json.dumps(site_notebook(nb, {p.stem for p in lessons}), indent=1, ensure_ascii=False)
         (contents / nb.name).write_text(text + "\n", encoding="utf-8")
+    exercises = practice.prepare(contents, lite, work, nbgrader_python=nbgrader_python)
 
     if out.exists():
         shutil.rmtree(out)
     ext_root = Path(sys.prefix) / "share/jupyter/labextensions"
     cmd = [str(Path(sys.prefix) / "bin" / "voici"), "build", "--lite-dir", str(lite), "--contents", str(contents),
            "--output-dir", str(out), "--no-sourcemaps", "--no-unused-shared-packages",
-           "--strip_sources=True", "--show_tracebacks=False", "--theme=light"]
+           "--strip_sources=True", "--show_tracebacks=False", "--theme=light", *practice.BUILD_ARGS]
     # only the extensions the pages need, not every one installed in the build venv
     (lite / "jupyter_lite_config.json").write_text(json.dumps({"LiteBuildConfig": {
         "ignore_sys_prefix": ["federated_extensions"],
@@ -382,6 +389,8 @@ def build(packages: Path, out: Path, work: Path) -> None:
     for sub in ("css", "webfonts"):
         shutil.copytree(fontawesome / sub, fa / sub)
     shutil.copy2(fontawesome / "LICENSE.txt", fa / "LICENSE.txt")
+    practice.finish(out, exercises, {p.stem[:2]: f"voici/render/{p.stem}.html" for p in lessons
+                                     if p.stem[:2].isdigit()})
     pages = sorted((out / "voici").rglob("*.html"))
     for page in pages:
         fix_page(page, out)
@@ -402,10 +411,12 @@ def main(argv=None):
                         help="folder of Pyodide package files (checked against the npm lock)")
     parser.add_argument("--out", type=Path, default=ROOT / "_site")
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "site")
+    parser.add_argument("--nbgrader-python", default=sys.executable,
+                        help="a Python that imports nbgrader (the Practice section's student versions)")
     args = parser.parse_args(argv)
     try:
-        build(args.packages.resolve(), args.out.resolve(), args.work.resolve())
-    except BuildError as e:
+        build(args.packages.resolve(), args.out.resolve(), args.work.resolve(), args.nbgrader_python)
+    except (BuildError, practice.PracticeError) as e:
         print(f"[site] BUILD FAILED: {e}", file=sys.stderr)
         return 1
     return 0
