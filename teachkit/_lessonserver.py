@@ -587,11 +587,17 @@ async def _render(self, path=None):
     original = _ORIGINAL["get"]
     if server is None or not self.current_user:
         return await original(self, path)
-    if not server.has_cookie(self) and COOKIE_CHECK not in self.request.query_arguments:
+    checked = COOKIE_CHECK in self.request.query_arguments
+    if not server.has_cookie(self) and not checked:
         # a first visit straight to a lesson: the cookie (set by prepare) comes back with the
         # redirect; a client that keeps no cookie then counts by its address
         sep = "&" if self.request.query else "?"
         self.redirect(self.request.uri + f"{sep}{COOKIE_CHECK}=new", status=303)
+        return
+    if checked and server.has_cookie(self):
+        # the cookie came back: the lesson's own address again (a page's links and the
+        # learner's bookmarks never carry the check)
+        self.redirect(_without(self, {COOKIE_CHECK}), status=303)
         return
     notebook = self.notebook_path or path
     decision = await server.admit(self, notebook)
