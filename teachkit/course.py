@@ -131,9 +131,9 @@ def _practice():
     return practice
 
 
-def home_html(folder=".", suffix: str = ".ipynb") -> str:
+def home_html(folder=".", suffix: str = ".ipynb", prefix: str = "") -> str:
     """The lessons' list of the course home (HTML): each lesson's number and title (a link,
-    same tab: ``<name><suffix>``), the question it answers, its times, and a place its
+    same tab: ``<prefix><name><suffix>``), the question it answers, its times, and a place its
     practice progress fills in; then the practice's script."""
     practice = _practice()
     items = []
@@ -149,7 +149,7 @@ def home_html(folder=".", suffix: str = ".ipynb") -> str:
         minutes = _minutes(lesson)
         items.append(
             f'<li class="tk-home-lesson" data-tk-lesson="{html.escape(lesson.name)}">'
-            f'<a class="tk-home-title" href="{html.escape(lesson.name + suffix)}">'
+            f'<a class="tk-home-title" href="{html.escape(prefix + lesson.name + suffix)}">'
             f'{lesson.number} · {_inline(lesson.title)}</a>'
             + (f' <span class="tk-home-time">({html.escape(minutes)})</span>' if minutes else "")
             + (f'<p class="tk-home-question">{_inline(lesson.question[:1].upper() + lesson.question[1:])}</p>'

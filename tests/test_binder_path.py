@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -116,8 +117,10 @@ def test_binder_launch_path(tmp_path_factory, start_voila, page, timings, axe_so
     prefix = tmp_path_factory.mktemp("binder-prefix")
     python = binder_python(prefix)
     env = binder_env(prefix)
+    t0 = time.perf_counter()
     post = subprocess.run(["bash", "binder/postBuild"], cwd=repo, env=env, capture_output=True,
                           text=True, timeout=600)
+    post_seconds = time.perf_counter() - t0
     assert post.returncode == 0, f"binder/postBuild failed:\n{post.stdout}\n{post.stderr}"
     template = prefix / "share" / "jupyter" / "voila" / "templates" / "teachkit" / "index.html.j2"
     assert template.is_file(), "postBuild's install did not put teachkit's Voila template in share/jupyter"
@@ -176,3 +179,93 @@ def test_binder_launch_path(tmp_path_factory, start_voila, page, timings, axe_so
 
     assert page.watch.outside == [], page.watch.outside
     assert page.watch.errors == [], "\n".join(page.watch.errors)
+
+    # The exercises (issue 27): postBuild made the student versions into exercises/, then removed the course.
+    timings["Binder path: postBuild (install, exercises, seal)"] = post_seconds
+    t0 = time.perf_counter()
+    check_exercises(repo, server, token, page)
+    timings[f"Binder path: exercises/{EXERCISE} opened, answered, run and saved"] = time.perf_counter() - t0
+
+
+EXERCISE = "km-by-hand"
+
+
+def check_exercises(repo, server, token, page):
+    """exercises/ holds the seven student versions and the how-to notebook, nothing secret; one
+    opens in the notebook interface, its cells run (the visible tests meet the stub) and the
+    page and the saved notebook hold no solution."""
+    assert not (repo / "course").exists()
+    course = sorted(p.name for p in (ROOT / "course" / "source").iterdir() if p.is_dir())
+    exercises = repo / "exercises"
+    assert sorted(p.stem for p in exercises.glob("*.ipynb")) == sorted([*course, "how-to-run-a-cell"])
+    assert sorted(p.name for p in exercises.iterdir()) == sorted(p.name for p in exercises.glob("*.ipynb"))
+    source = json.loads((ROOT / "course" / "source" / EXERCISE / f"{EXERCISE}.ipynb").read_text())
+    outside = {line.strip() for cell in source["cells"] for line in _regions(
+        "".join(cell["source"]), "BEGIN SOLUTION", "END SOLUTION", inside=False)}
+    solution_lines = {line.strip() for cell in source["cells"] for line in _regions(
+        "".join(cell["source"]), "BEGIN SOLUTION", "END SOLUTION") if len(line.strip()) > 12} - outside
+    for nb in exercises.glob("*.ipynb"):
+        text = nb.read_text()
+        assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text, nb.name
+    text = (exercises / f"{EXERCISE}.ipynb").read_text()
+    assert solution_lines and not [line for line in solution_lines if json.dumps(line)[1:-1] in text]
+
+    # In the notebook interface, as the course home links it: a learner who knows the answers types
+    # them into the answer cells and runs every cell from the top with Shift+Enter (the keyboard
+    # scrolls each cell into view: the notebook attaches only the cells in view), then saves
+    answers = {i: "\n".join(_regions("".join(c["source"]), "BEGIN SOLUTION", "END SOLUTION", inside=False, keep=True))
+               for i, c in enumerate(source["cells"])
+               if c["cell_type"] == "code" and c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    n_cells = len(json.loads(text)["cells"])
+    page.goto(f"{server.url}/notebooks/exercises/{EXERCISE}.ipynb?token={token}", timeout=120_000)
+    idle = ("() => { const s = document.querySelector('.jp-Notebook-ExecutionIndicator');"
+            " return s && s.getAttribute('data-status') === 'idle'; }")
+    page.wait_for_function(idle, timeout=120_000)
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    page.keyboard.press("Escape")
+    for i in range(n_cells):
+        active = page.locator(".jp-Notebook .jp-Cell.jp-mod-active")
+        code = "jp-CodeCell" in (active.get_attribute("class") or "")
+        if i in answers:
+            page.keyboard.press("Enter")
+            page.keyboard.press("Control+a")
+            page.keyboard.insert_text(answers[i])
+        cell = active.element_handle()
+        # the last cell runs without a new one added below it
+        page.keyboard.press("Shift+Enter" if i < n_cells - 1 else "Control+Enter")
+        if code:   # one cell at a time: its number shows when it has run
+            page.wait_for_function("(el) => /^\\[\\d+\\]/.test((el.querySelector('.jp-InputPrompt') || {}).textContent"
+                                   " || '')", arg=cell, timeout=120_000)
+    page.wait_for_function(idle, timeout=120_000)
+    page.keyboard.press("Control+s")
+    saved = None
+    for _ in range(100):
+        saved = page.evaluate("""async ([url]) => (await fetch(url)).json()""",
+                              [f"{server.url}/api/contents/exercises/{EXERCISE}.ipynb?token={token}"])
+        code = [c for c in (saved.get("content") or {}).get("cells", []) if c["cell_type"] == "code"]
+        if code and all(c["execution_count"] for c in code):
+            break
+        page.wait_for_timeout(300)
+    cells = saved["content"]["cells"]
+    graded = [c for c in cells if c["cell_type"] == "code" and c["metadata"].get("nbgrader", {}).get("grade")]
+    ran = [(i, c.get("execution_count"), "".join(c["source"])[:40]) for i, c in enumerate(cells)]
+    assert graded and all(c["execution_count"] for c in graded), f"the visible tests did not run: {ran}"
+    errors = [(c["metadata"]["nbgrader"]["grade_id"], o.get("evalue")) for c in graded for o in c["outputs"]
+              if o["output_type"] == "error"]
+    assert errors == [], f"visible tests failed on Binder with the instructor's answers: {errors}"
+    assert "Correct." in "".join(o.get("text", "") for c in graded for o in c["outputs"])
+    assert page.watch.outside == [], page.watch.outside
+
+
+def _regions(text, begin, end, inside=True, keep=False):
+    """The lines inside the marked regions (``inside=False``: the lines outside them; with
+    ``keep``, the lines inside too: the cell without its markers)."""
+    lines, within = [], False
+    for line in text.split("\n"):
+        if begin in line:
+            within = True
+        elif end in line:
+            within = False
+        elif within == inside or keep:
+            lines.append(line)
+    return lines

@@ -805,3 +805,22 @@ def test_a_move_draws_the_next_picture_ahead_and_shows_it_without_drawing(cls):
     value = ex._next_value(name, 1) if value is None else value
     ex.update(**{name: value})
     assert len(drawn) == n + 1 and ex.png == cls(**ex.params).png
+
+
+def test_patients_are_switched_with_checkboxes_and_reset():
+    """Lesson 01's patient list (issue 26, item 8): one checkbox per patient (moving through
+    them changes nothing), ticks add up, "Reset" switches every patient back."""
+    ex = explorers.KaplanMeierBuilder()
+    ex.widget
+    control = ex._controls["flipped"]
+    boxes = control._list.children
+    assert len(boxes) == ex.result.time.size and all(b.description.startswith("#") for b in boxes)
+    boxes[2].value = True
+    boxes[5].value = True
+    assert ex.params["flipped"] == (2, 5) and "(switched)" in boxes[2].description
+    boxes[2].value = False
+    assert ex.params["flipped"] == (5,)
+    ex.update(flipped=(0, 1))                      # from Python: the boxes follow
+    assert [b.value for b in boxes[:3]] == [True, True, False]
+    control._reset.click()
+    assert ex.params["flipped"] == () and not any(b.value for b in control._list.children)

@@ -100,9 +100,11 @@ def move_each_explorer(page):
 
 
 def answer_check_question(page):
-    """Choose the first answer of the lesson's check-yourself; wait for its feedback."""
+    """Choose the first answer of the lesson's check-yourself, press "Check"; wait for its
+    feedback."""
     check = page.locator(".tk-check").last
     check.locator("input[type=radio]").first.click()
+    check.locator("button.tk-check-button").click()
     check.locator(".tk-live").filter(has_text=re.compile("Right|Not quite")).wait_for(timeout=30_000)
 
 
@@ -354,11 +356,20 @@ def test_keyboard_only(name, slider, voila_server, page):
     if not name.startswith("01"):   # the result line follows (its message may come after the picture's)
         page.wait_for_function("([el, before]) => el.innerText !== before",
                                arg=[panel.locator(".tk-live").element_handle(), note_before], timeout=60_000)
+    feedback = page.locator(".tk-check .tk-live").last
+    # every text the feedback line shows, in order (the kernel answers messages in order)
+    feedback.evaluate("""el => { window.__verdicts = [];
+        new MutationObserver(() => window.__verdicts.push(el.innerText.trim()))
+          .observe(el, {subtree: true, childList: true, characterData: true}); }""")
     _tab_to(page, ".tk-check input[type=radio]")
     page.keyboard.press("Space")
     page.keyboard.press("ArrowDown")
-    feedback = page.locator(".tk-check .tk-live")
+    page.keyboard.press("ArrowDown")
+    _tab_to(page, ".tk-check button.tk-check-button")
+    page.keyboard.press("Enter")
     feedback.filter(has_text=re.compile("Right|Not quite")).wait_for(timeout=30_000)
+    verdicts = [v for v in page.evaluate("window.__verdicts") if re.search("Right|Not quite", v)]
+    assert len(set(verdicts)) == 1, f"arrowing through the options judged them: {verdicts}"
     assert page.watch.errors == [], "\n".join(page.watch.errors)
 
 

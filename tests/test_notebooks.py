@@ -138,6 +138,13 @@ def test_glossary_notebook_is_made_from_the_data():
         "python -m teachkit.glossary --write lessons/glossary.ipynb")
 
 
+def test_glossary_data_of_the_page_script_is_made_from_the_data():
+    assert glossary.DATA_FILE.read_text(encoding="utf-8") == glossary.data_html(), (
+        "teachkit's template's glossary-data.html is out of step with teachkit/glossary.py: "
+        "python -m teachkit.glossary --write-data")
+    assert "{{" not in glossary.data_html() and "{%" not in glossary.data_html()   # included by Jinja
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_glossary_link_has_an_entry(path):
     nb = json.loads(path.read_text())

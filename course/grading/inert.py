@@ -366,6 +366,9 @@ def markdown2html(context, source):
 
 IMAGE_MIMES = {"image/png": "png", "image/jpeg": "jpeg", "image/gif": "gif"}
 KEPT_MIMES = {"text/plain", "text/latex", "text/html", *IMAGE_MIMES}
+#: changes made without a flag: harmless things an honest notebook may contain
+UNREMARKABLE = ("widget state", " metadata", ": tags", "image/svg+xml output", "relative link",
+                "image that is not embedded", "output that is not a")
 GRADE_ID = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 TAG = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -414,6 +417,7 @@ class InertStudentWork(Preprocessor):
     """
 
     enabled = Bool(True).tag(config=True)
+    flag = Bool(True, help="Add what was made inert to the autograder's flags.").tag(config=True)
 
     def preprocess(self, nb, resources):
         if resources is None:
@@ -432,6 +436,18 @@ class InertStudentWork(Preprocessor):
         for line in changes:
             self.log.warning("teachkit inert: %s", line)
         resources.setdefault("teachkit_inert", []).extend(changes)
+        serious = [line for line in changes if not any(word in line for word in UNREMARKABLE)]
+        if serious and self.flag:
+            # read by the course's RecordFlags (grading/sealed.py): the formgrader's comment and
+            # the flags column of grades.csv
+            box = resources.setdefault("teachkit", {})
+            text = "student content shown inert, not run: " + "; ".join(serious[:8]) + (
+                f"; and {len(serious) - 8} more" if len(serious) > 8 else "")
+            old = box.get("flags")
+            if isinstance(old, list):
+                old.append(text)
+            else:
+                box["flags"] = f"{old}; {text}" if old else text
         return nb, resources
 
     def _cell(self, cell):

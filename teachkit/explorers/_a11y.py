@@ -21,7 +21,12 @@ show:
 * a :class:`~teachkit.explorers.CheckYourself` is a named radio group (arrow keys move
   between its answers);
 * a table or display formula wider than the screen scrolls in its own box, which then
-  takes the keyboard focus.
+  takes the keyboard focus; a picture wider than a phone says that it scrolls sideways;
+* on a slider, PageUp and PageDown move by a tenth of its range (of its log scale for a
+  log slider: lesson 06's P slider reaches the boundary in three presses, not 59); Home and
+  End go to its ends; the readout takes a typed value (Enter);
+* radio options and checkbox labels wrap on a narrow screen instead of printing over each
+  other, and a button's text wraps instead of being cut.
 
 Without the script (e.g. an untrusted notebook in JupyterLab) everything still works, and
 the picture's description is still read, as the hidden text after it.
@@ -56,6 +61,21 @@ _CSS = """
 .jp-RenderedHTMLCommon table { display: block; max-width: 100%; overflow-x: auto; }
 .jp-RenderedHTMLCommon mjx-container[display="true"], .jp-RenderedHTMLCommon .MathJax_Display {
   display: block; max-width: 100%; overflow-x: auto; overflow-y: hidden; }
+.tk-panel .widget-radio-box label, .tk-panel .widget-checkbox label.widget-label-basic {
+  height: auto !important; min-height: var(--jp-widgets-inline-height, 28px); line-height: 1.35;
+  white-space: normal; align-items: flex-start; padding: 3px 0; }
+.tk-panel .widget-radio-box label input, .tk-panel .widget-checkbox input { margin-top: 3px; flex: none; }
+.tk-panel .widget-radio-box { height: auto !important; }
+.tk-panel .widget-checkbox { height: auto !important; }
+.tk-panel .widget-checkbox label.widget-label-basic span { white-space: normal; overflow: visible; }
+.tk-panel button.jupyter-button { height: auto; min-height: var(--jp-widgets-inline-height, 28px);
+  white-space: normal; text-align: left; line-height: 1.3; padding-top: 4px; padding-bottom: 4px;
+  max-width: 100%; overflow: visible; text-overflow: clip; }
+.tk-panel .widget-label { text-overflow: clip; }
+.tk-checklist-items { border: 1px solid #C8C8C8; padding: 2px 6px; }
+.tk-figure[data-tk-scroll] { flex-wrap: wrap; }
+.tk-figure[data-tk-scroll]::before { content: "Wider than the screen: scroll sideways to see the whole picture \\2192";
+  display: block; flex: 0 0 100%; box-sizing: border-box; position: sticky; left: 0; font-size: 0.85em; color: #444444; padding: 2px 0; }
 @media (max-width: 640px) {
   .tk-controls { grid-template-columns: minmax(0, 1fr) !important; }
   .tk-controls > .widget-inline-hbox { min-width: 0 !important; flex-wrap: wrap;
@@ -185,6 +205,33 @@ _JS = r"""
   }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true,
                              attributeFilter: ['aria-valuetext', 'aria-valuenow', 'title']});
   window.addEventListener('resize', later);
+  // PageUp/PageDown on a slider: a tenth of its range (of its log scale for a log slider),
+  // through the readout's typed value (the widget's own way to set an exact value).
+  document.addEventListener('keydown', function (e) {
+    if (e.key !== 'PageUp' && e.key !== 'PageDown') return;
+    var h = e.target.closest && e.target.closest('.tk-panel .widget-slider .noUi-handle');
+    var w = h && h.closest('.widget-slider'), r = w && w.querySelector('.widget-readout');
+    if (!r) return;
+    var min = NaN, max = NaN, v = Number(r.textContent.trim());
+    w.classList.forEach(function (c) {
+      var m = /^tk-(min|max)_(.+)$/.exec(c);
+      if (m && m[1] === 'min') min = Number(m[2]);
+      if (m && m[1] === 'max') max = Number(m[2]);
+    });
+    if (!isFinite(min) || !isFinite(max) || !isFinite(v)) return;
+    e.preventDefault(); e.stopImmediatePropagation();
+    var up = e.key === 'PageUp' ? 1 : -1, next;
+    if (w.classList.contains('tk-log') && min > 0 && v > 0) {
+      next = Math.pow(10, Math.log10(v) + up * (Math.log10(max) - Math.log10(min)) / 10);
+    } else {
+      next = v + up * (max - min) / 10;
+    }
+    next = Math.min(max, Math.max(min, next));
+    r.textContent = String(Number(next.toPrecision(3)));
+    r.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', code: 'Enter', keyCode: 13, which: 13,
+                                                  bubbles: true, cancelable: true}));
+    h.focus();
+  }, true);
   window.__teachkitA11y = {scan: scan};
   scan(document);
 })();

@@ -101,7 +101,13 @@ def describe(notebook: Path) -> dict:
 
 
 _GENERATE = r"""
-import json, os, sys
+import json, os, shlex, sys, tempfile
+# nbgrader runs `alembic` from PATH when it creates the gradebook: this Python's alembic
+shim = tempfile.mkdtemp(prefix="teachkit-alembic-")
+with open(os.path.join(shim, "alembic"), "w") as f:
+    f.write("#!/bin/sh\nexec " + shlex.quote(sys.executable) + " -m alembic \"$@\"\n")
+os.chmod(os.path.join(shim, "alembic"), 0o755)
+os.environ["PATH"] = shim + os.pathsep + os.environ.get("PATH", "")
 from traitlets.config.loader import PyFileConfigLoader
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
@@ -115,6 +121,8 @@ for name in names:
     result = api.generate_assignment(name, force=True, create=True)
     if not result["success"]:
         failed.append(name + ": " + (result.get("error") or "") + (result.get("log") or "")[-2000:])
+import shutil
+shutil.rmtree(shim, ignore_errors=True)
 print(json.dumps(failed))
 """
 
@@ -130,9 +138,7 @@ def generate(course: Path, out: Path, nbgrader_python: str = sys.executable) -> 
         shutil.copy2(course / "nbgrader_config.py", copy / "nbgrader_config.py")
         shutil.copytree(course / "grading", copy / "grading")
         shutil.copytree(course / "source", copy / "source")
-        # nbgrader runs alembic (from PATH) to create the gradebook: the nbgrader Python's bin first
-        env = {**os.environ, "PYTHONWARNINGS": "ignore",
-               "PATH": f"{Path(nbgrader_python).parent}:{os.environ.get('PATH', '')}"}
+        env = {**os.environ, "PYTHONWARNINGS": "ignore"}
         run = subprocess.run([nbgrader_python, "-c", _GENERATE, str(copy), *names], capture_output=True,
                              text=True, env=env, cwd=scratch)
         if run.returncode != 0:
