@@ -149,8 +149,13 @@ c.GenerateFeedback.preprocessors = [
 # state) is made inert before a browser shows it: in the autograded notebook, in the feedback,
 # and in the formgrader's own page (grading/inert.py). See README.md, "Threat model".
 # (This block is the last of the file; it only adds to what is set above.)
-import exchange  # noqa: E402  (grading/exchange.py)
-import inert  # noqa: E402  (grading/inert.py)
+if "teachkit_course_grading" in sys.modules:  # grading/ loaded as a package above
+    from teachkit_course_grading import exchange, inert  # noqa: E402
+else:
+    if str(Path(__file__).resolve().parent / "grading") not in sys.path:
+        sys.path.insert(0, str(Path(__file__).resolve().parent / "grading"))
+    import exchange  # noqa: E402  (grading/exchange.py)
+    import inert  # noqa: E402  (grading/inert.py)
 
 _autograde = [p for p in (c.Autograde.autograde_preprocessors if "autograde_preprocessors" in c.Autograde
                          else ["nbgrader.preprocessors.Execute", "nbgrader.preprocessors.SaveAutoGrades"])

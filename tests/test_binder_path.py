@@ -217,7 +217,15 @@ def check_exercises(repo, server, token, page):
                for i, c in enumerate(source["cells"])
                if c["cell_type"] == "code" and c.get("metadata", {}).get("nbgrader", {}).get("solution")}
     n_cells = len(json.loads(text)["cells"])
-    page.goto(f"{server.url}/notebooks/exercises/{EXERCISE}.ipynb?token={token}", timeout=120_000)
+    page.goto(f"{server.url}/voila/render/lessons/index.ipynb?token={token}", timeout=120_000)
+    links = page.locator("a[data-tk-notebook]")
+    links.first.wait_for(timeout=120_000)
+    assert links.count() == 8 and "need a little Python; the lessons do not" in page.inner_text("body")
+    assert links.first.inner_text() == "How to run a cell"
+    page.wait_for_function("() => !document.querySelector('a[data-tk-notebook][target]')")
+    page.get_by_role("link", name=describe_title(source)).click()      # the same tab
+    page.wait_for_url(f"**/notebooks/exercises/{EXERCISE}.ipynb*", timeout=60_000)
+    assert len(page.context.pages) == 1
     idle = ("() => { const s = document.querySelector('.jp-Notebook-ExecutionIndicator');"
             " return s && s.getAttribute('data-status') === 'idle'; }")
     page.wait_for_function(idle, timeout=120_000)
@@ -255,6 +263,13 @@ def check_exercises(repo, server, token, page):
     assert errors == [], f"visible tests failed on Binder with the instructor's answers: {errors}"
     assert "Correct." in "".join(o.get("text", "") for c in graded for o in c["outputs"])
     assert page.watch.outside == [], page.watch.outside
+
+
+def describe_title(source) -> str:
+    """The exercise's title as the course home shows it (its heading without "Assignment N:")."""
+    heading = re.search(r"^#\s+(.+)$", "".join(source["cells"][0]["source"]), re.M).group(1)
+    title = re.sub(r"^Assignment \d+:\s*", "", heading.strip())
+    return title[:1].upper() + title[1:]
 
 
 def _regions(text, begin, end, inside=True, keep=False):

@@ -718,6 +718,9 @@ class LmsCollector(FileNameCollectorPlugin):
     def collect(self, submitted_file):
         if not hasattr(self, "flags"):
             self.flags, self._taken = [], {}
+            if self.named_regexp and self.layout != "regexp":
+                self.log.warning("[teachkit] FileNameCollectorPlugin.named_regexp is not used with "
+                                 "LmsCollector.layout=%r (set layout='regexp' to use it)", self.layout)
         app = self.parent
         root = Path(app._format_collect_path(app.extracted_directory)).resolve()
         path = Path(submitted_file)

@@ -10,6 +10,7 @@ import html
 import math
 import re
 import sys
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -181,7 +182,15 @@ class Param:
 # The base class
 # --------------------------------------------------------------------------------------
 
+#: Shown when a computation runs out of the memory a lesson kernel may use (the lessons
+#: server gives each kernel an address-space limit: see teachkit._lessonserver).
+OUT_OF_MEMORY = ("this lesson used all the memory it may use on the server; reload the page "
+                 "to start it afresh")
+
+
 def _short_message(exc: BaseException) -> str:
+    if isinstance(exc, MemoryError):
+        return OUT_OF_MEMORY
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if len(text) > 220:
         text = text[:217] + "..."
@@ -640,6 +649,7 @@ class Explorer:
             self._update_views(self.result)
             self._update_numbers(self.result)
         self._prepare_backgrounds()
+        _SHOWN.add(self)
         return box
 
     # ---- "Show the code" ------------------------------------------------------------------
@@ -704,6 +714,25 @@ class Explorer:
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{type(self).__name__}({shown})"
+
+
+#: Explorers whose widget was built in this process (a lesson kernel's explorers).
+_SHOWN: "weakref.WeakSet[Explorer]" = weakref.WeakSet()
+
+
+def tell_every_explorer(text: str) -> int:
+    """Show ``text`` in the message line of every explorer shown by this kernel; the number
+    told.  The lessons server calls it before it stops a lesson left unused, so that the
+    learner who comes back reads why nothing moves (see teachkit._lessonserver).
+
+    >>> tell_every_explorer("nothing shown: no explorer here") >= 0
+    True
+    """
+    told = 0
+    for explorer in list(_SHOWN):
+        explorer._show_message(str(text), error=True)
+        told += 1
+    return told
 
 
 def _progressive() -> bool:

@@ -156,6 +156,11 @@ PRACTICE_LINKS = ('<p><a href="practice/index.html">The exercises in your browse
                   "exercises to practise on (they need a little Python; the lessons do not).</p>")
 
 
+#: The course home's cell that lists the coding exercises where the home is served
+#: (teachkit.explorers.practice.show_exercises): on the site, PRACTICE_LINKS says it.
+EXERCISES_CELL = "import teachkit.explorers.practice\nteachkit.explorers.practice.show_exercises()"
+
+
 def course_home(lessons_dir: Path, pyodide_dist: Path, work: Path, practice_links: str = PRACTICE_LINKS) -> str:
     """The course home (``index.html`` at the site's root) from ``lessons/index.ipynb``."""
     from teachkit import course
@@ -165,6 +170,8 @@ def course_home(lessons_dir: Path, pyodide_dist: Path, work: Path, practice_link
     listing = lesson_list_html(pyodide_dist, lessons_dir, work)
 
     def code(cell):
+        if _source(cell).strip() == EXERCISES_CELL:
+            return ""
         if _source(cell).strip() != course.HOME_CELL:
             raise PagesError(f"the course home's code cell is not {course.HOME_CELL!r}")
         return listing

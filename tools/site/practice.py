@@ -57,9 +57,10 @@ STORAGE_NAME = "teachkit practice"
 SECRET_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 SECRET_FILES = re.compile(r"(^|/)(gradebook[^/]*\.db|nbgrader_config\.py)$|(^|/)grading/(sealed|sandbox|runner)\.py$"
                           r"|(^|/)(source|release|submitted|autograded|feedback)/[^/]+/[^/]+\.ipynb$")
-#: A student id for the hand-in file name: what nbgrader's zip_collect can read back with the
-#: guide's regular expression (no "_", no "/" or ".", not empty).  The page checks the same.
-STUDENT_ID = r"[A-Za-z0-9][A-Za-z0-9-]{0,39}"
+#: A student id for the hand-in file name: what the course's ``zip_collect`` reads back from
+#: ``<student id>_<assignment>.ipynb`` (course/grading/exchange.py, layout "plain": letters,
+#: digits, ".", "@", "-"; no "_", "/" or space; at most 64). The page checks the same.
+STUDENT_ID = r"[A-Za-z0-9][A-Za-z0-9.@-]{0,63}"
 HANDIN_NAME = "{student_id}_{assignment}.ipynb"
 
 
@@ -345,8 +346,8 @@ the instructor's grading tool expects, for example <code>ada-lovelace_km-by-hand
   <label for="student-id">Your student id (as your instructor gave it)</label>
   <input id="student-id" name="student-id" autocomplete="off" spellcheck="false" required
          pattern="{STUDENT_ID}" aria-describedby="id-rule">
-  <p id="id-rule">1 to 40 letters, digits or hyphens, starting with a letter or digit: no spaces, dots or
-  underscores.</p>
+  <p id="id-rule">1 to 64 letters, digits, dots, hyphens or @, starting with a letter or digit: no spaces
+  and no underscores.</p>
   <label for="assignment">Exercise</label>
   <select id="assignment" name="assignment">{options}</select>
   <button type="submit" id="download">Download for hand-in</button>
