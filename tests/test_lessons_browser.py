@@ -996,3 +996,33 @@ def test_the_broken_page_guard_catches_each_class(page):
         assert expected in joined, (expected, found)
     assert "float noise 0.0041" not in joined and "float noise 1.96" not in joined
     assert list(page.evaluate(FOLLOWS_JS).values()) == ["Computed with the explorer's settings: 0.70."]
+
+
+def test_patient_list_keyboard_and_reset(voila_server, page, axe_source):
+    """Lesson 01's patients (issue 26, item 8): arrowing does not switch a patient, Space
+    switches the focused one, Tab moves on, "Reset" switches every patient back."""
+    page.goto(f"{voila_server.url}/voila/render/01-censoring-and-kaplan-meier.ipynb", timeout=120_000)
+    wait_interactive(page)
+    panel = page.locator(".tk-panel", has=page.locator(".tk-checklist")).first
+    img = panel.locator(".tk-figure img.widget-image")
+    boxes = panel.locator(".tk-checklist input[type=checkbox]")
+    assert boxes.count() >= 20
+    first = boxes.nth(0)
+    first.focus()
+    for key in ("ArrowDown", "ArrowDown", "ArrowUp"):
+        page.keyboard.press(key)
+    alt = img.get_attribute("alt")
+    page.keyboard.press("Space")                       # switches the patient that has the focus
+    page.wait_for_function("([el, alt]) => el.alt !== alt", arg=[img.element_handle(), alt], timeout=60_000)
+    text = img.get_attribute("alt")
+    assert "patient(s) 1." in text or "patient(s) 1;" in text or text.rstrip(".").endswith("patient(s) 1"), text
+    assert [boxes.nth(i).is_checked() for i in range(3)] == [True, False, False]
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.type") == "checkbox"
+    alt = img.get_attribute("alt")
+    panel.locator("button", has_text="Reset").click()
+    page.wait_for_function("([el, alt]) => el.alt !== alt", arg=[img.element_handle(), alt], timeout=60_000)
+    assert "switched" not in img.get_attribute("alt") and "toggled" not in img.get_attribute("alt")
+    assert not any(boxes.nth(i).is_checked() for i in range(boxes.count()))
+    assert_axe_clean(page, axe_source, "lesson 01's patient list used")
+    assert page.watch.errors == [], "\n".join(page.watch.errors)
