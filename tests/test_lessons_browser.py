@@ -697,7 +697,8 @@ def test_controls_stay_in_step_with_their_readouts(voila_server, page):
     page.goto(f"{voila_server.url}/voila/render/06-the-2019-interim.ipynb", timeout=120_000)
     wait_interactive(page)
     assert _visible(page, "Observed one-sided P") and not _visible(page, "Observed hazard ratio")
-    alt = page.locator(".tk-alt").last
+    monitor = page.locator(".tk-panel", has=page.locator(".widget-dropdown", has_text="Observed result given as")).first
+    alt = monitor.locator(".tk-alt")
     before = re.search(r"Z = (-?\d+\.\d+)", alt.inner_text()).group(1)
     page.locator(".widget-dropdown:has-text('Observed result given as') select").select_option(label="hazard ratio")
     page.wait_for_function("""() => [...document.querySelectorAll('.widget-hslider')].some(
