@@ -133,3 +133,44 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+
+# --- teachkit: inert student work and safe collect ---
+# Everything a student wrote (markdown, raw HTML, outputs of their code, attachments, widget
+# state) is made inert before a browser shows it: in the autograded notebook, in the feedback,
+# and in the formgrader's own page (grading/inert.py). See README.md, "Threat model".
+# (This block is the last of the file; it only adds to what is set above.)
+if "teachkit_course_grading" in sys.modules:  # grading/ loaded as a package above
+    from teachkit_course_grading import exchange, inert  # noqa: E402
+else:
+    if str(Path(__file__).resolve().parent / "grading") not in sys.path:
+        sys.path.insert(0, str(Path(__file__).resolve().parent / "grading"))
+    import exchange  # noqa: E402  (grading/exchange.py)
+    import inert  # noqa: E402  (grading/inert.py)
+
+_autograde = [p for p in (c.Autograde.autograde_preprocessors if "autograde_preprocessors" in c.Autograde
+                         else ["nbgrader.preprocessors.Execute", "nbgrader.preprocessors.SaveAutoGrades"])
+              if p not in (inert.InertStudentWork, exchange.CollectFlags)]
+# after execution and grading, before the course's RecordFlags writes the flags (else before
+# nbgrader's final metadata check, else last)
+_names = [getattr(p, "__name__", str(p).rsplit(".", 1)[-1]) for p in _autograde]
+_at = next((_names.index(n) for n in ("RecordFlags", "CheckCellMetadata") if n in _names), len(_autograde))
+_autograde[_at:_at] = [inert.InertStudentWork, exchange.CollectFlags]
+c.Autograde.autograde_preprocessors = _autograde
+c.GenerateFeedback.preprocessors = [
+    *(c.GenerateFeedback.preprocessors if "preprocessors" in c.GenerateFeedback
+      else ["nbgrader.preprocessors.GetGrades", "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]),
+    inert.InertStudentWork]
+# Every HTML export of the course (the formgrader's submission page, generate_feedback from the
+# command line or from the formgrader): the notebook is made inert again when it is shown (a
+# notebook autograded before this existed), and markdown is sanitized after rendering.
+c.HTMLExporter.preprocessors = [inert.InertStudentWork]
+c.HTMLExporter.filters = {"markdown2html": inert.markdown2html}
+inert.harden_formgrader()  # only inside the Jupyter server that runs the formgrader
+# collect and zip_collect (grading/exchange.py): no link, hard link, device, FIFO or oversized
+# file is followed or copied from a submission; an LMS upload becomes only its own student's
+# submission; refusals go to collect_flags.csv here and into that student's autograder flags.
+c.ExchangeFactory.collect = exchange.TeachkitExchangeCollect
+c.ZipCollectApp.extractor_plugin = exchange.SafeExtractor
+c.ZipCollectApp.collector_plugin = exchange.LmsCollector
+c.CollectFlags.course_root = str(Path(__file__).resolve().parent)

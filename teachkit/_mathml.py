@@ -20,6 +20,13 @@ hands to its exporter.  (A config.d file cannot name it itself: Jupyter reads no
 A formula that latex2mathml cannot convert faithfully stays TeX, exactly as Voila wrote
 it, and MathJax typesets it as before: never an error on the page.
 
+The same renderer writes a link to a glossary entry, ``[term](glossary.ipynb#slug)``, as
+the term with its definition in place (:func:`teachkit.glossary.term_html`: shown on hover,
+focus and tap; the link kept, opening the glossary beside the lesson).  A slug that is not
+in the glossary stays a plain link (and tests/test_notebooks.py fails on it).
+:func:`markdown_to_html` renders markdown the same way without Voila (the static site's
+pages that need no kernel: the course home and the glossary).
+
 >>> to_mathml(r"\\sqrt{t}")
 '<math><mrow><msqrt><mrow><mi>t</mi></mrow></msqrt></mrow></math>'
 >>> to_mathml(r"\\frac{1}") is None     # a fraction with one part: left to MathJax
@@ -29,6 +36,7 @@ True
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 from html import unescape
 from xml.etree.ElementTree import Element, tostring
@@ -163,20 +171,52 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+#: Page-unique ids for the definitions of glossary terms (a renderer is made per cell).
+_TERM_IDS = itertools.count(1)
+
+
+class _Teachkit:
+    """What teachkit's renderers add to nbconvert's: formulas as MathML, glossary terms."""
+
+    def inline_math(self, body: str) -> str:
+        return to_mathml(body) or super().inline_math(body)
+
+    def block_math(self, body: str) -> str:
+        return to_mathml(body, display=True) or super().block_math(body)
+
+    # \begin{...}\end{...} environments (latex_environment) stay TeX for MathJax:
+    # latex2mathml drops the ones it does not know; the lessons use none.
+
+    def link(self, text: str, url: str, title=None) -> str:
+        from teachkit import glossary
+
+        m = glossary.LINK.match(url or "")
+        if m and m.group(1) in glossary.slugs():
+            return glossary.term_html(text, url, m.group(1), f"g{next(_TERM_IDS)}")
+        return super().link(text, url, title)
+
+
 def _make_renderer():
     from voila.exporter import VoilaMarkdownRenderer
 
-    class MathMLRenderer(VoilaMarkdownRenderer):
-        """Voila's markdown renderer (it inlines images) writing formulas as MathML."""
-
-        def inline_math(self, body: str) -> str:
-            return to_mathml(body) or super().inline_math(body)
-
-        def block_math(self, body: str) -> str:
-            return to_mathml(body, display=True) or super().block_math(body)
-
-        # \begin{...}\end{...} environments (latex_environment) stay TeX for MathJax:
-        # latex2mathml drops the ones it does not know; the lessons use none.
+    class MathMLRenderer(_Teachkit, VoilaMarkdownRenderer):
+        """Voila's markdown renderer (it inlines images) writing formulas as MathML and
+        glossary terms with their definitions."""
 
     MathMLRenderer.__module__ = __name__
     return MathMLRenderer
+
+
+def markdown_to_html(source: str) -> str:
+    """Markdown as the lesson pages render it (formulas as MathML, glossary terms defined in
+    place), with nbconvert alone (no Voila): for the static site's pages that need no kernel.
+
+    >>> markdown_to_html("A [censored](glossary.html#censored) time $t$.").count('class="tk-term"')
+    1
+    """
+    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+
+    class StaticRenderer(_Teachkit, IPythonRenderer):
+        pass
+
+    return MarkdownWithMath(renderer=StaticRenderer(escape=False)).render(source)

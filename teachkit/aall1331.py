@@ -19,6 +19,10 @@ What is here:
   looks planned and used, boundaries, readings, final thresholds).
 * :func:`design_report` -- the trial's design reproduced from these facts
   (``python -m teachkit.aall1331 --design``).
+* What a committee also weighs: :func:`closure_cost` (what closing randomization
+  cost in patients and events, beside the plateau), :func:`toxic_deaths_by_age`,
+  the ``closure`` and ``safety`` facts, and (NOT from the paper, each with its
+  reference) :data:`REMEDIES`, :data:`SECONDARY_END_POINTS`, :data:`REFERENCES`.
 
 The synthetic patient-level cohort calibrated to these facts lives in
 :mod:`teachkit.cohort`; ``synthetic_cohort``, ``SyntheticCohort``,
@@ -125,12 +129,28 @@ def _load():
 
 _RAW, FACTS = _load()
 #: Nested read-only mapping section -> name -> :class:`Fact`
-#: (sections: ``design``, ``interim``, ``flow``, ``results``, ``table1``,
-#: ``table2``, ``table3``, ``follow_up``, ``mrd_transitions``, ``other``,
+#: (sections: ``design``, ``interim``, ``flow``, ``results``, ``closure``, ``safety``,
+#: ``table1``, ``table2``, ``table3``, ``follow_up``, ``mrd_transitions``, ``other``,
 #: ``salvage``).
 
 #: Cells the paper prints inconsistently, kept as printed (each names the fact).
 ERRATA = _freeze(_RAW["_errata"]["value"])
+
+
+def _load_methods():
+    text = resources.files("teachkit").joinpath("data/monitoring_methods.json").read_text(encoding="utf-8")
+    return _freeze(json.loads(text))
+
+
+_METHODS = _load_methods()
+#: Standard monitoring methods (NOT from the trial's paper), key -> full citation.
+REFERENCES = _METHODS["references"]
+#: What a plan can do when the planned events cannot come: read-only mappings with
+#: ``name``, ``what``, ``who`` (may decide) and ``sources`` (keys of :data:`REFERENCES`).
+#: Standard practice with its sources, not a fact about AALL1331.
+REMEDIES = _METHODS["remedies"]
+#: When a secondary end point is protected against multiple testing (``statement``, ``sources``).
+SECONDARY_END_POINTS = _METHODS["secondary_end_points"]
 
 
 def fact(path: str) -> Fact:
@@ -476,7 +496,9 @@ class MonitoringPlan:
     * the June 2019 look: ``interim_events``, ``interim_p`` (.06, read one-sided), ``interim_z``,
       ``interim_hazard_ratio``; the two-sided reading ``interim_z_two_sided``,
       ``interim_hazard_ratio_two_sided``; ``interim_p_published`` (.004);
-    * ``final_events`` (107, Table 2), ``final_z`` (from the published HR 0.70), and
+    * ``final_events`` (107, Table 2), ``final_z`` (from the published HR 0.70),
+      ``shared_events_correlation`` (sqrt(80 / 107) = 0.86: the interim and final estimates
+      share 80 of the 107 events, so their agreement is weak evidence), and
       ``final_design`` (the plan re-cut at the looks taken: 131/3, 80 and 107 events);
     * ``readings`` (:class:`PlanReading`: this one and the alternatives for the folded layer)
       and ``final_thresholds`` (:class:`FinalThreshold`: which final number is which);
@@ -522,6 +544,7 @@ class MonitoringPlan:
     interim_p_published: float
     final_events: int
     final_z: float
+    shared_events_correlation: float
     looks: tuple
     readings: tuple
     final_thresholds: tuple
@@ -635,7 +658,10 @@ class MonitoringPlan:
             ["reading", "looks (t)", "Z at 80/131", "P at 80/131", "final Z", "final P"], rows,
             align="llrrrr", title="The June 2019 look under other readings",
             notes=["The published critical P is .004: every reading rounds to it, so the agreement "
-                   "supports O'Brien-Fleming-type spending at about 61% information, not which look it was."])
+                   "supports O'Brien-Fleming-type spending at about 61% information, not which look it was.",
+                   f"Read two-sided, P = {_p_text(self.interim_p)} is one-sided {_p_text(self.interim_p / 2)}: "
+                   f"Z {self.interim_z_two_sided:.3f} (HR {self.interim_hazard_ratio_two_sided:.2f}) instead of "
+                   f"{self.interim_z:.3f} (HR {self.interim_hazard_ratio:.2f}), still below every boundary above."])
 
     def thresholds_table(self) -> str:
         """Which 'final threshold' is which."""
@@ -799,6 +825,7 @@ def monitoring_plan() -> MonitoringPlan:
         interim_p=v["interim.p_dfs"], interim_z=z_i, interim_hazard_ratio=_hr_at(z_i, events_i),
         interim_z_two_sided=z_i2, interim_hazard_ratio_two_sided=_hr_at(z_i2, events_i),
         interim_p_published=v["interim.p_critical"], final_events=d_final, final_z=z_final,
+        shared_events_correlation=math.sqrt(events_i / d_final),
         looks=tuple(looks), readings=readings, final_thresholds=thresholds,
         power_table=tuple(power_rows), design=design, planned_design=planned_design,
         final_design=final_design)
@@ -877,6 +904,139 @@ def _no_futility(design):
 
     return sq.group_sequential_design(design.information_fractions, alpha=design.alpha,
                                       spending=design.spending, parameter=design.parameter)
+
+
+# ==========================================================================
+# Computations behind the committee's other considerations (issue 25)
+
+@dataclass(frozen=True)
+class ClosureCost:
+    """What closing randomization cost in patients and DFS events, beside the plateau.
+
+    ``patients_planned`` (220), ``patients_analysed`` (208), ``patients_lost`` (12);
+    ``events_planned`` (131), ``events_final`` (107, Table 2), ``events_missing`` (24);
+    ``events_lost_proportional``: the lost patients times the analysed patients' event rate
+    (107 / 208); ``events_lost_model``: the same by the lesson-04 plateau model (the published
+    2-year DFS, median time to event 6 months, 220 vs 208 patients accrued uniformly from
+    January 2015 to June 2019, followed to September 30, 2020); ``events_by_cutoff_analysed``
+    and ``events_by_cutoff_planned`` (the model's expected events at the final cut-off);
+    ``max_events_planned`` (the most 220 patients could ever give under the plateau);
+    ``cure_fraction``, ``hazard_ratio`` (the model's).  A reconstruction: the paper states no
+    cure model.
+    """
+
+    patients_planned: int
+    patients_analysed: int
+    patients_lost: int
+    events_planned: int
+    events_final: int
+    events_missing: int
+    events_lost_proportional: float
+    events_by_cutoff_analysed: float
+    events_by_cutoff_planned: float
+    events_lost_model: float
+    max_events_planned: float
+    cure_fraction: float
+    hazard_ratio: float
+
+    def table(self) -> str:
+        rows = [
+            ["analysable patients lost to the closure", f"{self.patients_lost}",
+             f"{self.patients_planned} planned, {self.patients_analysed} analysed (Discussion)"],
+            ["DFS events missing at the final analysis", f"{self.events_missing}",
+             f"{self.events_planned} planned, {self.events_final} observed (Table 2)"],
+            ["events the lost patients would have added (rate 107/208)", f"{self.events_lost_proportional:.1f}",
+             "at the analysed patients' own event rate"],
+            ["same, plateau model", f"{self.events_lost_model:.1f}",
+             f"{self.events_by_cutoff_planned:.1f} vs {self.events_by_cutoff_analysed:.1f} expected by the final cut-off"],
+            ["most events 220 patients could ever give (plateau)", f"{self.max_events_planned:.1f}",
+             f"plateau {self.cure_fraction:.0%} (chemotherapy), HR {self.hazard_ratio:.2f}"],
+        ]
+        return _display.text_table(["", "value", "from"], rows, align="lrl",
+                                   title="What closing randomization cost (a reconstruction)")
+
+    def __repr__(self) -> str:
+        return f"ClosureCost(\n{self.table()}\n)"
+
+
+def closure_cost() -> ClosureCost:
+    """What closing randomization cost: about a dozen analysable patients, about 6 of the 24
+    missing DFS events; the plateau explains most of the shortfall (lesson 04's model).
+
+    >>> c = closure_cost()
+    >>> c.patients_lost, c.events_missing, round(c.events_lost_proportional, 1), round(c.events_lost_model, 1)
+    (12, 24, 6.2, 6.7)
+    >>> c.max_events_planned < c.events_planned
+    True
+    """
+    from teachkit import design as ds
+
+    planned = int(fact("design.patients_planned").value)
+    analysed = int(sum(fact("flow.analysed").value.values()))
+    d_planned = int(fact("design.events_planned").value)
+    d_final = monitoring_plan().final_events
+    dfs = fact("results.dfs_2y").value
+    s0, s1 = dfs["chemotherapy"], dfs["blinatumomab"]
+    hr = math.log(s1) / math.log(s0)
+    latency = fact("follow_up.dfs_event_median_months").value / 12.0
+    pi = ds.cure_fraction_from_survival(s0, 2.0, latency)
+    lam = ds.latency_hazard(s0, 2.0, pi)
+    start = np.datetime64(fact("design.randomization_start").value, "D")
+    accrual = float((np.datetime64(fact("design.analysis_set_cutoff").value, "D") - start).astype(int)) / 365.25
+    final = float((np.datetime64(fact("design.follow_up_cutoff").value, "D") - start).astype(int)) / 365.25
+    by_cutoff = {n: float(ds.expected_events(final, n, accrual, lam, hr, cure_fraction=pi)) for n in (analysed, planned)}
+    return ClosureCost(
+        patients_planned=planned, patients_analysed=analysed, patients_lost=planned - analysed,
+        events_planned=d_planned, events_final=d_final, events_missing=d_planned - d_final,
+        events_lost_proportional=(planned - analysed) * d_final / analysed,
+        events_by_cutoff_analysed=by_cutoff[analysed], events_by_cutoff_planned=by_cutoff[planned],
+        events_lost_model=by_cutoff[planned] - by_cutoff[analysed],
+        max_events_planned=ds.maximum_events(planned, pi, hr), cure_fraction=pi, hazard_ratio=hr)
+
+
+@dataclass(frozen=True)
+class ToxicDeathsByAge:
+    """Toxic deaths on chemotherapy (cycles 1-2) by age, with Table 1's denominators.
+
+    Split at 18 years, the paper's adolescent-and-young-adult subgroup (Results, Subgroup
+    Outcomes): the deaths at ages 23 and 26 (Results, AE End Point) among the chemotherapy
+    patients aged 18-27 at enrollment, the other 3 among those under 18 (Table 1).  The
+    denominators are the analysed chemotherapy arm (103), not the as-treated 97: an
+    approximation.  ``comparison`` is :func:`teachkit.tables.compare_proportions` (Fisher's
+    exact test two-sided); 5 deaths in all, a subgroup the trial was not designed to compare.
+    """
+
+    deaths_older: int
+    patients_older: int
+    deaths_younger: int
+    patients_younger: int
+    ages: tuple
+    comparison: Any
+
+    def __repr__(self) -> str:
+        return (f"ToxicDeathsByAge(aged 18-27: {self.deaths_older}/{self.patients_older}; under 18: "
+                f"{self.deaths_younger}/{self.patients_younger}; Fisher exact P = "
+                f"{self.comparison.fisher_p_value:.3f}; ages of 4 of the 5: {list(self.ages)})")
+
+
+def toxic_deaths_by_age() -> ToxicDeathsByAge:
+    """Toxic deaths on chemotherapy split at 18 years (the paper's AYA subgroup).
+
+    >>> t = toxic_deaths_by_age()
+    >>> (t.deaths_older, t.patients_older, t.deaths_younger, t.patients_younger)
+    (2, 18, 3, 85)
+    """
+    from teachkit import tables
+
+    ages = tuple(fact("safety.toxic_deaths_aya").extra["ages"])
+    deaths = fact("safety.toxic_deaths_cycles_1_2").value["chemotherapy"]
+    older_deaths = sum(1 for a in ages if a >= 18)
+    t1 = table1().where(variable="Age at enrollment, y")
+    older_levels = {"18-20", "21-27"}
+    older = int(sum(n for lvl, n in zip(t1["level"], t1["chemotherapy"]) if lvl in older_levels))
+    total = int(sum(t1["chemotherapy"]))
+    comparison = tables.compare_proportions(older_deaths, older, deaths - older_deaths, total - older)
+    return ToxicDeathsByAge(older_deaths, older, deaths - older_deaths, total - older, ages, comparison)
 
 
 # ==========================================================================

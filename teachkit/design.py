@@ -679,11 +679,16 @@ def power_at_events(hazard_ratio, events, alpha=0.025, *, allocation=0.5, design
 
 @dataclass(frozen=True)
 class PlannedEventsExplanation:
-    """Candidate calculations for a trial's planned number of events.
+    """Two readings of a trial's planned number of events, and the candidate calculations.
 
     ``rows``: tuples (description, events_required, power_at_planned) sorted
-    by closeness to ``events_planned``.  ``power_at_planned`` is the power the
-    same design has with ``events_planned`` events (futility obeyed).
+    by closeness to ``events_planned`` (the "formula" reading: events from a power
+    calculation).  ``power_at_planned`` is the power the same design has with
+    ``events_planned`` events (futility obeyed).  ``anticipated`` (the other reading:
+    the events ``patients`` would produce): the events expected from ``patients``
+    accrued uniformly over ``accrual_time`` years and followed ``follow_up`` more years,
+    under exponential control DFS ``control_survival`` at 2 years and the design HR
+    (:func:`expected_events`); ``readings`` says both in words, neither preferred.
     """
 
     events_planned: float
@@ -692,11 +697,28 @@ class PlannedEventsExplanation:
     power: float
     futility_alpha: float
     rows: tuple
+    anticipated: float = float("nan")
+    patients: float = float("nan")
+    accrual_time: float = float("nan")
+    follow_up: float = float("nan")
+
+    @property
+    def readings(self) -> tuple:
+        """The two readings of the planned events, in words (neither is documented)."""
+        closest = self.rows[0]
+        return (f"events from a power calculation: {closest[0]} gives {closest[1]:.1f}; the formula, "
+                "software and timing of the looks are not in the paper",
+                f"events anticipated from the patients: {self.patients:g} patients accrued over "
+                f"{self.accrual_time:.1f} years and followed {self.follow_up:g} more year(s) give "
+                f"{self.anticipated:.1f} expected events under the design's exponential model "
+                "(the paper speaks of 'anticipated' events and sizes the trial at 110 a group)")
 
     def table(self) -> str:
         w = max(len(r[0]) for r in self.rows)
         lines = [f"{'calculation':<{w}s}  {'events':>7s}  {'power at ' + format(self.events_planned, 'g'):>13s}"]
         lines += [f"{d:<{w}s}  {e:>7.2f}  {p:>13.4f}" for d, e, p in self.rows]
+        if math.isfinite(self.anticipated):
+            lines += ["", "Two readings, neither documented:"] + [f"* {r}" for r in self.readings]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -711,34 +733,37 @@ class PlannedEventsExplanation:
 
 
 def explain_planned_events(events_planned=131, hazard_ratio=0.58, alpha=0.025, power=0.85,
-                           futility_alpha=0.024, looks=((1 / 3, 2 / 3, 1.0), (0.5, 0.75, 1.0))):
-    """Which standard calculation gives the planned events? (AALL1331: 131.)
+                           futility_alpha=0.024, looks=((1 / 3, 2 / 3, 1.0), (0.5, 0.75, 1.0)), *,
+                           patients=220, accrual_time=1641 / 365.25, follow_up=1.0, control_survival=0.45):
+    """Where might the planned events come from? (AALL1331: 131.)  Two readings, neither documented.
 
-    For the fixed design and each set of O'Brien-Fleming-type ``looks``, with
-    and without the futility rule (testing the alternative at
-    ``futility_alpha``, obeyed; non-binding, and binding where the efficacy
-    boundaries count on it), by Schoenfeld's and Freedman's formulas:
-    the events for ``power``, and the power that ``events_planned`` events give.
+    *A power calculation.*  For the fixed design and each set of O'Brien-Fleming-type
+    ``looks``, with and without the futility rule (testing the alternative at
+    ``futility_alpha``, obeyed; non-binding, and binding where the efficacy boundaries
+    count on it), by Schoenfeld's and Freedman's formulas: the events for ``power``, and
+    the power that ``events_planned`` events give.  For AALL1331 Schoenfeld's formula does
+    not get there: 121.03 (fixed), 122.53 (three equally spaced looks), 126.25 (plus the
+    futility rule at .024, non-binding, obeyed), 124.87 (binding).  Freedman's formula with
+    two equally spaced interim analyses and the futility rule binding gives 131.10 events
+    (-> 131); with looks at 1/2, 3/4 and a non-binding rule, 131.49.  rpact's
+    getSampleSizeSurvival, iterated to the same fixed point, gives the same numbers
+    (tests/data/sequential_rpact_extra.R).
 
-    For AALL1331 (131 planned; Results) Schoenfeld's formula does not get
-    there: 121.03 (fixed), 122.53 (three equally spaced looks), 126.25 (plus
-    the futility rule at .024, non-binding, obeyed), 124.87 (binding).  The
-    combination that reproduces it is Freedman's formula with two equally
-    spaced interim analyses and the futility rule binding: 131.10 events
-    (-> 131); Freedman with looks at 1/2, 3/4 and a non-binding rule gives
-    131.49.  rpact's getSampleSizeSurvival, iterated to the same fixed point,
-    gives the same numbers (tests/data/sequential_rpact_extra.R).  131 is
-    also what 220 patients accrued over 4.5 years produce with one more year
-    of follow-up under the design's exponential model (131.5,
-    :func:`expected_events`), consistent with 110 per arm.  The paper names
-    neither the formula, the software nor the spacing of the looks, so this
-    is the most plausible reconstruction, not a documented fact.  By
-    Schoenfeld's formula 131 events give 86.1% power with equal looks and
-    the rule obeyed (87.3% if ignored).
+    *The events the patients would produce.*  The paper calls the 131 events "anticipated"
+    (Results, Early Closure of Randomization) and sizes the trial at 110 patients a group
+    (Methods, Statistical Analysis): ``patients`` (220) accrued uniformly over
+    ``accrual_time`` years (1641 days, January 1, 2015 to June 30, 2019) and followed ``follow_up`` (1) more
+    year under exponential control DFS (45% at 2 years) and the design HR give 131.5 expected
+    events (:func:`expected_events`; ``.anticipated``).
+
+    The paper names neither the formula, the software, the spacing of the looks nor the
+    follow-up, so both are reconstructions; neither is more plausible on the paper's
+    evidence.  By Schoenfeld's formula 131 events give 86.1% power with equal looks and
+    the rule followed (87.3% if ignored).
 
     >>> ex = explain_planned_events()
-    >>> ex.rows[0][0], round(ex.rows[0][1], 2)
-    ('Freedman, looks 0.333/0.667/1, binding futility .024', 131.1)
+    >>> ex.rows[0][0], round(ex.rows[0][1], 2), round(ex.anticipated, 1)
+    ('Freedman, looks 0.333/0.667/1, binding futility .024', 131.1, 131.5)
     """
     hazard_ratio = _hr(hazard_ratio)
     events_planned = _positive("events_planned", events_planned)
@@ -767,5 +792,13 @@ def explain_planned_events(events_planned=131, hazard_ratio=0.58, alpha=0.025, p
             rows.append((f"{method.capitalize()}, looks {label}, binding futility "
                          f"{format(futility_alpha, 'g').lstrip('0')}", e.events, binding.power(theta_planned)))
     rows.sort(key=lambda r: abs(r[1] - events_planned))
+    patients = _positive("patients", patients)
+    accrual_time = _positive("accrual_time", accrual_time)
+    follow_up = _number("follow_up", follow_up)
+    if follow_up < 0:
+        raise ValueError(f"follow_up must be >= 0, got {follow_up}")
+    control_hazard = hazard_from_survival(control_survival, 2.0)
+    anticipated = float(expected_events(accrual_time + follow_up, patients, accrual_time, control_hazard,
+                                        hazard_ratio))
     return PlannedEventsExplanation(events_planned, hazard_ratio, alpha, power, futility_alpha,
-                                    tuple(rows))
+                                    tuple(rows), anticipated, patients, accrual_time, follow_up)

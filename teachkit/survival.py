@@ -41,6 +41,8 @@ __all__ = [
     "LogRankTest",
     "ConfidenceInterval",
     "StepTable",
+    "confidence_reach",
+    "ConfidenceReach",
 ]
 
 CONF_TYPES = ("log-log", "log", "plain")
@@ -482,6 +484,75 @@ def kaplan_meier(time, event, conf_type="log-log", conf_level=0.95):
               lower, upper)
     return KaplanMeier(times, n_at_risk, n_events, n_censored, survival, std_err,
                        std_err_log, lower, upper, conf_type, conf_level)
+
+
+@dataclass(frozen=True)
+class ConfidenceReach:
+    """How far a pointwise interval for S reaches below and above the estimate.
+
+    Fields (arrays, or floats for a single value): ``survival``, ``lower``, ``upper``,
+    ``below`` = S - lower, ``above`` = upper - S, ``longer`` ("towards 0", "towards 1" or
+    "equal"), ``conf_type``, ``conf_level``.
+    """
+
+    survival: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    below: np.ndarray
+    above: np.ndarray
+    longer: np.ndarray
+    conf_type: str
+    conf_level: float
+
+    def __repr__(self) -> str:
+        s, lo, hi, lg = (np.atleast_1d(x) for x in (self.survival, self.lower, self.upper, self.longer))
+        cells = "; ".join(f"S {a:.3f}: {b:.3f}-{c:.3f}, longer {d}" for a, b, c, d in zip(s, lo, hi, lg))
+        return f"ConfidenceReach({self.conf_type}, {100 * self.conf_level:g}%: {cells})"
+
+
+def _numbers(values, name):
+    arr = _as_1d(values, name) if np.ndim(values) else np.asarray([values])
+    if arr.dtype == bool or arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be a number or an array of numbers; got {values!r}")
+    return arr.astype(float)
+
+
+def confidence_reach(survival, std_err, conf_type="log-log", conf_level=0.95) -> ConfidenceReach:
+    r"""Towards which end a pointwise interval for S(t) reaches further, and by how much.
+
+    ``std_err`` is the Greenwood SE of S (``KaplanMeier.std_err``); the interval is the
+    one :func:`kaplan_meier` draws.  The log-log interval is symmetric on the scale
+    :math:`\log(-\log S)`; mapped back, :math:`S \mapsto S^{e^x}` is a decreasing curve
+    :math:`h(x) = \exp(-u e^x)`, :math:`u = -\log S`, with
+    :math:`h''(0) = h\,u\,(u - 1)`: convex when :math:`S < e^{-1}` (about 0.37), concave
+    when :math:`S > e^{-1}`.  So, for a narrow band, the interval reaches further
+    **towards 1** when S is below about 0.37 and further **towards 0** when S is above
+    it, whatever the nearer end: at S between 0.37 and 0.5 it reaches further towards 0,
+    the nearer end.  (Wider bands move the switch a little; this function computes the
+    interval itself.)  The plain interval is symmetric (until clipped); the log interval
+    always reaches further up.
+
+    >>> r = confidence_reach([0.2, 0.448, 0.7], [0.05, 0.125, 0.06])
+    >>> list(r.longer)
+    ['towards 1', 'towards 0', 'towards 0']
+    """
+    s = _numbers(survival, "survival")
+    se = _numbers(std_err, "std_err")
+    if s.shape != se.shape:
+        raise ValueError(f"survival and std_err must have the same length, got {s.size} and {se.size}")
+    if not np.all((s > 0) & (s < 1)):
+        raise ValueError(f"survival must lie strictly between 0 and 1, got {s.tolist()}")
+    if not np.all(se >= 0) or not np.all(np.isfinite(se)):
+        raise ValueError(f"std_err must be finite and >= 0, got {se.tolist()}")
+    conf_level = _check_conf(conf_type, conf_level)
+    lower, upper = _confidence_band(s, se / s, conf_type, conf_level)
+    below, above = s - lower, upper - s
+    longer = np.where(np.isclose(below, above, rtol=1e-12, atol=1e-15), "equal",
+                      np.where(below > above, "towards 0", "towards 1")).astype(object)
+    scalar = np.ndim(survival) == 0
+    pick = (lambda x: x[0]) if scalar else (lambda x: x)
+    return ConfidenceReach(pick(s), pick(lower), pick(upper), pick(below), pick(above), pick(longer),
+                           conf_type, conf_level)
 
 
 def median_follow_up(time, event):

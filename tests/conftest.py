@@ -256,7 +256,20 @@ def timings():
     return TIMINGS
 
 
+#: Tables made by tests (section title -> lines), printed at the end of the run.
+REPORTS: dict[str, list[str]] = {}
+
+
+@pytest.fixture(scope="session")
+def reports():
+    return REPORTS
+
+
 def pytest_terminal_summary(terminalreporter):
+    for title, lines in REPORTS.items():
+        terminalreporter.section(title)
+        for line in lines:
+            terminalreporter.write_line(line)
     if TIMINGS:
         terminalreporter.section("teachkit timings (measured by the tests)")
         for name, seconds in TIMINGS.items():

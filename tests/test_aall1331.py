@@ -21,7 +21,7 @@ from teachkit.aall1331 import ARMS, fact
 
 B, C = ARMS
 
-SOURCE = re.compile(r"\b(Table [123]|Figure [12]|Abstract|Methods|Results|Discussion|eTable \d+)\b")
+SOURCE = re.compile(r"\b(Table [123]|Figure [12]|Abstract|Introduction|Methods|Results|Discussion|eTable \d+)\b")
 
 
 def v(path):

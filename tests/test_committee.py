@@ -140,6 +140,10 @@ def test_cards_carry_standing_then_published_and_caveats_from_the_paper():
     assert (cards["os"].standing, cards["mrd"].standing, cards["transplant"].standing) == \
         ("secondary", "exploratory", "post hoc")
     assert "safety" in cards["toxicity"].standing
+    # issue 25: harm in a subgroup, as the paper reports it (ages) and by its own AYA definition
+    by_age = aall1331.toxic_deaths_by_age()
+    assert "14, 17, 23 and 26" in cards["toxicity"].published
+    assert any(f"{by_age.deaths_older} of the {by_age.patients_older}" in c for c in cards["toxicity"].caveats)
     # what the committee cited (Results, Early Closure of Randomization)
     assert [k for k, c in cards.items() if c.cited_by_committee] == ["os", "mrd", "toxicity"]
     for key in ("os", "mrd", "toxicity"):
@@ -234,7 +238,11 @@ def test_every_recommendation_gets_reasoned_feedback(choice):
         assert f"{rep.conditional_power_trend:.0%}" in v.feedback
     elif choice == "close_randomization":
         assert "what the committee recommended" in v.feedback and "equipoise" in v.feedback
-        assert f"{cm.final_analysis().p_value:.3f}" in v.feedback
+        # issue 25, item 9: the price is the confirmatory answer and unadjusted evidence, not
+        # the non-significance (a property of the data)
+        assert "confirmatory answer" in v.feedback and "no rule adjusts" in v.feedback
+        assert "not the final non-significance" in v.feedback
+        assert "smaller than planned" not in v.feedback
     else:
         assert "type I error" in v.feedback and "pre-planned" in v.feedback
     # the committee's reasons, the cost and the context are shown whatever the choice
@@ -243,6 +251,15 @@ def test_every_recommendation_gets_reasoned_feedback(choice):
     f = cm.final_analysis()
     assert f"{f.p_value:.4f}" in v.costs and f"{f.hazard_ratio:.3f}" in v.costs
     assert "reconstruction" in v.costs and "lesson 07" in v.costs
+    # issue 25, items 6, 9, 10: the real costs; both readings of the interim HR and the shared
+    # events; the closure's share of the missing events beside the plateau; inference labelled
+    plan, cost = aall1331.monitoring_plan(), aall1331.closure_cost()
+    assert "the confirmatory answer" in v.costs and "property of the data, not of the closure" in v.costs
+    assert f"about {cost.events_lost_proportional:.0f} of the {cost.events_missing} events" in v.costs
+    assert f"{plan.interim_hazard_ratio:.2f}" in v.costs and f"{plan.interim_hazard_ratio_two_sided:.2f}" in v.costs
+    assert f"{plan.interim_events:g} of the {plan.final_events} final events" in v.costs
+    assert "as if the stopping rule had been followed: a sensitivity check" in v.costs
+    assert "no rule adjusts" in v.costs and "secondary" in v.costs and "exploratory" in v.costs
     assert "accelerated approval" in v.context and "confirmatory" in v.context
     assert "guidelines" in v.context
 
@@ -333,7 +350,8 @@ def test_widget_order_labels_buttons_and_reveal():
     page = ex._reveal_html.value
     assert "Close randomization: equipoise is lost" in page and "the same as the committee" in page
     assert "Serious toxicity and toxic deaths: You ticked it" in page
-    assert "What the choice costs" in page and "Context" in page
+    assert "What closing randomization cost" in page and "Context" in page
+    assert "as if the rule had been followed" in page and "sensitivity check" in page
     assert radio.disabled and ex._controls["moved_os"].disabled     # a recorded decision is locked
     assert ex._alt.value == html.escape(ex.result.alt_text) and "Decision recorded" in ex._alt.value
     ex._restart_button.click()

@@ -84,16 +84,19 @@ def typed_numbers(text, published):
     return found
 
 
-#: A lesson's stated reading times, on its line that starts with ⏱ ("⏱ **About 17 minutes** (the
-#: story) · folded parts for the statistician: about 4 minutes more, optional."): durations, not
-#: trial numbers (every integer from 10 to 40 is also a published count). Only the two "about N
-#: minutes" are skipped; any other number on that line is checked.
+#: A lesson's stated reading times: on its line that starts with ⏱ ("⏱ **About 17 minutes** (the
+#: story) · folded parts for the statistician: about 4 minutes more, optional.") and at the end of
+#: a fold's summary heading ("### For the statistician: ... (optional, about 10 min)"). They are
+#: durations, not trial numbers (every integer from 10 to 40 is also a published count). Only
+#: those "about N minutes/min" are skipped; any other number on those lines is checked.
 TIME_LINE = re.compile(r"^⏱[^\n]*$", re.M)
 DURATION = re.compile(r"\b[Aa]bout \d+ minutes\b")
+FOLD_SUMMARY = re.compile(r"^(#+ [^\n]*)\(optional, about \d+ min\)[ \t]*$", re.M)
 
 
 def _without_reading_times(text):
-    return TIME_LINE.sub(lambda m: DURATION.sub("", m.group(0)), text)
+    text = TIME_LINE.sub(lambda m: DURATION.sub("", m.group(0)), text)
+    return FOLD_SUMMARY.sub(lambda m: m.group(1), text)
 
 
 def typed_in_notebook(nb, published):
@@ -152,6 +155,8 @@ def _fake_notebook(markdown, code):
      "", {"80", "131"}),
     ("⏱ **About 17 minutes** (the story), with 2-year DFS 54.4%", "", {"54.4"}),
     ("We waited about 17 minutes for the 131 events.", "", {"17", "131"}),
+    ("### For the statistician: why 131 events? (optional, about 10 min)", "", {"131"}),
+    ("The fold takes (optional, about 10 min) to read.", "", {"10"}),
 ])
 def test_checker_finds_typed_numbers(markdown, code, expected, published):
     found = {lit for _, _, lit, _ in typed_in_notebook(_fake_notebook(markdown, code), published)}

@@ -33,6 +33,7 @@ One module per idea, in lesson order:
 ``interim``         InterimMonitor: what the monitoring committee saw
 ``replay``          TrialReplayer: many replays of the whole trial
 ``check``           CheckYourself: the question at the end of every lesson
+``practice``        Practice: a few questions per lesson, answered with a number (practice_for)
 ================== ==========================================================
 
 static figures with a text alternative: ``show_figure(fig, alt=...)`` (use it instead of
@@ -59,6 +60,7 @@ from teachkit.explorers.interim import InterimMonitor, InterimResult, june_2019_
 from teachkit.explorers.kaplan_meier import KaplanMeierBuilder, KaplanMeierBuildResult
 from teachkit.explorers.log_rank import LogRankExplorer, LogRankResult
 from teachkit.explorers.overview import EndpointResult, TrialOverview
+from teachkit.explorers.practice import Practice, practice_for
 from teachkit.explorers.planning import EventsPlanner, PlanResult
 from teachkit.explorers.replay import ReplayResult, TrialReplayer
 from teachkit.explorers.risk_groups import RiskClassifier, RiskResult
@@ -66,7 +68,7 @@ from teachkit.explorers.stratification import (StratificationResult, Stratificat
                                                trial_strata_mix)
 
 __all__ = ["Param", "Explorer", "ALL", "SYNTHETIC_NOTE", "CheckYourself", "CommitteeRoom", "show_figure",
-           "figure_html", "frontend"]
+           "figure_html", "frontend", "Practice", "practice_for"]
 
 #: Every explorer of issue 6, in lesson order.
 ALL = (TrialOverview, KaplanMeierBuilder, LogRankExplorer, RiskClassifier,

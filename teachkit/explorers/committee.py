@@ -26,7 +26,7 @@ from teachkit.explorers.committee_evidence import (  # noqa: F401  (re-exported:
     EvidenceCard, evidence_cards, june_2019_report, final_dfs_events,
     final_analysis, single_look_at_80, conditional_power_readings, _recommendation_feedback,
     _evidence_feedback, Reveal, CommitteeResult, reconstruction_note,
-    _stage)
+    _stage, _costs_text, estimate_agreement_text)
 
 
 # --------------------------------------------------------------------------------------
@@ -141,7 +141,7 @@ class CommitteeRoom(Explorer):
         ticked = tuple(k for k in EVIDENCE if p[f"moved_{k}"])
         stage = _stage(n, p["recorded"])
         if n < N_CARDS:
-            hint = f"See all {N_CARDS} evidence cards first ({n} of {N_CARDS} seen)."
+            hint = f"See all {N_CARDS} evidence cards first: {n} of {N_CARDS} seen."
         elif choice is None:
             hint = "Choose a recommendation, tick what moved you, then record it."
         else:
@@ -182,24 +182,7 @@ class CommitteeRoom(Explorer):
             "stopping rule, but rather on a combined assessment' of DFS, OS, MRD and adverse events, "
             "'all of which favored blinatumomab' (Discussion). Follow-up continued to "
             f"{paper_date(_fact('design.follow_up_cutoff'))}.")
-        costs = (
-            f"The final analysis had {d_final} DFS events (Table 2) instead of "
-            f"{report.events_planned:g}, and {sum(_fact('flow.analysed').values())} patients instead "
-            f"of {_fact('design.patients_planned')}. Re-cut as the two looks actually taken, the "
-            f"interim spent alpha {final.design.alpha_spent[0]:.5f}, so the final boundary was "
-            f"Z >= {float(final.design.z_efficacy[-1]):.3f} (P <= {float(final.design.p_efficacy[-1]):.4f}). "
-            f"The final Z = {float(final.z[-1]):.3f} is a reconstruction from the published HR "
-            f"{pub['estimate']:.2f} at {d_final} events: not significant. Stage-wise ordered "
-            f"one-sided P = {final.p_value:.4f} (naive {final.naive_p_value:.4f}); median-unbiased "
-            f"HR {final.hazard_ratio:.3f} ({100 * final.conf_level:g}% CI {final.ci_lower:.3f}-"
-            f"{final.ci_upper:.3f}; published {pub['estimate']:.2f}, {pub['ci_lower']:.2f}-"
-            f"{pub['ci_upper']:.2f}); the repeated CI at the look was "
-            f"{final.repeated_ci_lower[0]:.2f}-{final.repeated_ci_upper[0]:.2f}. The adjustment is "
-            "small because no boundary was crossed and follow-up went on: the HR at the look "
-            f"({hr_i.estimate:.2f}) is close to the final {pub['estimate']:.2f}. Trials that stop "
-            "on a boundary exaggerate the effect much more (lesson 07). The secondary and "
-            "exploratory results that moved the committee carry no multiplicity adjustment "
-            f"(Limitations), and the primary question stays formally open (P > {alpha:g}).")
+        costs = _costs_text(report, final)
         context = (
             "Blinatumomab had accelerated approval for MRD-positive B-ALL, conditional on "
             "confirmatory trials, and AALL1331 was one of them (Introduction): future patients and "
@@ -356,7 +339,7 @@ class CommitteeRoom(Explorer):
                 body.set_text("press 'Next card'" if i == r.cards_shown else "")
         if r.reveal is None:
             text = "Your recommendation: " + ("chosen, not yet recorded" if r.recommendation
-                                              else "not chosen yet") + f"   ({r.record_hint.rstrip('.')})"
+                                              else "not chosen yet") + f". {r.record_hint}"
         else:
             text = (f"You: {r.reveal.recommendation_label}\nCommittee "
                     f"({paper_date(_fact('interim.dsmc_review'))}): close randomization, loss of "
@@ -498,7 +481,11 @@ class CommitteeRoom(Explorer):
         verdict = "the same as the committee" if v.agrees else "not what the committee recommended"
         ev = "".join(f"<li>{html.escape(text)}</li>" for _, _, _, text in v.evidence_feedback)
         f = v.final
-        table = (f"<table><tr><th></th><th>adjusted (stage-wise)</th><th>naive</th></tr>"
+        from teachkit import aall1331
+
+        table = (f"<p><small>{html.escape(aall1331.monitoring_plan().after_stop_label)}</small></p>"
+                 f"<table><tr><th></th><th>adjusted (stage-wise), as if the rule had been followed</th>"
+                 f"<th>naive</th></tr>"
                  f"<tr><td>one-sided P</td><td>{f.p_value:.4f}</td><td>{f.naive_p_value:.4f}</td></tr>"
                  f"<tr><td>hazard ratio</td><td>{f.hazard_ratio:.3f}</td><td>{f.naive_hazard_ratio:.3f}</td></tr>"
                  f"<tr><td>{100 * f.conf_level:g}% CI</td><td>{f.ci_lower:.3f}&ndash;{f.ci_upper:.3f}</td>"
@@ -507,7 +494,8 @@ class CommitteeRoom(Explorer):
                 f"<p>{html.escape(v.feedback)}</p>"
                 f"<h4>The evidence that moved you</h4><p>{html.escape(v.evidence_summary)}</p><ul>{ev}</ul>"
                 f"<h4>What the committee recommended, and why</h4><p>{html.escape(v.committee)}</p>"
-                f"<h4>What the choice costs</h4><p>{html.escape(v.costs)}</p>{table}"
+                f"<h4>What closing randomization cost, and what the final numbers can say</h4>"
+                f"<p>{html.escape(v.costs)}</p>{table}"
                 f"<h4>Context</h4><p>{html.escape(v.context)}</p>")
 
 
@@ -547,9 +535,10 @@ def committee_check() -> CheckYourself:
              "With deaths going the other way the signals conflict, and a surrogate (MRD, "
              "exploratory, missing counted as positive) and fewer toxicities cannot outweigh more "
              f"deaths. DFS met no rule (Z = {rep.z:.2f} < {rep.z_efficacy:.2f}) and its conditional "
-             f"power under the trend was about {rep.conditional_power_trend:.0%}: the question is "
-             "open, which is what equipoise means. The committee would keep randomizing and look "
-             "into the deaths (their causes, their timing, whether they follow relapse).")
+             f"power under the trend was about {rep.conditional_power_trend:.0%}: the DFS question is "
+             "open. Whether equipoise is lost depends on all the evidence, and with deaths pointing the "
+             "other way it is not. The committee would keep randomizing and look into the deaths "
+             "(their causes, their timing, whether they follow relapse).")
     wrong = ("Ask what the committee's 2019 argument rested on. Efficacy: no boundary was crossed "
              f"(Z = {rep.z:.2f} < {rep.z_efficacy:.2f}), with or without OS. Closing randomization: "
              "the loss of equipoise came from all signals agreeing; MRD is an exploratory surrogate "

@@ -176,23 +176,33 @@ def evidence_cards() -> tuple:
     ae = _fact("results.serious_ae_percent")
     deaths = _fact("results.toxic_deaths")
     ages = _fact("other.toxic_death_ages")
+    from teachkit import aall1331
+
+    by_age = aall1331.toxic_deaths_by_age()
     ae_text = "; ".join(f"{name} {v['blinatumomab']}% vs {v['chemotherapy']}%" for name, v in ae.items())
     tox_card = EvidenceCard(
-        key="toxicity", title="Serious toxicity, toxic deaths", standing="safety (adverse events)",
+        key="toxicity", title="Serious toxicity, toxic deaths", standing="safety end point",
         standing_source="Methods, Outcomes and Statistical Analysis (as-treated population)",
         cited_by_committee=True,
         then=then_unpublished + " The trial also had an adverse-event stopping rule, and it was "
                                 "not triggered (Discussion).",
         published=(f"Cumulative rates over cycles 1-2, blinatumomab vs chemotherapy: {ae_text}. "
                    f"Toxic deaths during cycles 1-2: {deaths['blinatumomab']} vs "
-                   f"{deaths['chemotherapy']} (all infections; {len(ages)} of the "
-                   f"{deaths['chemotherapy']} were adolescents or young adults). Blinatumomab's own "
+                   f"{deaths['chemotherapy']} (all infections; the paper calls {len(ages)} of the "
+                   f"{deaths['chemotherapy']} adolescents or young adults, aged "
+                   f"{', '.join(str(a) for a in ages[:-1])} and {ages[-1]}; its AYA subgroup analyses "
+                   "use ages 18-30). Blinatumomab's own "
                    "toxicities (cytokine release syndrome, encephalopathy, seizures) were mostly "
                    "low grade and all reversible."),
         caveats=("Not an efficacy end point: adverse events are assessed in the as-treated "
                  "population (Methods, Statistical Analysis).",
                  open_label + " Grades were assigned by the treating physician (Table 3, note a).",
-                 "Rates of many events: a few large differences among many comparisons."),
+                 "Rates of many events: a few large differences among many comparisons.",
+                 f"Harm concentrated in a subgroup? {deaths['chemotherapy']} deaths are too few to tell: "
+                 f"by the paper's AYA subgroup (18-30 years) {by_age.deaths_older} of the "
+                 f"{by_age.patients_older} chemotherapy patients aged 18-27 vs {by_age.deaths_younger} of the "
+                 f"{by_age.patients_younger} younger (Table 1 counts, analysed not as treated; Fisher "
+                 f"P = {by_age.comparison.fisher_p_value:.2f}); a committee watches such a signal."),
         sources="Results, AE End Point; Table 3; eTable 7; Abstract",
         figure_lines=("Then: favoured blinatumomab", "(interim numbers unpublished)",
                       f"Published: toxic deaths {deaths['blinatumomab']} vs {deaths['chemotherapy']}",
@@ -376,8 +386,10 @@ def _recommendation_feedback(choice, report, final, single) -> tuple:
             "toxicity, more MRD clearance, all favouring blinatumomab), which it judged a loss of "
             "clinical equipoise. Closing randomization is not stopping for efficacy: no claim is "
             "made at the look, and follow-up goes on, so the final analysis still tests DFS with "
-            f"more events ({d_final} instead of {report.events:g}). The price: the trial stayed "
-            f"smaller than planned, and DFS ended non-significant (stage-wise P = {final.p_value:.3f}).")
+            f"more events ({d_final} instead of {report.events:g}). The price is not the final "
+            "non-significance, which belongs to the data: it is the confirmatory answer the trial "
+            "was designed to give, and a decision resting on evidence that no rule adjusts "
+            "(secondary, exploratory and safety end points in an open-label trial).")
     return False, (
         "A modification keeps the trial going in a changed form, e.g. more events or patients, or "
         "MRD-adapted consolidation (the Discussion proposes proceeding to transplant after one "
@@ -405,6 +417,62 @@ def _evidence_feedback(key, ticked) -> str:
                       "MRD and toxicity 'may explain' (Discussion) rather than an outcome.",
     }[key]
     return f"{EVIDENCE_LABELS[key]}: {you}; {cite}. Standing: {why}"
+
+
+def estimate_agreement_text(report) -> str:
+    """Interim vs final hazard ratio, with both readings of P = .06 and the shared events
+    (issue 25, item 6): agreement is weak evidence that the interim estimate was not exaggerated.
+
+    >>> t = estimate_agreement_text(june_2019_report())
+    >>> "0.71" in t and "0.66" in t and "0.70" in t and "80 of the 107" in t
+    True
+    """
+    from teachkit import aall1331
+
+    plan = aall1331.monitoring_plan()
+    hr = _fact("results.dfs_hazard_ratio")["estimate"]
+    return (f"The hazard ratio at the look was {plan.interim_hazard_ratio:.2f} if P = {_p(plan.interim_p)} "
+            f"was one-sided ({plan.interim_hazard_ratio_two_sided:.2f} if it was two-sided: the paper does "
+            f"not say), and {hr:.2f} at the final analysis. That agreement is weak evidence that the "
+            f"early estimate was not exaggerated: {plan.interim_events:g} of the {plan.final_events} final "
+            f"events were already in it (the two estimates correlate about "
+            f"{plan.shared_events_correlation:.2f}).")
+
+
+def _costs_text(report, final) -> str:
+    """What closing randomization cost (issue 25, items 6, 9, 10): the confirmatory answer and
+    the unadjusted evidence, the events the closure took beside the plateau, the estimates,
+    and inference after the stop labelled as a sensitivity check."""
+    from teachkit import aall1331
+
+    plan = aall1331.monitoring_plan()
+    cost = aall1331.closure_cost()
+    pub = _fact("results.dfs_hazard_ratio")
+    recut = next(t for t in plan.final_thresholds if t.name.startswith("the plan re-cut"))
+    return (
+        "What closing randomization cost: the confirmatory answer. AALL1331 was one of the "
+        "confirmatory trials of blinatumomab's accelerated approval (Introduction), and its primary "
+        f"question stays formally open: DFS HR {pub['estimate']:.2f} (95% CI {pub['ci_lower']:.2f}-"
+        f"{pub['ci_upper']:.2f}), one-sided P = {_p(_fact('results.dfs_p_one_sided'))}, not significant. "
+        "That non-significance is a property of the data, not of the closure: closing cost about a "
+        f"dozen analysable patients ({cost.patients_analysed} analysed of "
+        f"{cost.patients_planned} planned), about {cost.events_lost_proportional:.0f} of the "
+        f"{cost.events_missing} events the trial lacked ({cost.events_final} instead of "
+        f"{cost.events_planned}); most of the shortfall is the plateau (lesson 04: even "
+        f"{cost.patients_planned} patients could give at most about {cost.max_events_planned:.0f}). "
+        "And the stop rested on evidence that no rule adjusts: overall survival (secondary), MRD "
+        "(exploratory, missing results counted as positive) and toxicity (a safety end point), with "
+        "no planned multiplicity adjustment (Limitations) in an open-label trial; the final OS P is "
+        "itself conditioned on a closure that OS helped trigger. "
+        + estimate_agreement_text(report) + " "
+        f"Inference after the stop, {plan.after_stop_label[0].lower()}{plan.after_stop_label[1:]} "
+        f"With the plan's looks taken (131/3, {plan.interim_events:g} and {plan.final_events} events), "
+        f"the final boundary left was Z >= {recut.z:.3f} (P <= {recut.p:.4f}; the paper compares with "
+        f".025); the final Z = {float(final.z[-1]):.3f} (a reconstruction from the published HR) does not "
+        f"reach it; stage-wise P = {final.p_value:.4f} (naive {final.naive_p_value:.4f}); median-unbiased "
+        f"HR {final.hazard_ratio:.3f} ({100 * final.conf_level:g}% CI {final.ci_lower:.3f}-"
+        f"{final.ci_upper:.3f}). The adjustment is small because no boundary was crossed; trials that stop "
+        "at a boundary exaggerate the effect much more (lesson 07).")
 
 
 # --------------------------------------------------------------------------------------

@@ -16,6 +16,9 @@ from teachkit import plots
 from teachkit.explorers._base import Explorer, Param, _result_repr, _short_message
 from teachkit.explorers.boundaries import format_p
 
+#: The canonical monitoring plan: the monitor opens at its June 2019 look.
+_PLAN = _aall1331.monitoring_plan()
+
 
 def june_2019_interim() -> dict:
     """The parameters of the trial's June 2019 interim analysis, read from the canonical
@@ -87,20 +90,21 @@ class InterimMonitor(Explorer):
     NUMBERS_NOTES = (KEY, LOOKS_NOTE)
     FIGSIZE = (10.0, 4.6)
     PARAMS = (
-        Param("events", "Events observed", "int", 80, min=10, max=399),
-        Param("events_planned", "Events planned", "int", 131, min=40, max=400),
+        Param("events", "Events observed", "int", int(_PLAN.interim_events), min=10, max=399),
+        Param("events_planned", "Events planned", "int", int(_PLAN.events_planned), min=40, max=400),
         Param("observed", "Observed result given as", "choice", "P value",
               options=("P value", "hazard ratio")),
         # A log slider's values are min * 10**(k * step): range chosen so that the trial's
         # P = .06 lies on the grid (0.06 * 10**(-139 * 0.02) ~ 1e-4 to 0.06 * 10**(46 * 0.02)
         # ~ 0.5); otherwise the browser snaps the preset to 0.0603.
-        Param("p_one_sided", "Observed one-sided P", "log", 0.06, min=0.06 * 10 ** (-139 * 0.02),
-              max=0.06 * 10 ** (46 * 0.02), step=0.02),
+        Param("p_one_sided", "Observed one-sided P", "log", _PLAN.interim_p,
+              min=_PLAN.interim_p * 10 ** (-139 * 0.02), max=_PLAN.interim_p * 10 ** (46 * 0.02), step=0.02),
         Param("hazard_ratio", "Observed hazard ratio", "float", 0.70, min=0.3, max=1.5,
               step=0.01),
-        Param("hazard_ratio_design", "Design hazard ratio", "float", 0.58, min=0.4, max=0.9,
+        Param("hazard_ratio_design", "Design hazard ratio", "float", _PLAN.hazard_ratio, min=0.4, max=0.9,
               step=0.01),
-        Param("futility_alpha", "Futility level", "float", 0.024, min=0.005, max=0.2, step=0.001,
+        Param("futility_alpha", "Futility level", "float", _PLAN.futility_alpha, min=0.005, max=0.2,
+              step=0.001,
               help="level at which the design effect is tested: below it, stop for futility"),
         Param("spending", "Spending family", "choice", "obrien-fleming",
               options=("obrien-fleming", "pocock"),

@@ -51,13 +51,13 @@ class KaplanMeierBuilder(Explorer):
     PARAMS = (
         Param("group", "Group (Freireich 6-MP trial)", "choice", "6-MP", options=("6-MP", "placebo")),
         Param("flipped", "Switch relapse/censored for patients", "indices", (), min=0, max=20,
-              help="click a patient to switch it (clicks add up); Ctrl-click (Mac: Cmd-click) "
-                   "a switched patient to switch it back"),
+              help="tick a patient to switch relapse and censored for that patient; untick to switch "
+                   "back; 'Reset' switches every patient back"),
         Param("step", "Rows of the table computed", "int", 21, min=0, max=21),
         Param("conf_type", "95% band computed on the scale", "choice", "log-log",
               options=("log-log", "log", "plain"),
-              option_labels=("log-log (R's default in this course: stays in 0-1)",
-                             "log (R survfit's default)", "plain (S ± 1.96 SE, can leave 0-1)"),
+              option_labels=("log-log (this course's default: stays in 0-1)",
+                             "log (the default in R: can pass 1)", "plain (S ± 1.96 SE, can leave 0-1)"),
               help="all three use Greenwood's standard error; they differ in the scale on which "
                    "± 1.96 SE is added (see 'The formula' below the explorer)"),
         Param("band", "Show the 95% confidence band", "bool", True),
@@ -166,21 +166,6 @@ class KaplanMeierBuilder(Explorer):
         self._title.set_text(f"Kaplan-Meier estimate, {r.group} group: row {r.step} of "
                              f"{fit.time.size}{toggled}")
 
-    def _on_control(self, name, value):
-        if name == "flipped" and not self._syncing:
-            new, old = set(value), set(self.params["flipped"])
-            if len(new) == 1 and old and not new <= old:
-                # a plain click replaces a multiple selection: a learner clicking a second
-                # patient means "this one too" (a Ctrl-click gives old | new already)
-                value = tuple(sorted(old | new))
-                if self._controls.get("flipped") is not None:
-                    self._syncing = True
-                    try:
-                        self._controls["flipped"].value = value
-                    finally:
-                        self._syncing = False
-        return super()._on_control(name, value)
-
     # ---- widget extras: patient labels and the step table ---------------------------------
     def _extra_views(self):
         import ipywidgets as W
@@ -193,7 +178,7 @@ class KaplanMeierBuilder(Explorer):
         if control is not None:
             time, event = self.data(r.group)
             labels = [f"#{i + 1}: {t:g} wk, {'relapse' if e else 'censored'}"
-                      + (" (toggled)" if i in r.flipped else "")
+                      + (" (switched)" if i in r.flipped else "")
                       for i, (t, e) in enumerate(zip(time, event ^ np.isin(np.arange(time.size), r.flipped)))]
             new = list(zip(labels, range(time.size)))
             if list(control.options) != new:
@@ -222,14 +207,15 @@ class KaplanMeierBuilder(Explorer):
         for i in range(min(r.step, fit.time.size)):
             n, d = int(fit.n_at_risk[i]), int(fit.n_events[i])
             style = " style='background:#FFF3C4;font-weight:bold'" if i == r.row else ""
+            se = fit.std_err[i]     # Greenwood's SE is undefined once S(t) reaches 0
             values = (f"{fit.time[i]:g}", n, d, int(fit.n_censored[i]), f"{1 - d / n:.3f}",
-                      f"{fit.survival[i]:.3f}", f"{fit.std_err[i]:.3f}")
+                      f"{fit.survival[i]:.3f}", f"{se:.3f}" if np.isfinite(se) else "&ndash;")
             rows.append(f"<tr{style}>" + "".join(f"<td style='{cell}'>{v}</td>" for v in values)
                         + "</tr>")
         self._table_html.value = (
             "<table class='tk-steptable' style='border-collapse:collapse;font-family:monospace'>"
-            f"<caption style='text-align:left'>Product-limit table, {html.escape(r.group)} "
-            "(R: survfit). One row per distinct time with a relapse <i>or</i> a censoring, "
+            f"<caption style='text-align:left'>Product-limit table, {html.escape(r.group)}. "
+            "One row per distinct time with a relapse <i>or</i> a censoring, "
             "as R prints it: a censoring-only row (d = 0) leaves S(t) unchanged and only "
             "shrinks the next row's n. Written by hand, the table usually keeps the relapse "
             "times only and subtracts the censored from n; both give the same curve.</caption>"
@@ -265,9 +251,11 @@ class KaplanMeierBuilder(Explorer):
             now = "before the first event, S(0) = 1"
         else:
             i = r.row
+            band = (f"95% CI {fit.ci_lower[i]:.3f} to {fit.ci_upper[i]:.3f}, {self.params['conf_type']}"
+                    if np.isfinite(fit.ci_lower[i]) and np.isfinite(fit.ci_upper[i])
+                    else "no confidence interval once S(t) reaches 0")
             now = (f"at week {fit.time[i]:g}: {int(fit.n_at_risk[i])} at risk, "
-                   f"{int(fit.n_events[i])} relapsed, S(t) = {fit.survival[i]:.3f} "
-                   f"(95% CI {fit.ci_lower[i]:.3f} to {fit.ci_upper[i]:.3f}, {self.params['conf_type']})")
+                   f"{int(fit.n_events[i])} relapsed, S(t) = {fit.survival[i]:.3f} ({band})")
         toggled = (f"; censoring toggled for patient(s) {', '.join(str(i + 1) for i in r.flipped)}"
                    if r.flipped else "")
         return f"{head}; {now}; {r.arithmetic}{toggled}."

@@ -5,6 +5,7 @@ efficacy stops exaggerate the hazard ratio.
 from __future__ import annotations
 
 import functools
+import html
 import math
 import sys
 import time
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from teachkit import aall1331 as _aall1331
 from teachkit import plots
 from teachkit.explorers._base import Explorer, Param, _result_repr
 from teachkit.explorers._layout import _LogBars, _ceiling
@@ -30,19 +32,71 @@ def default_replays(platform: str = sys.platform) -> int:
 
 @functools.lru_cache(maxsize=32)
 def _design(n_looks: int, spending: str, futility: bool):
-    """The replayer's group-sequential design (the AALL1331 facts; kept: a move of the
-    hazard-ratio slider does not change it)."""
+    """The replayer's group-sequential design, read from the canonical monitoring plan
+    (:func:`teachkit.aall1331.monitoring_plan`: 131 events, alpha .025, futility testing HR
+    0.58 at .024, non-binding; its planned looks for 3 looks, equal spacing otherwise; kept:
+    a move of the hazard-ratio slider does not change it)."""
     from teachkit import aall1331, sequential
 
-    f = {k: aall1331.fact("design." + k).value for k in (
-        "events_planned", "hazard_ratio", "futility_alpha", "alpha_one_sided")}
-    fractions = np.arange(1, n_looks + 1) / n_looks
-    rule = {}
+    return sequential.group_sequential_design(_fractions(n_looks), alpha=aall1331.monitoring_plan().alpha,
+                                              spending=spending, **_rule(n_looks, futility))
+
+
+def _fractions(n_looks: int) -> np.ndarray:
+    from teachkit import aall1331
+
+    planned = aall1331.monitoring_plan().planned_fractions
+    if n_looks == len(planned):
+        return np.asarray(planned, dtype=float)
+    return np.arange(1, n_looks + 1) / n_looks
+
+
+def _rule(n_looks: int, futility: bool) -> dict:
+    from teachkit import aall1331
+
+    plan = aall1331.monitoring_plan()
     if futility and n_looks > 1:
-        rule = dict(futility_alpha=f["futility_alpha"],
-                    futility_drift=sequential.drift_from_hazard_ratio(f["hazard_ratio"], f["events_planned"]))
-    return sequential.group_sequential_design(fractions, alpha=f["alpha_one_sided"],
-                                              spending=spending, **rule)
+        return dict(futility_alpha=plan.futility_alpha, futility_drift=plan.drift)
+    return {}
+
+
+def bias_sentence(hazard_ratio, n_looks, spending, futility, simulated_log_hr=float("nan")) -> str:
+    """Which way the trials that reach the final look are biased, for these settings, in words.
+
+    The direction comes from the exact computation (:func:`teachkit.sequential.bias_by_stopping`,
+    no Monte Carlo noise); the simulated mean is quoted beside it when given.  With the futility
+    rule followed the direction depends on the truth: too little benefit at HR 0.58, about
+    right near 0.70, too much benefit with no effect (HR 1).
+
+    >>> bias_sentence(1.0, 3, "obrien-fleming", True)[:78]
+    'Trials that reached the final look: mean HR 0.84 against the true 1.00 (exact '
+    >>> "too much benefit" in bias_sentence(1.0, 3, "obrien-fleming", True)
+    True
+    >>> "too little benefit" in bias_sentence(0.58, 3, "obrien-fleming", True)
+    True
+    """
+    from teachkit import aall1331, sequential
+
+    if n_looks == 1:
+        return ("One look only: every trial reaches the final analysis, and its hazard ratio is not "
+                "biased by when it stopped.")
+    exact = sequential.bias_by_stopping(_design(n_looks, spending, futility), hazard_ratio,
+                                        aall1331.monitoring_plan().events_planned, futility=futility)
+    shown = math.exp(simulated_log_hr) if math.isfinite(simulated_log_hr) else exact.hr_reached_final
+    gap = math.log(exact.hr_reached_final / hazard_ratio)
+    if gap > 0.02:
+        why = ("too little benefit: the trials that did well early had already stopped for efficacy"
+               + ("; those stopped for futility do not make up for it at this truth" if futility else ""))
+    elif gap < -0.02:
+        why = ("too much benefit: with the futility rule followed, the trials that did badly early were "
+               "stopped for futility")
+    elif futility:
+        why = "about right here: the trials stopped early for efficacy and for futility roughly balance"
+    else:
+        why = "about right here: few trials stopped early"
+    return (f"Trials that reached the final look: mean HR {shown:.2f} against the true {hazard_ratio:.2f} "
+            f"(exact {exact.hr_reached_final:.3f}), {why}. Trials that stopped early for efficacy "
+            f"exaggerate the benefit at any truth (exact mean HR {exact.hr_early_efficacy:.2f}).")
 
 
 @dataclass(frozen=True)
@@ -79,21 +133,30 @@ class ReplayResult:
                 else f"{self.n_trials}")
 
 
+#: The share of a bar chart's height its bars may use: the legend sits in the rest, so a
+#: bar never goes under it (issue 26, item 7).
+HEADROOM = 0.72
+
+
 class TrialReplayer(Explorer):
     """Replay the whole trial thousands of times with the vectorized simulator: the
     distribution of the stopping look, the power, and the hazard ratio reported at an
     efficacy stop compared with the truth (early stops exaggerate the effect; Pocock &
     Hughes 1989).  Each replay: the planned 220 patients, Table 1 strata, stratified
-    permuted blocks, the planned 131 events, looks at equal information (the paper does
+    1:1 randomization (permuted blocks: the simulator's choice, the paper says only
+    "stratified"), the planned 131 events, looks at equal information (the paper does
     not give their timing), stratified log-rank, one-sided alpha .025, the futility rule
-    tests the design HR 0.58 at .024 (all read from :mod:`teachkit.aall1331` facts).
+    tests the design HR 0.58 at .024 (all read from the canonical monitoring plan,
+    :func:`teachkit.aall1331.monitoring_plan`).
 
     Three means of the log hazard ratio are returned, because conditioning on when a
-    trial stopped biases its estimate both ways: ``mean_log_hr_early`` over trials that
-    stopped early for efficacy (exaggerated), ``mean_log_hr_reached`` of the final-look
-    estimate over trials that reached the final look (biased towards no effect: their
-    interim results were unluckily modest), and ``mean_log_hr_final_all`` of every
-    trial's final-look estimate as if none had stopped (nearly unbiased).
+    trial stopped biases its estimate: ``mean_log_hr_early`` over trials that stopped
+    early for efficacy (exaggerated, at any truth), ``mean_log_hr_reached`` of the
+    final-look estimate over trials that reached the final look (biased one way or the
+    other: with the futility rule followed, too little benefit at HR 0.58, about right near
+    0.70, too much benefit with no effect; without the rule, always too little), and
+    ``mean_log_hr_final_all`` of every trial's final-look estimate as if none had stopped
+    (nearly unbiased).  :meth:`bias_text` says which, for the current settings.
 
     Uses :func:`teachkit.simulate.simulate_trials`, in runs (:meth:`run_sizes`): a move
     shows the first run of 125 at once (marked "First 125 of 2000") and all of them when
@@ -115,9 +178,11 @@ class TrialReplayer(Explorer):
     DRAW_AHEAD = False
     KEEP_PICTURES = 0
     PARAMS = (
-        Param("hazard_ratio", "True hazard ratio", "float", 0.58, min=0.4, max=1.2, step=0.02,
+        Param("hazard_ratio", "True hazard ratio", "float", _aall1331.monitoring_plan().hazard_ratio,
+              min=0.4, max=1.2, step=0.02,
               continuous=False),
-        Param("n_looks", "Looks (equally spaced)", "int", 3, min=1, max=5, continuous=False),
+        Param("n_looks", "Looks (equally spaced)", "int", len(_aall1331.monitoring_plan().planned_fractions),
+              min=1, max=5, continuous=False),
         Param("spending", "Spending family", "choice", "obrien-fleming",
               options=("obrien-fleming", "pocock"),
               option_labels=("O'Brien-Fleming type", "Pocock type")),
@@ -164,9 +229,9 @@ class TrialReplayer(Explorer):
 
         p = self._full_params(params)
         start = time.perf_counter()
-        fractions = np.arange(1, p["n_looks"] + 1) / p["n_looks"]
-        trial = {k: aall1331.fact("design." + k).value for k in ("events_planned", "patients_planned")}
-        events = trial["events_planned"]
+        fractions = _fractions(p["n_looks"])
+        events = aall1331.monitoring_plan().events_planned
+        trial = {"events_planned": events, "patients_planned": aall1331.fact("design.patients_planned").value}
         design = _design(p["n_looks"], p["spending"], p["futility"])
         sizes = self.run_sizes(p["n_trials"])
         seeds = np.random.SeedSequence(p["seed"]).spawn(len(sizes))
@@ -219,6 +284,7 @@ class TrialReplayer(Explorer):
 
     BINS = np.exp(np.linspace(np.log(0.15), np.log(1.5), 41))
 
+
     def _setup(self, fig):
         self._ax_stop = ax = fig.add_axes((0.07, 0.22, 0.36, 0.56))
         self._eff_bars = self._dyn(plots.BarCollection(ax, np.arange(1, 6), 0.6,
@@ -228,7 +294,10 @@ class TrialReplayer(Explorer):
                                                         color=plots.FUTILITY_COLOR,
                                                         label="futility / not rejected at the end"))
         ax.set_xlim(0.4, 5.6)
-        ax.set_ylim(0, 1)
+        # headroom above the tallest possible bar (a share of 1) for the legend: no bar ever
+        # goes under it
+        ax.set_ylim(0, 1 / HEADROOM)
+        ax.set_yticks(np.linspace(0, 1, 6))
         ax.set_xticks(np.arange(1, 6))
         ax.set_xlabel("Look at which the trial stopped")
         ax.set_ylabel("Share of replays")
@@ -257,7 +326,7 @@ class TrialReplayer(Explorer):
                                 label="all, final-look HR as if none had stopped")
         self._mean_final_all = self._dyn(final_all)
         handles, labels = ax2.get_legend_handles_labels()
-        self._legend(ax2, handles=handles[:3], labels=labels[:3], loc="upper left", fontsize=9)
+        self._hr_legend_for = None   # made in _draw: "at an interim look" only where there are interims
         fig.legend(handles[3:], labels[3:], loc="lower center", ncol=3, fontsize=9,
                    bbox_to_anchor=(0.5, 0.0), frameon=False, title_fontsize=9,
                    title="Mean hazard ratio (geometric) of the replays that")
@@ -276,7 +345,7 @@ class TrialReplayer(Explorer):
         return _ceiling(counts.max() * 1.1, (0.05, 0.1, 0.2, 0.4, 0.8, 1.0))
 
     def _layout_key(self):
-        return self._ymax(self.result)
+        return self._ymax(self.result), self.result.information_fractions.size > 1
 
     def _draw(self, r):
         ymax = self._ymax(r)
@@ -294,7 +363,14 @@ class TrialReplayer(Explorer):
         final = np.histogram(r.hr_at_stop[r.efficacy & last], self.BINS)[0] / r.n_trials
         self._hr_bars.set_values(interim)
         self._hr_bars_final.set_values(final, base=interim)
-        self._ax_hr.set_ylim(0, ymax)
+        # bars and markers stay below ymax; the legend sits in the headroom above
+        self._ax_hr.set_ylim(0, ymax / HEADROOM)
+        self._ax_hr.set_yticks(np.linspace(0, ymax, 5), [f"{v:.2g}" for v in np.linspace(0, ymax, 5)])
+        if self._hr_legend_for != (k > 1):
+            self._hr_legend_for = k > 1
+            shown = ([self._hr_bars] if k > 1 else []) + [self._hr_bars_final, self._truth]
+            self._legend(self._ax_hr, handles=shown, labels=[a.get_label() for a in shown], loc="upper left",
+                         fontsize=9)
         self._truth.set_xdata([r.hazard_ratio, r.hazard_ratio])
         if math.isfinite(r.mean_log_hr_early):
             self._mean.set_data([math.exp(r.mean_log_hr_early)], [ymax * 0.97])
@@ -321,43 +397,50 @@ class TrialReplayer(Explorer):
             f"every trial's final look, as if none had stopped: mean HR "
             f"{math.exp(r.mean_log_hr_final_all):.2f} (truth {r.hazard_ratio:g})")
 
+    def bias_text(self, result=None) -> str:
+        """Which way the trials that reached the final look are biased, with these settings
+        (:func:`bias_sentence`; the simulated mean quoted, the direction exact)."""
+        r = self.result if result is None else result
+        p = self._full_params(self.params)
+        return bias_sentence(r.hazard_ratio, r.information_fractions.size, p["spending"], p["futility"],
+                             r.mean_log_hr_reached)
+
     def _note(self, r):
         if r.first_look:  # tk-busy: the live region waits for the final line (see _a11y)
             return (f"<span class='tk-busy'>First {r.n_trials} of {r.n_trials_asked} replays "
                     f"shown; the other {r.n_trials_asked - r.n_trials} are on their way</span>")
-        return f"{r.n_trials} replays in {r.seconds:.2f} s"
+        return f"{r.n_trials} replays in {r.seconds:.2f} s. {html.escape(self.bias_text(r))}"
 
     def code(self, params=None) -> str:
         """The design and :func:`teachkit.simulate.simulate_trials`, in the explorer's runs."""
         from teachkit import aall1331
 
         p = self._full_params(self.params if params is None else params)
-        f = {k: aall1331.fact("design." + k).value for k in (
-            "events_planned", "hazard_ratio", "futility_alpha", "alpha_one_sided", "patients_planned")}
-        k, d = p["n_looks"], f["events_planned"]
+        patients = aall1331.fact("design.patients_planned").value
+        k = p["n_looks"]
         futility = p["futility"] and k > 1
         sizes = self.run_sizes(p["n_trials"])
         full, rest = divmod(p["n_trials"] - self.FIRST, self.CHUNK)
         sizes_code = (f"[{self.FIRST}] + [{self.CHUNK}] * {full}" + (f" + [{rest}]" if rest else ""))
         lines = ["import numpy as np", "import teachkit as tk", "",
+                 "plan = tk.aall1331.monitoring_plan()  # 131 events, alpha .025, futility: a reconstruction",
                  f"looks = np.arange(1, {k + 1}) / {k}"]
-        extra = ""
-        if futility:
-            lines.append(f"drift = tk.sequential.drift_from_hazard_ratio({f['hazard_ratio']!r}, {d})"
-                         "  # the design HR")
-            extra = f", futility_alpha={f['futility_alpha']!r}, futility_drift=drift"
+        extra = ", futility_alpha=plan.futility_alpha, futility_drift=plan.drift" if futility else ""
         lines += ["design = tk.sequential.group_sequential_design(",
-                  f"    looks, alpha={f['alpha_one_sided']!r}, spending={p['spending']!r}{extra})",
+                  f"    looks, alpha=plan.alpha, spending={p['spending']!r}{extra})",
                   f"seeds = np.random.SeedSequence({p['seed']}).spawn({len(sizes)})",
-                  f"runs = [tk.simulate.simulate_trials(n, {f['patients_planned']}, "
-                  f"hazard_ratio={p['hazard_ratio']!r}, events={d},",
+                  f"runs = [tk.simulate.simulate_trials(n, {patients}, "
+                  f"hazard_ratio={p['hazard_ratio']!r}, events=plan.events_planned,",
                   "                                   information_fractions=looks, design=design,",
                   f"                                   futility={'design' if futility else None!r}, "
                   "seed=seed)",
                   f"        for n, seed in zip({sizes_code}, seeds)]",
                   "efficacy = np.concatenate([r.efficacy for r in runs])",
                   "stop_look = np.concatenate([r.stop_look for r in runs])",
-                  "print(efficacy.mean(), np.bincount(stop_look))  # power; trials stopped at each look"]
+                  "print(efficacy.mean(), np.bincount(stop_look))  # power; trials stopped at each look",
+                  "# the mean HR by how trials stopped, exactly (normal model, no simulation)",
+                  f"print(tk.sequential.bias_by_stopping(design, {p['hazard_ratio']!r}, plan.events_planned, "
+                  f"futility={bool(futility)}))"]
         return "\n".join(lines) + "\n"
 
     def describe(self, result=None) -> str:
@@ -371,4 +454,4 @@ class TrialReplayer(Explorer):
                 f"{r.hazard_ratio:g}." if math.isfinite(r.mean_log_hr_early) else "")
         return (f"{r._count()} simulated trials, true hazard ratio {r.hazard_ratio:g}, {k} look(s). "
                 f"Where they stopped: {stops}. Power {r.power:.1%}; stopped early for efficacy "
-                f"{r.share_early:.1%}.{bias}")
+                f"{r.share_early:.1%}.{bias} {self.bias_text(r)}")

@@ -34,9 +34,10 @@ from __future__ import annotations
 from ._checks import MAX_LOOKS, _fraction_open, _fractions, _hazard_ratio, _probability, _real
 from .boundaries import (GRID_M, GroupSequentialDesign, drift_from_hazard_ratio,
                          group_sequential_design, naive_type_one_error)
-from .inference import InferenceAfterStop, inference_after_stop
-from .monitoring import (HazardRatioEstimate, InterimReport, b_value, conditional_power,
-                         hazard_ratio_from_z, interim_report, predictive_power)
+from .inference import InferenceAfterStop, StoppingBias, bias_by_stopping, inference_after_stop
+from .monitoring import (HazardRatioEstimate, InterimReport, PosteriorProbability, b_value,
+                         conditional_power, hazard_ratio_from_z, interim_report,
+                         posterior_probability, predictive_power)
 from .spending import (SPENDING_NAMES, hwang_shih_decani_spending, obrien_fleming_spending,
                        pocock_spending, power_spending, spending_function)
 
@@ -61,4 +62,8 @@ __all__ = [
     "InterimReport",
     "inference_after_stop",
     "InferenceAfterStop",
+    "bias_by_stopping",
+    "StoppingBias",
+    "posterior_probability",
+    "PosteriorProbability",
 ]

@@ -242,10 +242,15 @@ class GroupSequentialDesign:
     def rejection_probabilities(self, drift, futility=True):
         """Cumulative probability of having rejected H0 by each look, at this drift.
 
-        ``futility=True`` assumes the futility rule is obeyed (the conservative
-        "binding view" of power, as rpact's ``getDesignCharacteristics``);
-        ``futility=False`` ignores it (power as if there were no futility rule).
-        drift = 0 gives the type I error actually spent.
+        Two separate questions decide a futility rule's effect.  How the efficacy
+        boundaries were computed is the design's ``binding_futility`` (binding boundaries
+        are lowered on the promise that the trial always stops at the futility boundary).
+        Whether the committee follows the rule is this argument: ``futility=True``, it
+        stops whenever Z falls below the futility boundary (rpact's
+        ``getDesignCharacteristics`` and ``getPowerSurvival`` count these stops);
+        ``futility=False``, it ignores the rule.  drift = 0 gives the type I error: at most
+        alpha for non-binding boundaries either way; above alpha for binding boundaries
+        whose rule is ignored.
         """
         up, _ = self._probabilities(drift, futility)
         return np.cumsum(up)

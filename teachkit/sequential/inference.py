@@ -19,7 +19,7 @@ from scipy.special import ndtr, ndtri
 from ._checks import _probability
 from .boundaries import GroupSequentialDesign, _stage_probabilities
 
-__all__ = ["inference_after_stop", "InferenceAfterStop"]
+__all__ = ["inference_after_stop", "InferenceAfterStop", "bias_by_stopping", "StoppingBias"]
 
 
 @dataclass(frozen=True)
@@ -274,3 +274,154 @@ def inference_after_stop(design, z, events, allocation=0.5, conf_level=None) -> 
         naive_p_value=float(ndtr(-z_star)), naive_hazard_ratio=math.exp(-z_star / s),
         naive_ci_lower=math.exp(-(z_star + q) / s), naive_ci_upper=math.exp(-(z_star - q) / s),
         z=z, events=events, allocation=allocation, design=design)
+
+
+# --------------------------------------------------------------------------------------
+# The bias of the naive estimate, by how the trial stopped (exact, no simulation)
+# --------------------------------------------------------------------------------------
+
+def _stage_moments(upper, lower, t, drift, m):
+    """Per look: P(first cross up), E[Z_k; first cross up], P(first cross down),
+    E[Z_k; first cross down]; and for the last look P(reach it), E[Z_K; reach it].
+
+    The recursion of :func:`~teachkit.sequential.boundaries._stage_probabilities` with,
+    given Z_{k-1} = y, Z_k ~ N(mu, sd^2), mu = (y s_{k-1} + theta Delta) / s_k,
+    sd = sqrt(Delta) / s_k, and E[Z; Z >= b] = mu Phi((mu - b) / sd) + sd phi((mu - b) / sd).
+    """
+    from .boundaries import _grid, _phi
+
+    n = t.size
+    s = np.sqrt(t)
+    p_up, e_up, p_down, e_down = (np.zeros(n) for _ in range(4))
+
+    def moments(mu, sd, weights):
+        a = (mu - upper_k) / sd
+        pu = ndtr(a)
+        eu = mu * pu + sd * _phi(a)
+        b = (lower_k - mu) / sd
+        pd = ndtr(b) if np.isfinite(lower_k) else np.zeros_like(mu)
+        ed = (mu * pd - sd * _phi(b)) if np.isfinite(lower_k) else np.zeros_like(mu)
+        return weights @ pu, weights @ eu, weights @ pd, weights @ ed
+
+    mean = drift * s[0]
+    upper_k, lower_k = upper[0], lower[0]
+    p_up[0], e_up[0], p_down[0], e_down[0] = moments(np.array([mean]), 1.0, np.array([1.0]))
+    if n == 1:
+        return p_up, e_up, p_down, e_down, 1.0, float(mean)
+    z, w = _grid(mean, lower[0], upper[0], m)
+    h = w * _phi(z - mean)
+    for k in range(1, n):
+        delta = t[k] - t[k - 1]
+        mu = (z * s[k - 1] + drift * delta) / s[k]
+        sd = math.sqrt(delta) / s[k]
+        upper_k, lower_k = upper[k], lower[k]
+        if k == n - 1:
+            reach, e_reach = float(h.sum()), float(h @ mu)
+        p_up[k], e_up[k], p_down[k], e_down[k] = moments(mu, sd, h)
+        if k < n - 1:
+            z_new, w_new = _grid(drift * s[k], lower[k], upper[k], m)
+            kernel = _phi((z_new[:, None] - mu[None, :]) / sd) / sd
+            h = w_new * (kernel @ h)
+            z = z_new
+    return p_up, e_up, p_down, e_down, reach, e_reach
+
+
+@dataclass(frozen=True)
+class StoppingBias:
+    """Mean naive log hazard ratio of a group-sequential log-rank trial, by how it stopped.
+
+    ``hazard_ratio`` (the truth), ``events`` (planned maximum), ``futility`` (rule followed?),
+    and for each group of trials its probability and geometric-mean naive HR
+    (exp of the mean of log HR = -Z_k / sqrt(I_k) at the look where it stopped):
+    ``early_efficacy`` (stopped for efficacy before the final look), ``early_futility``,
+    ``reached_final`` (reached the final look, whatever its result) and ``all_final``
+    (every trial's final-look estimate, as if none had stopped: unbiased in this model).
+    """
+
+    hazard_ratio: float
+    events: float
+    futility: bool
+    p_early_efficacy: float
+    hr_early_efficacy: float
+    p_early_futility: float
+    hr_early_futility: float
+    p_reached_final: float
+    hr_reached_final: float
+    hr_all_final: float
+
+    @property
+    def direction_reached_final(self) -> str:
+        """Which way trials reaching the final look are biased: 'towards benefit' (mean HR
+        below the truth), 'away from benefit' (above) or 'none'."""
+        gap = math.log(self.hr_reached_final) - math.log(self.hazard_ratio)
+        return "none" if abs(gap) < 1e-9 else ("towards benefit" if gap < 0 else "away from benefit")
+
+    def __repr__(self) -> str:
+        rule = "followed" if self.futility else "ignored"
+        return (f"StoppingBias(true HR {self.hazard_ratio:g}, {self.events:g} events, futility {rule}: "
+                f"early efficacy {self.p_early_efficacy:.3f} (mean HR {self.hr_early_efficacy:.3f}), "
+                f"reached the final look {self.p_reached_final:.3f} (mean HR {self.hr_reached_final:.3f}, "
+                f"{self.direction_reached_final}), all final looks {self.hr_all_final:.3f})")
+
+
+def bias_by_stopping(design, hazard_ratio, events, futility=True, allocation=0.5) -> StoppingBias:
+    """The naive hazard ratio's bias among trials grouped by how they stopped, exactly.
+
+    In the canonical model (Z_k ~ N(theta sqrt(t_k), 1), theta = -log(HR) sqrt(D r (1 - r)),
+    package docstring), the naive log HR at look k is -Z_k / sqrt(D t_k r (1 - r)).  Its
+    mean among trials that stopped early for efficacy, stopped for futility, or reached the
+    final look is computed by the recursive integration of the boundaries (no Monte Carlo):
+    E[Z_k; stop at k] from the continuation density of Z_{k-1} and the normal moments of
+    Z_k given Z_{k-1}.  Selection by stopping biases each group (Pocock & Hughes 1989;
+    Jennison & Turnbull 2000, ch. 8): early efficacy stops exaggerate the effect; trials that
+    reach the final look lost their best interim results (biased away from benefit) but,
+    with a futility rule followed, also their worst (biased towards benefit): which wins
+    depends on the truth.  ``futility=False``: the rule ignored (or absent).
+
+    AALL1331's planned design (looks 1/3, 2/3, 1 of 131 events, futility at .024), trials
+    that reach the final look:
+
+    >>> from teachkit.sequential import group_sequential_design, drift_from_hazard_ratio
+    >>> d = group_sequential_design([1/3, 2/3, 1], futility_alpha=0.024,
+    ...                             futility_drift=drift_from_hazard_ratio(0.58, 131))
+    >>> [round(bias_by_stopping(d, hr, 131).hr_reached_final, 3) for hr in (0.58, 0.70, 1.0)]
+    [0.643, 0.707, 0.845]
+    >>> [bias_by_stopping(d, hr, 131, futility=False).direction_reached_final for hr in (0.58, 1.0)]
+    ['away from benefit', 'away from benefit']
+    """
+    if not isinstance(design, GroupSequentialDesign):
+        raise TypeError("design must be a GroupSequentialDesign (teachkit.sequential."
+                        f"group_sequential_design), got {type(design).__name__}")
+    from ._checks import _hazard_ratio, _real
+
+    if isinstance(hazard_ratio, (int, float)) and hazard_ratio == 1:
+        hr = 1.0
+    else:
+        hr = _hazard_ratio("hazard_ratio", hazard_ratio)
+    events = _real("events", events)
+    if events <= 0:
+        raise ValueError(f"events must be > 0, got {events}")
+    if not isinstance(futility, (bool, np.bool_)):
+        raise TypeError(f"futility must be True or False, got {futility!r}")
+    allocation = _probability("allocation", allocation)
+    t = design.information_fractions
+    theta = -math.log(hr) * math.sqrt(events * allocation * (1 - allocation))
+    lower = design._lower(futility)
+    p_up, e_up, p_down, e_down, reach, e_reach = _stage_moments(design.z_efficacy, lower, t, theta,
+                                                                design.grid_points)
+    scale = np.sqrt(events * t * allocation * (1 - allocation))
+    early = slice(0, t.size - 1)
+
+    def geometric(p, e, k_slice):
+        total = p[k_slice].sum()
+        if total <= 1e-300:
+            return 0.0, float("nan")
+        return float(total), math.exp(-float((e[k_slice] / scale[k_slice]).sum()) / total)
+
+    pe, he = geometric(p_up, e_up, early)
+    pf, hf = geometric(p_down, e_down, early)
+    return StoppingBias(hazard_ratio=hr, events=events, futility=bool(futility),
+                        p_early_efficacy=pe, hr_early_efficacy=he, p_early_futility=pf,
+                        hr_early_futility=hf, p_reached_final=reach,
+                        hr_reached_final=math.exp(-e_reach / scale[-1] / reach),
+                        hr_all_final=hr)

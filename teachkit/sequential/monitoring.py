@@ -280,3 +280,130 @@ def interim_report(events, events_planned, p_one_sided=None, *, z=None, hazard_r
         conditional_power_null=conditional_power(z, t, design, drift="null"),
         predictive_power=predictive_power(z, t, design),
         design=design, note=str(note))
+
+
+#: The priors :func:`posterior_probability` knows.
+PRIORS = ("flat", "sceptical")
+
+
+@dataclass(frozen=True)
+class PosteriorProbability:
+    """Posterior probabilities that the hazard ratio lies below given values.
+
+    ``below`` and ``probability`` (float or array, same shape), the posterior of log HR
+    (``mean_log_hr``, ``sd_log_hr``), the prior (``prior``, ``prior_mean_log_hr``,
+    ``prior_sd_log_hr``: infinite for the flat prior; ``prior_events``: the events the
+    prior is worth, 1 / (prior_sd^2 r (1 - r))), and the inputs ``z``, ``events``,
+    ``design_hr``, ``allocation``.  ``float()`` works for a single ``below``;
+    ``numpy.asarray()`` gives the probabilities.
+    """
+
+    below: object
+    probability: object
+    mean_log_hr: float
+    sd_log_hr: float
+    prior: str
+    prior_mean_log_hr: float
+    prior_sd_log_hr: float
+    prior_events: float
+    z: float
+    events: float
+    design_hr: float
+    allocation: float
+
+    @property
+    def hazard_ratio(self) -> float:
+        """Posterior median hazard ratio, exp(posterior mean of log HR)."""
+        return math.exp(self.mean_log_hr)
+
+    def __float__(self) -> float:
+        if np.ndim(self.probability):
+            raise TypeError("several thresholds: use .probability or numpy.asarray()")
+        return float(self.probability)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.probability, dtype=dtype)
+
+    def _rows(self):
+        below = np.atleast_1d(self.below)
+        prob = np.atleast_1d(self.probability)
+        return [(f"P(HR < {b:g})", f"{p:.3f}") for b, p in zip(below, prob)]
+
+    def table(self) -> str:
+        head = (f"{self.prior} prior" + ("" if self.prior == "flat" else
+                f" (centred on HR 1, P(HR < {self.design_hr:g}) = 0.05; worth {self.prior_events:.0f} events)")
+                + f"; Z = {self.z:.3f} at {self.events:g} events; posterior median HR {self.hazard_ratio:.3f}")
+        return "\n".join([head] + [f"  {a}  {b}" for a, b in self._rows()])
+
+    def __repr__(self) -> str:
+        return f"PosteriorProbability(\n{self.table()}\n)"
+
+    def _repr_html_(self) -> str:
+        import html as _html
+
+        rows = "".join(f"<tr><td>{_html.escape(a)}</td><td>{b}</td></tr>" for a, b in self._rows())
+        return f"<p>{_html.escape(self.table().splitlines()[0])}</p><table>{rows}</table>"
+
+
+def posterior_probability(z, events, below, prior="flat", design_hr=0.58, allocation=0.5) -> PosteriorProbability:
+    """Posterior probability that the hazard ratio is below ``below`` (vectorised in ``below``).
+
+    Normal approximation on the log hazard ratio (Spiegelhalter, Freedman & Parmar 1994;
+    Spiegelhalter, Abrams & Myles 2004, ch. 6).  With I = D r (1 - r) (D events, r the
+    allocation) the log-rank Z gives the likelihood
+
+        log HR ~ N(-Z / sqrt(I), 1 / I)        (Z > 0 means benefit, as everywhere here)
+
+    and a normal prior N(m0, s0^2) gives the posterior N(m1, s1^2) with
+    1 / s1^2 = I + 1 / s0^2 and m1 = s1^2 (-Z sqrt(I) + m0 / s0^2); then
+
+        P(HR < b | data) = Phi((log b - m1) / s1).
+
+    ``prior="flat"``: s0 infinite, so m1 = -Z / sqrt(I), s1 = 1 / sqrt(I): the posterior
+    is the likelihood.  ``prior="sceptical"`` (Spiegelhalter et al. 1994): centred on no
+    effect, m0 = 0, with only 5% prior probability of an effect beyond the design's,
+    P(HR < ``design_hr``) = 0.05, so s0 = -log(design_hr) / 1.645.  A sceptic is convinced
+    when even this posterior puts most of its weight on benefit.
+
+    AALL1331 at the June 2019 look (80 events, P = .06 read one-sided, Z = 1.555; design
+    HR 0.58):
+
+    >>> r = posterior_probability(1.5548, 80, [1.0, 0.8, 0.58])
+    >>> [round(float(p), 3) for p in r.probability]
+    [0.94, 0.711, 0.189]
+    >>> s = posterior_probability(1.5548, 80, [1.0, 0.8, 0.58], prior="sceptical")
+    >>> [round(float(p), 3) for p in s.probability], round(s.prior_events)
+    ([0.901, 0.534, 0.049], 36)
+    """
+    z = _real("z", z)
+    events = _real("events", events)
+    if events <= 0:
+        raise ValueError(f"events must be > 0, got {events}")
+    if not isinstance(prior, str):
+        raise TypeError(f"prior must be one of {PRIORS}, got {type(prior).__name__}")
+    if prior not in PRIORS:
+        raise ValueError(f"prior must be one of {PRIORS}, got {prior!r}")
+    design_hr = _real("design_hr", design_hr)
+    if not 0 < design_hr < 1:
+        raise ValueError(f"design_hr must lie in (0, 1) (a benefit), got {design_hr}")
+    allocation = _probability("allocation", allocation)
+    b = _real("below", below, allow_array=True)
+    if np.any(np.asarray(b) <= 0):
+        raise ValueError(f"below must be hazard ratios > 0, got {below!r}")
+    info = events * allocation * (1.0 - allocation)
+    if prior == "flat":
+        m0, s0 = 0.0, math.inf
+        precision = info
+        mean = -z / math.sqrt(info)
+        prior_events = 0.0
+    else:
+        m0, s0 = 0.0, -math.log(design_hr) / float(-ndtri(0.05))
+        precision = info + 1.0 / s0 ** 2
+        mean = (-z * math.sqrt(info) + m0 / s0 ** 2) / precision
+        prior_events = 1.0 / (s0 ** 2 * allocation * (1.0 - allocation))
+    sd = 1.0 / math.sqrt(precision)
+    prob = ndtr((np.log(b) - mean) / sd)
+    prob = float(prob) if np.ndim(prob) == 0 else prob
+    return PosteriorProbability(below=b, probability=prob, mean_log_hr=mean, sd_log_hr=sd, prior=prior,
+                                prior_mean_log_hr=m0, prior_sd_log_hr=s0, prior_events=prior_events,
+                                z=z, events=events, design_hr=design_hr, allocation=allocation)
