@@ -214,6 +214,10 @@ class Sandbox:
             for root in python_roots():
                 if pkg.is_relative_to(root):
                     self.tmpfs(pkg, 4096, 0o755)
+        # the working folder's parents (the course's path, skeleton only): traversable, not
+        # listable, so nothing even names the course's layout
+        for i in range(2, len(self.cwd.parts)):
+            self.dir(Path(*self.cwd.parts[:i]), 0o711)
         self.tmpfs(self.cwd, lim["WORK"], 0o777)
 
     # ------------------------------------------------------------------ building blocks
