@@ -251,6 +251,7 @@ class TeachkitExecute(Execute):
         meta = common.nbg(cell)
         if meta.get("grade") and meta.get("locked") and common.BEGIN_HIDDEN in source:
             cell.source = common.strip_hidden(source)  # the kernel never sees a hidden test
+        self._idle = False
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except (KeyboardInterrupt, sandbox.SandboxUnavailable):
@@ -260,7 +261,55 @@ class TeachkitExecute(Execute):
             cell.outputs.append(common.error_output("KernelError", self._stopped))
         finally:
             cell.source = source
+        if not self._idle and self._stopped is None:
+            self._reconnect_iopub()
         return cell, resources
+
+    async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):
+        """nbclient's, except that it reads the channel it started on and gives up once a later
+        cell started: after a lost 'idle' it must not eat the next cell's messages."""
+        from queue import Empty
+
+        from nbclient.exceptions import CellExecutionComplete
+        from nbclient.util import ensure_async
+
+        self._polling = parent_msg_id
+        channel = self.kc.iopub_channel
+        while self._polling == parent_msg_id:
+            try:
+                msg = await ensure_async(channel.get_msg(timeout=1))
+            except Empty:
+                continue
+            except Exception:  # noqa: BLE001  (the channel was replaced)
+                return
+            if msg["parent_header"].get("msg_id") == parent_msg_id:
+                try:
+                    self.process_message(msg, cell, cell_index)
+                except CellExecutionComplete:
+                    return
+
+    def process_message(self, msg, cell, cell_index):
+        content = msg.get("content") or {}
+        if msg.get("msg_type") == "status" and content.get("execution_state") == "idle":
+            self._idle = True  # nbclient hands this cell's messages only
+        return super().process_message(msg, cell, cell_index)
+
+    def _reconnect_iopub(self) -> None:
+        """The cell's 'idle' never came: its output socket refused an oversized message, and
+        zmq does not reconnect after that; a new socket shows the next cells' outputs."""
+        kc = getattr(self, "kc", None)
+        if kc is None:
+            return
+        try:
+            old = kc._iopub_channel
+            kc._iopub_channel = None
+            if old is not None:
+                old.stop()
+                old.close()
+            kc.start_channels(shell=False, iopub=True, stdin=False, hb=False, control=False)
+            time.sleep(0.3)  # let the new subscription reach the kernel
+        except Exception as exc:  # noqa: BLE001  (display only)
+            self.log.warning("teachkit kernel: could not reconnect its outputs: %s", exc)
 
     # ------------------------------------------------------------------ bounded outputs
     def output(self, outs, msg, display_id, cell_index):
