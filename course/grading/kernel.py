@@ -147,6 +147,21 @@ class SandboxKernelManager(AsyncKernelManager):
             os.close(fd)
 
 
+def _remove(folder: Path) -> None:
+    """Remove a kernel's private folder; without root the locked sockets folder is ours and
+    read-only, and the kernel may have made sub-folders read-only too: give them back write
+    permission first (never following a link)."""
+    for dirpath, dirnames, _ in os.walk(folder, topdown=True, followlinks=False):
+        for name in [".", *dirnames]:
+            path = os.path.join(dirpath, name)
+            try:
+                if not os.path.islink(path):
+                    os.chmod(path, 0o700)
+            except OSError:
+                pass
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def subprocess_devnull():
     import subprocess
 
@@ -220,7 +235,7 @@ class TeachkitExecute(Execute):
                         cell.outputs = [common.error_output("NotRun", self._stopped)]
                 return nb, resources
         finally:
-            shutil.rmtree(self._private, ignore_errors=True)
+            _remove(self._private)
 
     def create_kernel_manager(self):
         self.km = SandboxKernelManager(private=self._private, workdir=self._workdir,
