@@ -41,7 +41,10 @@ True
 
 from __future__ import annotations
 
+import json
 import sys
+import time
+import weakref
 
 V1 = "v1.kernel.websocket.jupyter.org"
 #: What a learner's page receives instead of kernel stderr or a traceback.
@@ -92,18 +95,187 @@ def _started_by_voila(kernel_manager) -> bool:
     return any(key.startswith("VOILA_") for key in env)
 
 
+#: Message types a lesson page may send its kernel (Voila's own list, applied on Binder and a
+#: hub too, where Voila runs as a server extension and the server allows every type).
+PAGE_MESSAGES = frozenset({"comm_open", "comm_close", "comm_msg", "comm_info_request",
+                           "kernel_info_request", "shutdown_request"})
+
+
+def frame_header(frame, v1: bool):
+    """(msg_type, content or None) of an incoming frame, None when it cannot be read; the
+    content is read for ``comm_open`` only (its target decides)."""
+    try:
+        if isinstance(frame, str):
+            msg = json.loads(frame)
+            return msg["header"]["msg_type"], msg.get("content")
+        if v1:
+            count = int.from_bytes(frame[:8], "little")
+            offsets = [int.from_bytes(frame[8 * (i + 1): 8 * (i + 2)], "little") for i in range(count)]
+            offsets.append(len(frame))
+            kind = json.loads(bytes(frame[offsets[1]:offsets[2]]))["msg_type"]
+            content = json.loads(bytes(frame[offsets[4]:offsets[5]])) if kind == "comm_open" else None
+            return kind, content
+        count = int.from_bytes(frame[:4], "big")
+        offsets = [int.from_bytes(frame[4 * (i + 1): 4 * (i + 2)], "big") for i in range(count)]
+        offsets.append(len(frame))
+        msg = json.loads(bytes(frame[offsets[0]:offsets[1]]))
+        return msg["header"]["msg_type"], msg.get("content")
+    except (ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError):
+        return None
+
+
+class _Bucket:
+    """A token bucket: ``rate`` messages a second on average, ``burst`` at once."""
+
+    def __init__(self, rate: float, burst: int):
+        self.rate, self.burst = rate, max(1, burst)
+        self.tokens, self.when = float(self.burst), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.when) * self.rate)
+        self.when = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+def _lessons_of(connection):
+    handler = getattr(connection, "websocket_handler", None)
+    return handler.settings.get("teachkit_lessons") if handler is not None else None
+
+
+#: Every open (or opening) kernel websocket of this server, for the server-wide bound.
+_SOCKETS: "weakref.WeakSet" = weakref.WeakSet()
+
+
 def guarded(base):
     """A subclass of the websocket connection class ``base`` with the guard."""
 
     class GuardedConnection(base):
+        _lesson = None  # the LessonServer, for a lesson kernel's connection
+        _learner = None
+        _bucket = None
+        _dropped = None  # reason -> messages dropped
+        _comms = None
+
+        async def prepare(self):
+            lessons = _lessons_of(self)
+            if lessons is not None:
+                self._admit(lessons)
+            try:
+                await super().prepare()
+            except BaseException:
+                self._leave()
+                raise
+
+        def _admit(self, lessons):
+            """Refuse (HTTP 503, before the websocket opens) a connection over a bound."""
+            kernel_id = self.kernel_id
+            lesson = kernel_id in lessons.kernels
+            if len(_SOCKETS) >= lessons.websockets:
+                self._refuse("the server's %d kernel websockets are in use", lessons.websockets)
+            if lesson:
+                learner = lessons.learner_of(self.websocket_handler)
+                if len(lessons.sockets.get(kernel_id, ())) >= lessons.websockets_per_kernel:
+                    self._refuse("kernel %s has %d websockets", kernel_id, lessons.websockets_per_kernel)
+                if len(lessons.learner_sockets.get(learner, ())) >= lessons.websockets_per_learner:
+                    self._refuse("%s has %d websockets", learner, lessons.websockets_per_learner)
+                self._lesson, self._learner = lessons, learner
+                self._bucket = _Bucket(lessons.messages_per_second, lessons.message_burst)
+                self._comms, self._dropped = {}, {}
+                lessons.sockets.setdefault(kernel_id, weakref.WeakSet()).add(self)
+                lessons.learner_sockets.setdefault(learner, weakref.WeakSet()).add(self)
+                lessons.seen(kernel_id)
+            _SOCKETS.add(self)
+
+        def _refuse(self, why, *args):
+            from tornado import web
+
+            self.log.warning("teachkit: refused a kernel websocket: " + why, *args)
+            raise web.HTTPError(503, "too many websockets")
+
+        def _leave(self):
+            _SOCKETS.discard(self)
+            lessons = self._lesson
+            if lessons is None:
+                return
+            sockets = lessons.sockets.get(self.kernel_id)
+            if sockets is not None:
+                sockets.discard(self)
+                if not sockets:
+                    lessons.sockets.pop(self.kernel_id, None)
+                    lesson = lessons.kernels.get(self.kernel_id)
+                    if lesson is not None:
+                        lesson.closed = time.monotonic()
+            mine = lessons.learner_sockets.get(self._learner)
+            if mine is not None:
+                mine.discard(self)
+                if not mine:
+                    lessons.learner_sockets.pop(self._learner, None)
+
+        def disconnect(self):
+            self._leave()
+            return super().disconnect()
+
         def handle_incoming_message(self, incoming_msg) -> None:
-            if isinstance(incoming_msg, (bytes, bytearray)):
+            binary = isinstance(incoming_msg, (bytes, bytearray))
+            if binary:
                 fits = v1_count_fits if self.subprotocol == V1 else v0_count_fits
                 if not fits(incoming_msg):
                     self.log.warning("teachkit: dropped a malformed %d-byte kernel websocket frame",
                                      len(incoming_msg))
                     return
+            if self._lesson is not None and not self._lesson_message(incoming_msg):
+                return
             super().handle_incoming_message(incoming_msg)
+
+        def _lesson_message(self, frame) -> bool:
+            """Whether a lesson page's message goes on to its kernel: within the size and the
+            rate, of a type a page sends, and no widget made by the page."""
+            lessons = self._lesson
+            if len(frame) > lessons.max_message_bytes:
+                return self._drop("a %d-byte message (more than %d)", len(frame), lessons.max_message_bytes)
+            if not self._bucket.take():
+                return self._drop("a message over %g a second", lessons.messages_per_second)
+            header = frame_header(frame, self.subprotocol == V1)
+            if header is None:
+                return self._drop("a message it could not read")
+            kind, content = header
+            if kind not in PAGE_MESSAGES:
+                return self._drop("a %r message", kind)
+            if kind == "comm_open":
+                target = (content or {}).get("target_name")
+                allowed = lessons.comm_targets.get(target, 0) if isinstance(target, str) else 0
+                if self._comms.get(target, 0) >= allowed:
+                    return self._drop("a comm_open to %r (widgets are made by the lesson)", target)
+                self._comms[target] = self._comms.get(target, 0) + 1
+            lessons.seen(self.kernel_id)
+            return True
+
+        def _drop(self, what, *args) -> bool:
+            """Drop a page's message; the first few of each kind, then every 1000th, logged."""
+            n = self._dropped[what] = self._dropped.get(what, 0) + 1
+            if n <= 3 or n % 1000 == 0:
+                self.log.warning("teachkit: dropped " + what + " from a lesson page (kernel %s, %d such)",
+                                 *args, self.kernel_id, n)
+            return False
+
+        def handle_outgoing_message(self, stream, outgoing_msg) -> None:
+            if self._lesson is not None and self._unsent() > self._lesson.unsent_bytes:
+                self.log.warning("teachkit: closed a lesson page's websocket to kernel %s: %d bytes "
+                                 "of output unread", self.kernel_id, self._unsent())
+                self.websocket_handler.close()
+                self.disconnect()
+                return
+            super().handle_outgoing_message(stream, outgoing_msg)
+
+        def _unsent(self) -> int:
+            try:
+                return len(self.websocket_handler.ws_connection.stream._write_buffer)
+            except (AttributeError, TypeError):
+                return 0
 
         def _on_error(self, channel, msg, msg_list):
             super()._on_error(channel, msg, msg_list)
@@ -153,7 +325,11 @@ def _jupyter_server_extension_points():
 
 
 def _load_jupyter_server_extension(serverapp) -> None:
-    """Server-extension hook: guard Voila's reader and the server's kernel websockets."""
+    """Server-extension hook (Binder, a hub): guard Voila's reader and the server's kernel
+    websockets, and bound Voila's lesson kernels (teachkit._lessonserver), with the
+    ``LessonServer`` settings of voila.json and of the server's own configuration."""
+    from teachkit import _lessonserver
+
     install_voila_reader()
     settings = serverapp.web_app.settings
     base = settings.get("kernel_websocket_connection_class") or _zmq_connection()
@@ -161,16 +337,49 @@ def _load_jupyter_server_extension(serverapp) -> None:
         settings["kernel_websocket_connection_class"] = guarded(base)
     serverapp.log.info("teachkit: kernel websocket guard on (%s)",
                        settings["kernel_websocket_connection_class"].__name__)
+    if _lessonserver.install_handlers() and "teachkit_lessons" not in settings:
+        config = _lessonserver.server_settings()
+        config.merge(serverapp.config)
+        lessons = _lessonserver.LessonServer(config=config, log=serverapp.log)
+        _lessonserver.install_kernel_manager(serverapp.kernel_manager, lessons)
+        settings["teachkit_lessons"] = lessons
+        from tornado.ioloop import IOLoop
+
+        IOLoop.current().add_callback(lessons.start)
+        serverapp.log.info("teachkit: lesson kernels bounded (%d in all, %d per learner)",
+                           lessons.kernel_limit, lessons.kernels_per_learner)
+
+
+def lessons_voila():
+    """Voila's application with teachkit's lessons server (:mod:`teachkit._lessonserver`)."""
+    from tornado.ioloop import IOLoop
+    from voila.app import Voila
+
+    from teachkit import _lessonserver
+
+    class LessonsVoila(Voila):
+        def init_settings(self):
+            settings = super().init_settings()
+            lessons = _lessonserver.LessonServer(parent=self)
+            _lessonserver.install_kernel_manager(self.kernel_manager, lessons)
+            settings["teachkit_lessons"] = lessons
+            IOLoop.current().add_callback(lessons.start)
+            self.log.info("teachkit: lesson kernels bounded (%d in all, %d per learner)",
+                          lessons.kernel_limit, lessons.kernels_per_learner)
+            return settings
+
+    return LessonsVoila
 
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m teachkit._wsguard [voila arguments]``: Voila with the guard on."""
-    install_voila_reader()
-    from voila.app import main as voila_main
+    from teachkit import _lessonserver
 
+    install_voila_reader()
+    _lessonserver.install_handlers()
     args = list(sys.argv[1:] if argv is None else argv)
     sys.argv = ["voila", "--Voila.kernel_websocket_connection_class=teachkit._wsguard.GuardedConnection", *args]
-    voila_main()
+    lessons_voila().launch_instance(sys.argv[1:])
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m`: use the importable module's objects

@@ -2,7 +2,8 @@
 
 ``teachkit lessons [--port 8866]`` starts Voilà on the lessons that ship with
 teachkit (or on ``--source DIR``), with the page settings of ``voila.json``
-(sources stripped, no tracebacks) and a pre-heated kernel per lesson.
+(sources stripped, no tracebacks), pre-heated kernels and the bounds of a class
+server (``--learners N`` sizes it for a class; see teachkit._lessonserver).
 
 ``teachkit check`` prints the versions of the stack and proves that the parts
 a lesson needs work: widgets serialise, matplotlib draws, and a Jupyter kernel
@@ -75,8 +76,25 @@ def voila_env(environ=None) -> dict[str, str]:
 MARKDOWN_RENDERER = "teachkit._mathml.MathMLRenderer"     # = teachkit._mathml.RENDERER
 
 
-def voila_command(source: Path, port: int, preheat: bool = True, open_browser: bool = False) -> list[str]:
-    """The command line that serves ``source`` with Voilà (settings from its voila.json)."""
+#: ``teachkit lessons`` options that set the lessons server's bounds (teachkit._lessonserver):
+#: option -> LessonServer trait.
+SERVER_OPTIONS = {
+    "learners": "learners",
+    "max_kernels": "max_kernels",
+    "kernels_per_learner": "kernels_per_learner",
+    "kernel_memory": "kernel_memory",
+}
+
+
+def voila_command(source: Path, port: int, preheat: bool = True, open_browser: bool = False,
+                  **server) -> list[str]:
+    """The command line that serves ``source`` with Voilà (settings from its voila.json);
+    ``server``: LessonServer settings (``learners=30``, ``max_kernels=40``...).
+
+    >>> cmd = voila_command(Path("lessons"), 8866, learners=30)
+    >>> "--LessonServer.learners=30" in cmd, "--pool_size=0" in cmd
+    (True, True)
+    """
     # teachkit._wsguard runs Voila with a guard on its kernel websockets (malformed
     # frames that hang Voila, tracebacks sent to the page); it takes Voila's arguments.
     cmd = [sys.executable, "-m", "teachkit._wsguard", f"--port={int(port)}", "--Voila.ip=127.0.0.1"]
@@ -86,9 +104,15 @@ def voila_command(source: Path, port: int, preheat: bool = True, open_browser: b
     if not open_browser:
         cmd.append("--no-browser")
     if preheat:
-        # One kernel per lesson is started and the lesson run in it ahead of
-        # the first visit, so the page is interactive at once.
-        cmd += ["--preheat_kernel=True", "--pool_size=1"]
+        # Kernels that already ran a lesson wait for its visitors (Voila's pools); teachkit's
+        # lessons server fills them in the background, lesson 00 first, sized by
+        # LessonServer.learners (Voila's own fill, all lessons at once, is off: pool_size=0).
+        cmd += ["--preheat_kernel=True", "--pool_size=0"]
+    for name, value in server.items():
+        if name not in SERVER_OPTIONS.values():
+            raise ValueError(f"unknown lessons server setting {name!r}; known: {', '.join(SERVER_OPTIONS)}")
+        if value is not None:
+            cmd.append(f"--LessonServer.{name}={value}")
     return cmd
 
 
@@ -103,7 +127,21 @@ def _cmd_lessons(args) -> int:
     if not 1 <= args.port <= 65535:
         print(f"--port must be between 1 and 65535, got {args.port}", file=sys.stderr)
         return 2
-    cmd = voila_command(source, args.port, preheat=not args.no_preheat, open_browser=args.open)
+    for name in ("learners", "max_kernels", "kernels_per_learner"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            print(f"--{name.replace('_', '-')} must be at least 1, got {value}", file=sys.stderr)
+            return 2
+    if args.kernel_memory is not None:
+        from teachkit._lessonserver import parse_bytes
+
+        try:
+            parse_bytes(args.kernel_memory)
+        except (TypeError, ValueError) as exc:
+            print(f"--kernel-memory: {exc}", file=sys.stderr)
+            return 2
+    server = {trait: getattr(args, option) for option, trait in SERVER_OPTIONS.items()}
+    cmd = voila_command(source, args.port, preheat=not args.no_preheat, open_browser=args.open, **server)
     print(f"Serving the lessons in {source} at http://localhost:{args.port}/", flush=True)
     # Become the Voila process (voila.json is read from the working directory): signals
     # such as Ctrl-C or a terminate then reach Voila itself, and no server is left behind.
@@ -219,6 +257,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8866, help="port to serve on (default 8866)")
     p.add_argument("--source", default=None, help="lessons folder (default: the installed lessons)")
     p.add_argument("--no-preheat", action="store_true", help="do not pre-start a kernel per lesson")
+    p.add_argument("--learners", type=int, default=None, metavar="N",
+                   help="size the server for a class of N (pre-heats N kernels of lesson 00, N/4 of "
+                        "each other lesson; default 1)")
+    p.add_argument("--max-kernels", type=int, default=None, metavar="N",
+                   help="lesson kernels at most (default: from the memory, about 200 MB each)")
+    p.add_argument("--kernels-per-learner", type=int, default=None, metavar="N",
+                   help="lesson kernels at most per learner (default 6)")
+    p.add_argument("--kernel-memory", default=None, metavar="SIZE",
+                   help="address-space limit of a lesson kernel, e.g. 1G (default 1G; 0: none)")
     p.add_argument("--open", action="store_true", help="open a browser tab")
     p.set_defaults(func=_cmd_lessons)
     c = sub.add_parser("check", help="check that this installation can run the lessons")

@@ -30,6 +30,7 @@ import html
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 __all__ = ["Entry", "ENTRIES", "entry", "slugs", "definition_html", "term_html", "notebook", "SLUG"]
 
@@ -193,7 +194,8 @@ ENTRIES: tuple[Entry, ...] = tuple(sorted((
     E("confidence-band", "Confidence band: plain, log, log-log", ("01",),
       "Three ways to draw a 95% interval around a Kaplan-Meier curve. *Plain* adds and subtracts about "
       "two standard errors (and can leave 0 to 1); *log* and *log-log* do it on a stretched scale, so the "
-      "band stays between 0 and 1 and is lopsided.",
+      "band is lopsided: the *log* band stays above 0 but can pass 1, the *log-log* band stays between "
+      "0 and 1.",
       "The log-log band is symmetric on $\\log(-\\log S)$; back on the survival scale it reaches further "
       "towards 0 when $S > e^{-1} \\approx 0.37$ and further towards 1 below."),
     E("median-survival", "Median survival", ("01",),
@@ -251,7 +253,7 @@ ENTRIES: tuple[Entry, ...] = tuple(sorted((
       "The factor by which a trial with interim looks needs more events than a trial with a single "
       "analysis, for the same power."),
     # ---- looking early ------------------------------------------------------------------------
-    E("efficacy-boundary", "Efficacy boundary", ("05", "06"),
+    E("efficacy-boundary", "Efficacy boundary", ("00", "05", "06"),
       "The Z (or the one-look P, the *nominal P*) that an interim look must reach to stop early for "
       "benefit."),
     E("nominal-p", "Nominal P", ("05", "06"),
@@ -421,6 +423,18 @@ def link_terms(markdown: str, prefix: str = "t") -> str:
     return _MD_LINK.sub(sub, markdown)
 
 
+def data_html() -> str:
+    """Every definition, for the page's script (a ``<script type="application/json">``): a
+    glossary link that a lesson's code prints (``display(Markdown(...))``, drawn in the
+    browser, not by the server) is given its definition in place from it.  The Voila
+    template includes it as ``glossary-data.html`` (``python -m teachkit.glossary
+    --write-data``; a test fails when it is out of step)."""
+    data = json.dumps({e.slug: definition_html(e.slug) for e in ENTRIES}, ensure_ascii=False, sort_keys=True)
+    data = data.replace("</", "<\\/")           # nothing in it can close the script
+    return ("<!-- Made by `python -m teachkit.glossary --write-data` from teachkit/glossary.py: do not edit. -->\n"
+            f'<script type="application/json" id="tk-glossary-data">{data}</script>\n')
+
+
 # --------------------------------------------------------------------------------------
 # The glossary page (lessons/glossary.ipynb)
 # --------------------------------------------------------------------------------------
@@ -471,14 +485,21 @@ def notebook_json() -> str:
     return json.dumps(notebook(), indent=1, ensure_ascii=False) + "\n"
 
 
+#: Where :func:`data_html` is kept: beside the template that includes it.
+DATA_FILE = Path(__file__).resolve().parent / "_jupyter" / "voila" / "templates" / "teachkit" / "glossary-data.html"
+
+
 def main(argv=None) -> int:
     import argparse
-    from pathlib import Path
 
     parser = argparse.ArgumentParser(description="write the glossary notebook from teachkit.glossary")
     parser.add_argument("--write", type=Path, help="the notebook to write (lessons/glossary.ipynb)")
+    parser.add_argument("--write-data", action="store_true",
+                        help="write the definitions for the page's script into teachkit's Voila template")
     args = parser.parse_args(argv)
-    if args.write is None:
+    if args.write_data:
+        DATA_FILE.write_text(data_html(), encoding="utf-8")
+    elif args.write is None:
         print(notebook_json(), end="")
     else:
         args.write.write_text(notebook_json(), encoding="utf-8")

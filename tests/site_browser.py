@@ -167,11 +167,66 @@ async () => {
 """
 
 
+# Issue 26 on the site: the folds (closed at first; opened with the keyboard, their content
+# shown; the choice kept in the browser), a glossary term's definition in place, the course
+# home's lessons and the glossary's way back. Returned as a record; the caller asserts.
+LAYERS_JS = """() => {
+  const folds = [...document.querySelectorAll('details.tk-fold')];
+  const term = document.querySelector('.tk-term');
+  return {folds: folds.length, open: folds.map(d => d.open),
+          summaries: folds.map(d => d.querySelector('summary').innerText.trim()),
+          term: term ? {slug: term.dataset.tkTerm, href: term.querySelector('a').getAttribute('href'),
+                        target: term.querySelector('a').getAttribute('target'),
+                        shown: term.querySelector('.tk-term-def').checkVisibility()} : null};
+}"""
+HOME_JS = """() => [...document.querySelectorAll('.tk-home-lesson')].map(li => ({
+  href: li.querySelector('a.tk-home-title').getAttribute('href'),
+  target: li.querySelector('a.tk-home-title').getAttribute('target'),
+  text: li.innerText}))"""
+
+
+def check_layers(page, record, axe=None):
+    """Folds and terms of a lesson page (see LAYERS_JS); with ``axe`` (axe-core's source), the
+    page's WCAG 2.1 AA violations with its first fold open."""
+    layers = page.evaluate(LAYERS_JS)
+    record["layers"] = layers
+    if layers["term"]:
+        term = page.locator(".tk-term").first
+        term.locator("a").hover()
+        record["layers"]["term_hover"] = term.locator(".tk-term-def").is_visible()
+        page.mouse.move(1, 1)
+    if layers["folds"]:
+        fold = page.locator("details.tk-fold").first
+        fold.locator("summary").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => document.querySelector('details.tk-fold').open")
+        body = fold.locator(".tk-fold-body")
+        record["layers"]["opened_shows"] = body.is_visible() and len(body.inner_text().strip()) > 0
+        images = fold.locator("img")
+        record["layers"]["fold_images"] = [images.nth(i).bounding_box()["width"] if images.nth(i).is_visible() else 0
+                                           for i in range(images.count())]
+        # the fold's 'toggle' event (which stores it) comes after the attribute changed
+        page.wait_for_function("(name) => Object.keys(localStorage).some(k => k.startsWith('teachkit:fold:' + name + ':'))",
+                               arg=record["lesson"], timeout=10_000)
+        record["layers"]["stored"] = page.evaluate(
+            "() => Object.keys(localStorage).filter(k => k.startsWith('teachkit:fold:'))")
+    if axe:
+        record["axe"] = axe_violations(page, axe)
+
+
+def axe_violations(page, axe):
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=axe)
+    return page.evaluate("""async () => (await axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations.map(v => v.id + ': ' +
+        v.nodes.slice(0, 3).map(n => n.target.join(' ')).join('; '))""")
+
+
 def new_context(browser):
     return browser.new_context(viewport={"width": 1280, "height": 900})
 
 
-def run_lesson(browser, base, name, control, steps, timeout_ms, shots, context=None):
+def run_lesson(browser, base, name, control, steps, timeout_ms, shots, context=None, axe=None):
     """One lesson in ``context`` (kept: a warm cache) or in a fresh one (closed: a cold load)."""
     from test_lessons_browser import move_control, wait_interactive  # the same as the Voila test
 
@@ -208,7 +263,17 @@ def run_lesson(browser, base, name, control, steps, timeout_ms, shots, context=N
         record["timeline"] = page.evaluate("window.__timeline || []")
         links = page.evaluate(BROKEN_LINKS_JS)
         record["broken_links"], record["links_checked"] = links["broken"], links["checked"]
+        if name == "index":       # the course home (voici/render/index.html leads to it)
+            record["home_url"] = page.url
+            record["home"] = page.evaluate(HOME_JS)
+            if axe:
+                record["axe"] = axe_violations(page, axe)
+        elif name == "glossary":
+            record["glossary_back"] = page.locator(".tk-glossary-back a").get_attribute("href")
+            if axe:
+                record["axe"] = axe_violations(page, axe)
         if control is not None:   # a lesson (the glossary has no control)
+            check_layers(page, record, axe)
             before = move_control(page, name)
             record["first_move_s"] = time.perf_counter() - t0 - record["interactive_s"]
             record["picture_changed"] = picture(page, control[3]) != before
@@ -251,6 +316,7 @@ def main(argv=None):
     parser.add_argument("--screenshots", default=None)
     parser.add_argument("--warm", action="store_true",
                         help="one browser context for all lessons (cache kept), not a fresh one each")
+    parser.add_argument("--axe", type=Path, default=None, help="axe-core's axe.min.js: check WCAG 2.1 AA")
     args = parser.parse_args(argv)
 
     if args.loopback:
@@ -260,6 +326,7 @@ def main(argv=None):
     from test_lessons_browser import CONTROLS
 
     names = args.lessons or sorted(p.stem for p in (args.site / "voici/render").glob("*.html"))
+    axe = args.axe.read_text() if args.axe else None
     log_file = args.out.with_suffix(".server.jsonl")
     log_file.write_text("")
     server, base = start_server(args.site, log_file)
@@ -271,7 +338,7 @@ def main(argv=None):
             for name in names:
                 mark = sum(1 for _ in open(log_file))
                 record = run_lesson(browser, base, name, CONTROLS.get(name), args.steps, int(args.timeout * 1000),
-                                    args.screenshots, shared)
+                                    args.screenshots, shared, axe=axe)
                 served = [json.loads(line) for line in open(log_file)][mark:]
                 record["bytes"] = sum(r["bytes"] for r in served if r["status"] == 200)
                 record["requests"] = len(served)
@@ -279,6 +346,14 @@ def main(argv=None):
                 results["lessons"].append(record)
                 print(json.dumps({k: record.get(k) for k in ("lesson", "interactive_s", "picture_changed",
                                                             "exception")}), flush=True)
+            if shared is not None:   # a fold opened above is open when its lesson is opened again
+                folded = next((r for r in results["lessons"] if (r.get("layers") or {}).get("folds")), None)
+                if folded:
+                    again = shared.new_page()
+                    again.goto(f"{base}/voici/render/{folded['lesson']}.html", wait_until="domcontentloaded")
+                    results["remembered"] = {"lesson": folded["lesson"],
+                                             "open": again.evaluate(LAYERS_JS)["open"]}
+                    again.close()
             browser.close()
     finally:
         server.terminate()

@@ -98,7 +98,7 @@ def test_slider_classes_carry_the_real_range_in_plain_decimals():
     control = p.make_control()
     classes = set(control._dom_classes)
     assert f"tk-min_{_decimal(p.min)}" in classes and f"tk-max_{_decimal(p.max)}" in classes
-    assert all("e" not in c.split("_", 1)[1] for c in classes if c.startswith("tk-"))
+    assert all("e" not in c.split("_", 1)[1] for c in classes if c.startswith(("tk-min_", "tk-max_")))
 
 
 def test_check_yourself_is_a_named_group_with_a_live_feedback():
@@ -107,3 +107,22 @@ def test_check_yourself_is_a_named_group_with_a_live_feedback():
     assert "tk-check" in box._dom_classes
     assert "tk-question" in box.children[0]._dom_classes
     assert "tk-live" in q._feedback._dom_classes
+
+
+def test_check_yourself_judges_only_when_asked():
+    """Issue 26, item 8: moving through the options says nothing; "Check" judges the choice;
+    another choice clears the verdict; "Check" with nothing chosen says what to do."""
+    q = explorers.CheckYourself("Which?", ["a", "b", "c"], answer="b", right="yes", wrong="no")
+    q.widget
+    q._check.click()
+    assert q.CHOOSE_FIRST in q._feedback.value
+    for option in ("a", "c", "b", "a"):          # the arrow keys passing over the options
+        q._buttons.value = option
+        assert "Not quite" not in q._feedback.value and "Right" not in q._feedback.value
+    q._check.click()
+    assert "Not quite" in q._feedback.value
+    q._buttons.value = "b"
+    assert q._feedback.value == ""
+    q._check.click()
+    assert "Right" in q._feedback.value
+    assert "tk-check-button" in q._check._dom_classes and q._check.description == "Check"

@@ -13,7 +13,7 @@ test does the same from a copy of the repository's tracked files (``git ls-files
 * that environment's ``python -m jupyter_server`` starts in the copy (root_dir and working directory), on a
   free port of 127.0.0.1, with a token, as the Binder/hub single-user server does.
 
-Then Chromium opens the lessons tree and one lesson and checks what a learner meets, and
+Then Chromium opens the lessons tree (the course home) and one lesson and checks what a learner meets, and
 that the root voila.json is in force. What it cannot check: the real mybinder.org build
 (repo2docker's image, its own Jupyter and pip, the network) - see the README.
 """
@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -111,13 +112,15 @@ def page_config(page) -> dict:
     return page.evaluate("JSON.parse(document.getElementById('jupyter-config-data').textContent)")
 
 
-def test_binder_launch_path(tmp_path_factory, start_voila, page, timings):
+def test_binder_launch_path(tmp_path_factory, start_voila, page, timings, axe_source):
     repo = copy_tracked_files(tmp_path_factory.mktemp("binder-repo"))
     prefix = tmp_path_factory.mktemp("binder-prefix")
     python = binder_python(prefix)
     env = binder_env(prefix)
+    t0 = time.perf_counter()
     post = subprocess.run(["bash", "binder/postBuild"], cwd=repo, env=env, capture_output=True,
                           text=True, timeout=600)
+    post_seconds = time.perf_counter() - t0
     assert post.returncode == 0, f"binder/postBuild failed:\n{post.stdout}\n{post.stderr}"
     template = prefix / "share" / "jupyter" / "voila" / "templates" / "teachkit" / "index.html.j2"
     assert template.is_file(), "postBuild's install did not put teachkit's Voila template in share/jupyter"
@@ -135,19 +138,14 @@ def test_binder_launch_path(tmp_path_factory, start_voila, page, timings):
         env=env,
         ready_path=f"/voila/tree/lessons?token={token}",
     )
-    # The badge's urlpath: the lessons tree.
+    # The badge's urlpath: the lessons tree, which teachkit's template turns into the course
+    # home (lessons/index.ipynb), in the same tab.
     page.goto(f"{server.url}/voila/tree/lessons?token={token}", timeout=60_000)
-    # classic_tree (root voila.json): Voila's plain list, not the JupyterLab-like file browser
-    page.wait_for_selector("ul.voila-notebooks", timeout=60_000)
-    links = page.locator("ul.voila-notebooks a[href*='/voila/render/']")
-    names = sorted(Path(links.nth(i).inner_text().strip()).stem for i in range(links.count()))
-    # the eight lessons and the glossary they all link to (lessons/glossary.ipynb)
-    assert names == sorted(lb.lesson_names() + ["glossary"]) and len(names) == 9, names
-    # the tree's icons come from the server (no Font Awesome CDN)
-    icon_font = page.evaluate("getComputedStyle(document.querySelector('i.fa-book'), ':before').fontFamily")
-    assert "Font Awesome" in icon_font, icon_font
+    page.wait_for_url("**/voila/render/lessons/index.ipynb?token=*", timeout=60_000)
+    page.locator(".tk-home-lesson").first.wait_for(timeout=120_000)
+    lb.check_course_home(page, axe_source, repo / "lessons")
 
-    # One lesson, as a learner opens it from the tree.
+    # One lesson, as a learner opens it from the course home.
     t0 = time.perf_counter()
     page.goto(f"{server.url}/voila/render/lessons/{LESSON}.ipynb?token={token}", timeout=120_000)
     lb.wait_interactive(page)
@@ -155,6 +153,11 @@ def test_binder_launch_path(tmp_path_factory, start_voila, page, timings):
         time.perf_counter() - t0)
     before = lb.move_control(page, LESSON)
     assert lb.snapshot(page, lb.CONTROLS[LESSON][3]) != before
+    # the two layers and the terms, as on teachkit lessons (issue 26): folds closed, each
+    # with its time; terms carry their definitions
+    folds = page.eval_on_selector_all("details.tk-fold", "els => els.map(d => [d.open, d.querySelector('summary').innerText])")
+    assert folds and all(not is_open and "(optional, about" in summary for is_open, summary in folds), folds
+    assert page.locator(".tk-term .tk-term-def").count() >= 1
 
     # The root voila.json in force: stripped sources, no tracebacks, the extension deny-list.
     assert page.locator(".jp-CodeCell").count() > 0, "no code cell rendered (their outputs hold the lesson)"
@@ -181,3 +184,108 @@ def test_binder_launch_path(tmp_path_factory, start_voila, page, timings):
 
     assert page.watch.outside == [], page.watch.outside
     assert page.watch.errors == [], "\n".join(page.watch.errors)
+
+    # The exercises (issue 27): postBuild made the student versions into exercises/, then removed the course.
+    timings["Binder path: postBuild (install, exercises, seal)"] = post_seconds
+    t0 = time.perf_counter()
+    check_exercises(repo, server, token, page)
+    timings[f"Binder path: exercises/{EXERCISE} opened, answered, run and saved"] = time.perf_counter() - t0
+
+
+EXERCISE = "km-by-hand"
+
+
+def check_exercises(repo, server, token, page):
+    """exercises/ holds the seven student versions and the how-to notebook, nothing secret; one
+    opens in the notebook interface, its cells run (the visible tests meet the stub) and the
+    page and the saved notebook hold no solution."""
+    assert not (repo / "course").exists()
+    course = sorted(p.name for p in (ROOT / "course" / "source").iterdir() if p.is_dir())
+    exercises = repo / "exercises"
+    assert sorted(p.stem for p in exercises.glob("*.ipynb")) == sorted([*course, "how-to-run-a-cell"])
+    assert sorted(p.name for p in exercises.iterdir()) == sorted(p.name for p in exercises.glob("*.ipynb"))
+    source = json.loads((ROOT / "course" / "source" / EXERCISE / f"{EXERCISE}.ipynb").read_text())
+    outside = {line.strip() for cell in source["cells"] for line in _regions(
+        "".join(cell["source"]), "BEGIN SOLUTION", "END SOLUTION", inside=False)}
+    solution_lines = {line.strip() for cell in source["cells"] for line in _regions(
+        "".join(cell["source"]), "BEGIN SOLUTION", "END SOLUTION") if len(line.strip()) > 12} - outside
+    for nb in exercises.glob("*.ipynb"):
+        text = nb.read_text()
+        assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text, nb.name
+    text = (exercises / f"{EXERCISE}.ipynb").read_text()
+    assert solution_lines and not [line for line in solution_lines if json.dumps(line)[1:-1] in text]
+
+    # In the notebook interface, as the course home links it: a learner who knows the answers types
+    # them into the answer cells and runs every cell from the top with Shift+Enter (the keyboard
+    # scrolls each cell into view: the notebook attaches only the cells in view), then saves
+    answers = {i: "\n".join(_regions("".join(c["source"]), "BEGIN SOLUTION", "END SOLUTION", inside=False, keep=True))
+               for i, c in enumerate(source["cells"])
+               if c["cell_type"] == "code" and c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    n_cells = len(json.loads(text)["cells"])
+    page.goto(f"{server.url}/voila/render/lessons/index.ipynb?token={token}", timeout=120_000)
+    links = page.locator("a[data-tk-notebook]")
+    links.first.wait_for(timeout=120_000)
+    assert links.count() == 8 and "need a little Python; the lessons do not" in page.inner_text("body")
+    assert links.first.inner_text() == "How to run a cell"
+    page.wait_for_function("() => !document.querySelector('a[data-tk-notebook][target]')")
+    page.get_by_role("link", name=describe_title(source)).click()      # the same tab
+    page.wait_for_url(f"**/notebooks/exercises/{EXERCISE}.ipynb*", timeout=60_000)
+    assert len(page.context.pages) == 1
+    idle = ("() => { const s = document.querySelector('.jp-Notebook-ExecutionIndicator');"
+            " return s && s.getAttribute('data-status') === 'idle'; }")
+    page.wait_for_function(idle, timeout=120_000)
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    page.keyboard.press("Escape")
+    for i in range(n_cells):
+        active = page.locator(".jp-Notebook .jp-Cell.jp-mod-active")
+        code = "jp-CodeCell" in (active.get_attribute("class") or "")
+        if i in answers:
+            page.keyboard.press("Enter")
+            page.keyboard.press("Control+a")
+            page.keyboard.insert_text(answers[i])
+        cell = active.element_handle()
+        # the last cell runs without a new one added below it
+        page.keyboard.press("Shift+Enter" if i < n_cells - 1 else "Control+Enter")
+        if code:   # one cell at a time: its number shows when it has run
+            page.wait_for_function("(el) => /^\\[\\d+\\]/.test((el.querySelector('.jp-InputPrompt') || {}).textContent"
+                                   " || '')", arg=cell, timeout=120_000)
+    page.wait_for_function(idle, timeout=120_000)
+    page.keyboard.press("Control+s")
+    saved = None
+    for _ in range(100):
+        saved = page.evaluate("""async ([url]) => (await fetch(url)).json()""",
+                              [f"{server.url}/api/contents/exercises/{EXERCISE}.ipynb?token={token}"])
+        code = [c for c in (saved.get("content") or {}).get("cells", []) if c["cell_type"] == "code"]
+        if code and all(c["execution_count"] for c in code):
+            break
+        page.wait_for_timeout(300)
+    cells = saved["content"]["cells"]
+    graded = [c for c in cells if c["cell_type"] == "code" and c["metadata"].get("nbgrader", {}).get("grade")]
+    ran = [(i, c.get("execution_count"), "".join(c["source"])[:40]) for i, c in enumerate(cells)]
+    assert graded and all(c["execution_count"] for c in graded), f"the visible tests did not run: {ran}"
+    errors = [(c["metadata"]["nbgrader"]["grade_id"], o.get("evalue")) for c in graded for o in c["outputs"]
+              if o["output_type"] == "error"]
+    assert errors == [], f"visible tests failed on Binder with the instructor's answers: {errors}"
+    assert "Correct." in "".join(o.get("text", "") for c in graded for o in c["outputs"])
+    assert page.watch.outside == [], page.watch.outside
+
+
+def describe_title(source) -> str:
+    """The exercise's title as the course home shows it (its heading without "Assignment N:")."""
+    heading = re.search(r"^#\s+(.+)$", "".join(source["cells"][0]["source"]), re.M).group(1)
+    title = re.sub(r"^Assignment \d+:\s*", "", heading.strip())
+    return title[:1].upper() + title[1:]
+
+
+def _regions(text, begin, end, inside=True, keep=False):
+    """The lines inside the marked regions (``inside=False``: the lines outside them; with
+    ``keep``, the lines inside too: the cell without its markers)."""
+    lines, within = [], False
+    for line in text.split("\n"):
+        if begin in line:
+            within = True
+        elif end in line:
+            within = False
+        elif within == inside or keep:
+            lines.append(line)
+    return lines

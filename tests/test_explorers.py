@@ -628,13 +628,16 @@ def test_risk_classifier_fails_only_where_the_rules_cannot_place_a_patient():
 
 # ---- the "check yourself" question of every lesson ---------------------------------------
 
-def test_check_yourself_gives_immediate_feedback_through_its_widget():
+def test_check_yourself_gives_feedback_through_its_widget_on_check():
     q = explorers.CheckYourself("Was the boundary crossed?", ["Yes", "No"], answer="No",
                                 right="Z stayed below it.", wrong="Compare Z with the bound.")
     box = q.widget
-    q._buttons.value = "Yes"                       # a learner clicks
+    q._buttons.value = "Yes"                       # a learner chooses, then presses Check
+    assert q._feedback.value == ""
+    q._check.click()
     assert "Not quite" in q._feedback.value and "Compare Z" in q._feedback.value
     q._buttons.value = "No"
+    q._check.click()
     assert "Right" in q._feedback.value and "stayed below" in q._feedback.value
     assert box.children[0].value == "<b>Was the boundary crossed?</b>"
 
@@ -708,10 +711,19 @@ def test_slider_values_from_the_browser_are_put_on_their_grid():
     assert ex.numbers() == at_061.numbers() and ex.png == at_061.png
     assert sent == [0.5800000000000001, 0.6099999999999999] and len(pictures) == 1  # no echo
     # a log-scale slider: 10 ** (log10(0.001) + 34 * 0.05) arrives with 17 digits
+    from teachkit.explorers._base import Param
+    log = Param("x", "x", "log", 0.05, min=0.001, max=100.0, step=0.05)
+    assert log.from_control(10 ** (-3 + 34 * 0.05)) == 0.0501187233627
+    assert log.from_control(100.00000000000003) == 100.0 and log.from_control(1e-3 * (1 - 1e-15)) == 1e-3
+    assert log.from_control("x") == "x" and log.from_control(True) is True   # left to validate()
+    # lesson 03's MRD slider is read as a laboratory reports MRD, to 2 significant figures
+    # (its "why" printed "MRD 0.0199526%": issue 26, item 7); none crosses the 0.1% threshold
     mrd = next(p for p in explorers.RiskClassifier.PARAMS if p.name == "mrd")
-    assert mrd.from_control(10 ** (-3 + 34 * 0.05)) == 0.0501187233627
+    grid = [10 ** (-3 + k * 0.05) for k in range(101)]
+    assert mrd.from_control(grid[34]) == 0.05 and mrd.from_control(grid[26]) == 0.02
+    assert all((mrd.from_control(v) >= 0.1) == (k >= 40) for k, v in enumerate(grid))
     assert mrd.from_control(100.00000000000003) == 100.0 and mrd.from_control(1e-3 * (1 - 1e-15)) == 1e-3
-    assert mrd.from_control("x") == "x" and mrd.from_control(True) is True   # left to validate()
+    assert mrd.from_control("x") == "x" and mrd.from_control(True) is True
 
 
 def _main_control(ex):
@@ -796,3 +808,22 @@ def test_a_move_draws_the_next_picture_ahead_and_shows_it_without_drawing(cls):
     value = ex._next_value(name, 1) if value is None else value
     ex.update(**{name: value})
     assert len(drawn) == n + 1 and ex.png == cls(**ex.params).png
+
+
+def test_patients_are_switched_with_checkboxes_and_reset():
+    """Lesson 01's patient list (issue 26, item 8): one checkbox per patient (moving through
+    them changes nothing), ticks add up, "Reset" switches every patient back."""
+    ex = explorers.KaplanMeierBuilder()
+    ex.widget
+    control = ex._controls["flipped"]
+    boxes = control._list.children
+    assert len(boxes) == ex.result.time.size and all(b.description.startswith("#") for b in boxes)
+    boxes[2].value = True
+    boxes[5].value = True
+    assert ex.params["flipped"] == (2, 5) and "(switched)" in boxes[2].description
+    boxes[2].value = False
+    assert ex.params["flipped"] == (5,)
+    ex.update(flipped=(0, 1))                      # from Python: the boxes follow
+    assert [b.value for b in boxes[:3]] == [True, True, False]
+    control._reset.click()
+    assert ex.params["flipped"] == () and not any(b.value for b in control._list.children)

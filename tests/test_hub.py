@@ -634,7 +634,9 @@ def test_lesson_renders_through_the_hub_and_idle_kernel_is_culled(hub, watched_p
     page.fill("input#password_input", hub["passwords"][student])
     page.click("#login_submit")
     page.wait_for_url("**/user/**", timeout=120_000)
-    page.wait_for_selector("a[href*='00-the-trial']", timeout=120_000)  # the list of lessons
+    # the hub's default URL, voila/tree/lessons, opens the course home (issue 26, item 6)
+    page.wait_for_url("**/voila/render/lessons/index.ipynb*", timeout=240_000)
+    page.wait_for_selector(".tk-home-lesson a[href*='00-the-trial']", timeout=240_000)  # the lessons
     measured = []
     for lesson in ("00-the-trial", "03-risk-and-stratification"):
         t = time.perf_counter()
@@ -646,6 +648,9 @@ def test_lesson_renders_through_the_hub_and_idle_kernel_is_culled(hub, watched_p
                                timeout=120_000)
         measured.append(time.perf_counter() - t)
         TIMINGS[f"hub: lesson {lesson} rendered for a student"] = measured[-1]
+        # teachkit's template on the hub too: the folds "for the statistician", closed
+        assert page.locator("details.tk-fold").count() >= 1
+        assert not any(page.eval_on_selector_all("details.tk-fold", "els => els.map(d => d.open)"))
     assert "Traceback" not in page.content()
     errors = list(page.watch.errors)
 

@@ -397,3 +397,51 @@ def test_frontend_and_home_page_pieces_use_one_storage_key():
     assert "localStorage" in P.FRONTEND and "fetch(" not in P.FRONTEND and "XMLHttpRequest" not in P.FRONTEND
     html = P.progress_html("03")
     assert 'data-tk-practice-lesson="03"' in html and 'data-tk-practice-total="3"' in html
+
+
+# ------------------------------------------------------------- the exercises on the home
+def test_exercises_on_the_course_home_where_it_is_served(tmp_path, monkeypatch):
+    import json
+    import sys
+
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    # teachkit lessons on a computer: no exercises beside the lessons
+    text = P.exercises_html(lessons)
+    assert "need a little Python; the lessons do not" in text and "<a " not in text
+    # Binder and a hub: binder/postBuild made exercises/ beside lessons/
+    exercises = tmp_path / "exercises"
+    exercises.mkdir()
+    for name, first in (("km-by-hand", "# Assignment 1: a Kaplan-Meier table by hand\n\n*Goes with lesson 01.*"),
+                        ("risk-groups", "# Assignment 3: risk groups\n\n*Goes with lesson 03.*"),
+                        ("how-to-run-a-cell", "# How to run a cell (about 10 minutes)")):
+        (exercises / f"{name}.ipynb").write_text(json.dumps({"cells": [{"cell_type": "markdown", "source": first}]}))
+    text = P.exercises_html(lessons)
+    links = re.findall(r'data-tk-notebook="([^"]+)" href="([^"]+)">([^<]+)</a>', text)
+    assert [(n, h) for n, h, _ in links] == [
+        ("exercises/how-to-run-a-cell.ipynb", "../../../notebooks/exercises/how-to-run-a-cell.ipynb"),
+        ("exercises/km-by-hand.ipynb", "../../../notebooks/exercises/km-by-hand.ipynb"),
+        ("exercises/risk-groups.ipynb", "../../../notebooks/exercises/risk-groups.ipynb")]
+    assert links[1][2] == "A Kaplan-Meier table by hand" and "(goes with lesson 01)" in text
+    assert "File → Download" in text and "baseUrl" in text
+    # the no-install site: Python in the browser
+    monkeypatch.setattr(sys, "platform", "emscripten")
+    text = P.exercises_html(lessons)
+    assert 'data-tk-site-path="practice/index.html"' in text and "data-tk-notebook=" not in text
+
+
+def test_the_course_home_cell_is_the_one_the_site_knows():
+    """lessons/index.ipynb calls show_exercises in one cell; the static site's home
+    (tools/site/pages.py) knows that cell and shows its own Practice links there."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("_site_pages", root / "tools" / "site" / "pages.py")
+    pages = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pages)
+    home = json.loads((root / "lessons" / "index.ipynb").read_text())
+    cells = ["".join(c["source"]).strip() for c in home["cells"] if c["cell_type"] == "code"]
+    assert pages.EXERCISES_CELL in cells
+    assert "need a little Python; the lessons do not" in pages.PRACTICE_LINKS

@@ -62,12 +62,15 @@ PREFIXES = ["/voila/render/", "/voila/tree/", "/voila/files/", "/files/", "/api/
 
 
 def test_tree_lists_only_the_lessons(server):
+    """``/`` opens the course home (teachkit's tree.html); without JavaScript it lists the
+    course home, the lessons and their glossary, and nothing else (no folder, no course)."""
     status, body = get(server, "/")
     assert status == 200
     listed = set(re.findall(r'href="/voila/(?:render|tree)/([^"?]*)\??"', body))
-    expected = {p.name for p in LESSONS.glob("[0-9][0-9]-*.ipynb")} | {"glossary.ipynb"}
-    assert len(expected) == 9
+    expected = {p.name for p in LESSONS.glob("[0-9][0-9]-*.ipynb")} | {"glossary.ipynb", "index.ipynb"}
+    assert len(expected) == 10
     assert listed == expected, "the tree lists the lessons (and their glossary) and nothing else (no folder, no course)"
+    assert 'window.location.replace("/voila/render/index.ipynb")' in body
 
 
 def test_no_url_reaches_a_course_notebook(server):

@@ -41,8 +41,9 @@ def lesson_names():
 
 
 def page_names():
-    """Every page of the site: the lessons and the glossary they link to."""
-    return [*lesson_names(), "glossary"]
+    """Every page of voici/render/: the lessons, the glossary they link to (a static page), and
+    index (it leads to the course home, the site's front page)."""
+    return [*lesson_names(), "glossary", "index"]
 
 
 def why_not() -> str | None:
@@ -66,8 +67,11 @@ def build_key() -> str:
     """A hash of everything the site is built from (its sources, teachkit, lessons, packages)."""
     h = hashlib.sha256()
     inputs = [*sorted((ROOT / "teachkit").rglob("*.py")), *sorted((ROOT / "teachkit" / "data").iterdir()),
-              *sorted((ROOT / "tools" / "site").iterdir()), *sorted((ROOT / "lessons").glob("*.ipynb")),
-              ROOT / "pyproject.toml"]
+              *sorted((ROOT / "teachkit" / "_jupyter").rglob("*")),
+              *sorted((ROOT / "tools" / "site").rglob("*")), *sorted((ROOT / "lessons").glob("*.ipynb")),
+              ROOT / "pyproject.toml",
+              # the Practice section: the course's sources and config (student versions made in the build)
+              *sorted((ROOT / "course" / "source").rglob("*.ipynb")), ROOT / "course" / "nbgrader_config.py"]
     for path in inputs:
         if path.is_file() and "__pycache__" not in path.parts:
             h.update(path.relative_to(ROOT).as_posix().encode())
@@ -98,6 +102,9 @@ def visits(site, tmp_path_factory):
     out = tmp_path_factory.mktemp("site") / "result.json"
     cmd = ["unshare", "-n", sys.executable, str(DRIVER), "--loopback", "--warm", "--site", str(site),
            "--out", str(out), "--screenshots", str(out.parent)]
+    axe = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+    if axe.is_file():
+        cmd += ["--axe", str(axe)]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=3000)
     assert run.returncode == 0, f"browser driver failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
     result = json.loads(out.read_text())
@@ -122,7 +129,8 @@ def test_site_is_built_from_checked_files(site):
         assert '"./static/pyodide' not in text, f"{page.name}: page-relative ./ URL left (voici-core 0.9.0)"
         assert "cdn.jsdelivr.net" not in text and "font-awesome@" not in text, page.name
     size = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
-    assert size < 80e6, f"site is {size / 1e6:.1f} MB"
+    # about 77 MB of lessons (60 of them Pyodide) and 10 for JupyterLite's notebook app (Practice)
+    assert size < 95e6, f"site is {size / 1e6:.1f} MB"
 
 
 def test_browser_was_offline(visits):
@@ -145,6 +153,54 @@ def test_lesson_runs_in_the_browser(visits, name):
     assert record["links_checked"] >= 2 and record["broken_links"] == [], record["broken_links"]
 
 
+@pytest.mark.parametrize("name", lesson_names())
+def test_lesson_layers_on_the_site(visits, name):
+    """Issue 26 on the static site: the folds are closed when the lesson is shown and open with
+    the keyboard onto their content (pictures drawn), the choice is stored in the browser;
+    a glossary term shows its definition on hover and links the glossary's page in its own
+    tab; axe-core finds nothing with a fold open."""
+    record = next(r for r in visits["lessons"] if r["lesson"] == name)
+    assert "exception" not in record, record["exception"]
+    layers = record["layers"]
+    assert layers["open"] == [False] * layers["folds"], layers
+    if layers["folds"]:
+        assert layers["opened_shows"], layers
+        assert all(width > 100 for width in layers["fold_images"]), layers
+        mine = [k for k in layers["stored"] if k.startswith(f"teachkit:fold:{name}:")]
+        assert len(mine) == 1, layers
+    if layers["term"]:
+        assert layers["term"]["href"] == f"glossary.html#{layers['term']['slug']}"
+        assert layers["term"]["target"] == "teachkit-glossary" and layers["term_hover"], layers
+    assert record.get("axe", []) == [], record.get("axe")
+
+
+def test_a_fold_left_open_is_open_next_time(visits):
+    remembered = visits.get("remembered")
+    if remembered is None:
+        pytest.skip("no lesson has a fold yet")
+    assert remembered["open"][0] is True and not any(remembered["open"][1:]), remembered
+
+
+def test_course_home_on_the_site(visits):
+    """The site's front page is the course home: the eight lessons in order, with their story
+    times read from the lessons, opening in the same tab; voici/render/index.html (the
+    lessons' "All lessons") leads to it."""
+    from teachkit import course
+
+    record = next((r for r in visits["lessons"] if r["lesson"] == "index"), None)
+    assert record is not None and "exception" not in record, record
+    assert record["home_url"].endswith("/index.html") and "/voici/" not in record["home_url"]
+    home = record["home"]
+    expected = course.lessons(ROOT / "lessons")
+    assert [h["href"] for h in home] == [f"voici/render/{l.name}.html" for l in expected]
+    assert all(h["target"] is None for h in home)
+    for h, lesson in zip(home, expected):
+        if lesson.story_minutes is not None:
+            assert f"about {lesson.story_minutes} min" in h["text"]
+    assert record["broken_links"] == [] and record["links_checked"] >= 9
+    assert record.get("axe", []) == [], record.get("axe")
+
+
 def test_glossary_page_in_the_browser(visits):
     record = next((r for r in visits["lessons"] if r["lesson"] == "glossary"), None)
     assert record is not None, "the glossary was not opened"
@@ -152,6 +208,8 @@ def test_glossary_page_in_the_browser(visits):
     for key in ("outside_requests", "console_errors", "not_found", "broken_links"):
         assert record[key] == [], (key, record[key])
     assert record["links_checked"] >= 1 and record["error_text"] is None
+    assert record["glossary_back"] == "../../index.html"          # no lesson came before: the home
+    assert record.get("axe", []) == [], record.get("axe")
 
 
 def test_site_links_lessons_to_their_pages():
@@ -172,6 +230,12 @@ def test_site_links_lessons_to_their_pages():
     lesson_00 = build.site_notebook(files[0], names)
     text = "\n".join(c["source"] for c in lesson_00["cells"] if c["cell_type"] == "markdown")
     assert "](glossary.html)" in text and "](01-censoring-and-kaplan-meier.html)" in text
+    assert "](../../index.html)" in text                              # the course home
+    # a glossary term of a lesson's text carries its definition, its link the glossary's page
+    # (a term that a code cell prints gets it in the browser: test_lesson_layers_on_the_site)
+    texts = ["\n".join(c["source"] for c in build.site_notebook(p, names)["cells"] if c["cell_type"] == "markdown")
+             for p in files if p.stem[:2].isdigit()]
+    assert any('class="tk-term"' in t and 'href="glossary.html#' in t for t in texts)
 
 
 def test_build_stops_on_a_tampered_package_file(site, tmp_path):

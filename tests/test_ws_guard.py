@@ -363,10 +363,14 @@ PATHS = re.compile(r"Traceback|File \"|site-packages|/usr/|/tmp/|/home/|/root/|"
 
 
 def _hostile_messages(slider):
+    """Messages that make a kernel write to stderr or fail: comms a lesson page may not open
+    (teachkit._wsguard drops them before a lesson kernel sees them; a notebook kernel logs
+    them), a message to a comm that does not exist (logged on stderr) and a bad value."""
     return [
         _msg("comm_open", {"comm_id": uuid.uuid4().hex, "target_name": "no.such.target", "data": {}}),
         _msg("comm_open", {"comm_id": uuid.uuid4().hex, "target_name": "jupyter.widget",
                            "data": {"state": {"_model_name": "NoSuchModel"}, "buffer_paths": []}}),
+        _msg("comm_msg", {"comm_id": "no-such-comm", "data": {"method": "update", "state": {}}}),
         slider_update(slider, "not a number"),
     ]
 
@@ -387,6 +391,7 @@ def test_no_traceback_or_server_path_reaches_the_page(server, v1):
             assert not PATHS.search(json.dumps(m[2])), m[2]
             assert _wsguard.HIDDEN in json.dumps(m[2])
         assert "TraitError" in server.log()  # the details stay on the server
+        assert "dropped a comm_open to 'no.such.target'" in server.log()
 
     run(play)
 

@@ -31,6 +31,11 @@ TEACHKIT_HUB_SERVER_CULL_TIMEOUT [3600]
 TEACHKIT_KERNEL_CULL_IDLE_TIMEOUT [900], TEACHKIT_KERNEL_CULL_INTERVAL [60]
     seconds before an idle kernel (a lesson page left open and unused, or
     closed) is shut down by the user's server; passed on to every server.
+TEACHKIT_LESSON_MAX_KERNELS [4], TEACHKIT_LESSON_KERNEL_MEMORY [1G],
+TEACHKIT_LESSON_CULL_CLOSED [120]
+    lesson kernels at most per user server, the address-space limit of each, and the
+    seconds before the kernel of a closed lesson page is shut down (teachkit's lessons
+    server; etc/jupyter/jupyter_server_config.py); passed on to every server.
 TEACHKIT_HUB_MEM_LIMIT [2G]
     memory limit shown to each server (LocalProcessSpawner does not enforce it:
     see the guide, "Sizing").
@@ -131,6 +136,9 @@ c.Spawner.environment = {
     # Read by etc/jupyter/jupyter_server_config.py and nbgrader_config.py.
     "TEACHKIT_KERNEL_CULL_IDLE_TIMEOUT": KERNEL_CULL,
     "TEACHKIT_KERNEL_CULL_INTERVAL": KERNEL_CULL_INTERVAL,
+    "TEACHKIT_LESSON_MAX_KERNELS": env("TEACHKIT_LESSON_MAX_KERNELS", "4"),
+    "TEACHKIT_LESSON_KERNEL_MEMORY": env("TEACHKIT_LESSON_KERNEL_MEMORY", "1G"),
+    "TEACHKIT_LESSON_CULL_CLOSED": env("TEACHKIT_LESSON_CULL_CLOSED", "120"),
     "TEACHKIT_NBGRADER_EXCHANGE": EXCHANGE,
     # nbgrader runs `alembic` from PATH; the venv's bin goes first.
     "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",

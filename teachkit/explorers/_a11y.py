@@ -21,7 +21,12 @@ show:
 * a :class:`~teachkit.explorers.CheckYourself` is a named radio group (arrow keys move
   between its answers);
 * a table or display formula wider than the screen scrolls in its own box, which then
-  takes the keyboard focus.
+  takes the keyboard focus; a picture wider than a phone says that it scrolls sideways;
+* on a slider, PageUp and PageDown move by a tenth of its range (of its log scale for a
+  log slider: lesson 06's P slider reaches the boundary in three presses, not 59); Home and
+  End go to its ends; the readout takes a typed value (Enter);
+* radio options and checkbox labels wrap on a narrow screen instead of printing over each
+  other, and a button's text wraps instead of being cut.
 
 Without the script (e.g. an untrusted notebook in JupyterLab) everything still works, and
 the picture's description is still read, as the hidden text after it.
@@ -35,6 +40,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 
 #: Text colours (on white) of the feedback and messages: all >= 4.5:1 (WCAG 1.4.3).
 COLORS = {"right": "#00694A", "wrong": "#A63D00", "error": "#B00020", "text": "#333333"}
@@ -56,6 +62,25 @@ _CSS = """
 .jp-RenderedHTMLCommon table { display: block; max-width: 100%; overflow-x: auto; }
 .jp-RenderedHTMLCommon mjx-container[display="true"], .jp-RenderedHTMLCommon .MathJax_Display {
   display: block; max-width: 100%; overflow-x: auto; overflow-y: hidden; }
+.tk-panel .widget-radio-box label, .tk-panel .widget-checkbox label.widget-label-basic {
+  height: auto !important; min-height: var(--jp-widgets-inline-height, 28px); line-height: 1.35;
+  white-space: normal; align-items: flex-start; padding: 3px 0; }
+.tk-panel .widget-radio-box label input, .tk-panel .widget-checkbox input { margin-top: 3px; flex: none; }
+.tk-panel .widget-radio-box { height: auto !important; }
+.tk-panel .widget-checkbox { height: auto !important; }
+.tk-panel .widget-checkbox label.widget-label-basic span { white-space: normal; overflow: visible; }
+.tk-panel button.jupyter-button { height: auto; min-height: var(--jp-widgets-inline-height, 28px);
+  white-space: normal; text-align: left; line-height: 1.3; padding-top: 4px; padding-bottom: 4px;
+  max-width: 100%; overflow: visible; text-overflow: clip; }
+.tk-panel .widget-label { text-overflow: clip; }
+.tk-checklist-items { border: 1px solid #C8C8C8; padding: 2px 6px; }
+.tk-panel .tk-wide-choice { flex-wrap: wrap; height: auto !important; }
+.tk-panel .tk-wide-choice > .widget-label { flex: 1 1 100%; max-width: 100%; text-align: left !important;
+  white-space: normal; }
+.tk-panel .tk-wide-choice > select { flex: 1 1 100%; min-width: 0; max-width: 100%; }
+.tk-figure[data-tk-scroll] { flex-wrap: wrap; }
+.tk-figure[data-tk-scroll]::before { content: "Wider than the screen: scroll sideways to see the whole picture \\2192";
+  display: block; flex: 0 0 100%; box-sizing: border-box; position: sticky; left: 0; font-size: 0.85em; color: #444444; padding: 2px 0; }
 @media (max-width: 640px) {
   .tk-controls { grid-template-columns: minmax(0, 1fr) !important; }
   .tk-controls > .widget-inline-hbox { min-width: 0 !important; flex-wrap: wrap;
@@ -139,7 +164,7 @@ _JS = r"""
     });
   }
   function scroller(el) {
-    var wide = el.scrollWidth > el.clientWidth + 1;
+    var wide = el.scrollWidth > el.clientWidth;   // as axe-core counts a scrollable region
     if (wide && !el.hasAttribute('tabindex')) { el.setAttribute('tabindex', '0'); el.dataset.tkScroll = '1'; }
     if (!wide && el.dataset.tkScroll) { el.removeAttribute('tabindex'); delete el.dataset.tkScroll; }
   }
@@ -185,6 +210,33 @@ _JS = r"""
   }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true,
                              attributeFilter: ['aria-valuetext', 'aria-valuenow', 'title']});
   window.addEventListener('resize', later);
+  // PageUp/PageDown on a slider: a tenth of its range (of its log scale for a log slider),
+  // through the readout's typed value (the widget's own way to set an exact value).
+  document.addEventListener('keydown', function (e) {
+    if (e.key !== 'PageUp' && e.key !== 'PageDown') return;
+    var h = e.target.closest && e.target.closest('.tk-panel .widget-slider .noUi-handle');
+    var w = h && h.closest('.widget-slider'), r = w && w.querySelector('.widget-readout');
+    if (!r) return;
+    var min = NaN, max = NaN, v = Number(r.textContent.trim());
+    w.classList.forEach(function (c) {
+      var m = /^tk-(min|max)_(.+)$/.exec(c);
+      if (m && m[1] === 'min') min = Number(m[2]);
+      if (m && m[1] === 'max') max = Number(m[2]);
+    });
+    if (!isFinite(min) || !isFinite(max) || !isFinite(v)) return;
+    e.preventDefault(); e.stopImmediatePropagation();
+    var up = e.key === 'PageUp' ? 1 : -1, next;
+    if (w.classList.contains('tk-log') && min > 0 && v > 0) {
+      next = Math.pow(10, Math.log10(v) + up * (Math.log10(max) - Math.log10(min)) / 10);
+    } else {
+      next = v + up * (max - min) / 10;
+    }
+    next = Math.min(max, Math.max(min, next));
+    r.textContent = String(Number(next.toPrecision(3)));
+    r.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', code: 'Enter', keyCode: 13, which: 13,
+                                                  bubbles: true, cancelable: true}));
+    h.focus();
+  }, true);
   window.__teachkitA11y = {scan: scan};
   scan(document);
 })();
@@ -247,6 +299,13 @@ def figure_html(fig, alt: str, *, dpi: int = 100) -> str:
         raise ValueError("alt must describe the figure (a non-empty string)")
     if not hasattr(fig, "savefig"):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    if os.environ.get("TEACHKIT_STRICT_FIGURES"):
+        # the lessons' tests: a figure that looks broken stops the lesson (issue 26, item 7)
+        from teachkit.plots import figure_problems
+
+        problems = figure_problems(fig)
+        if problems:
+            raise ValueError("fig looks broken: " + "; ".join(problems))
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
@@ -256,6 +315,17 @@ def figure_html(fig, alt: str, *, dpi: int = 100) -> str:
             f'style="width:100%;max-width:{width}px;height:auto"></div>')
 
 
+class _Shown:
+    """What :func:`show_figure` returns: nothing more to show.  (It used to return None, and
+    a lesson's ``display(show_figure(...))`` printed a stray "None" under the figure.)"""
+
+    def _ipython_display_(self):
+        pass
+
+    def __repr__(self):
+        return "<figure shown>"
+
+
 def show_figure(fig, alt: str, *, dpi: int = 100):
     """Display a static matplotlib figure with a text alternative.
 
@@ -263,8 +333,10 @@ def show_figure(fig, alt: str, *, dpi: int = 100):
     79.4%, chemotherapy 58.1%"): screen readers read it instead of the picture.  The
     figure is shown as an ``<img alt=...>`` that scales down on narrow screens and
     scrolls sideways (rather than shrinking below legibility) on phones.  Use it in a
-    lesson instead of ``display(fig)``.
+    lesson instead of ``display(fig)``.  What it returns displays nothing (so
+    ``display(show_figure(...))`` shows the figure once, and no "None").
     """
     from IPython.display import HTML, display
 
     display(HTML(figure_html(fig, alt, dpi=dpi)))
+    return _Shown()

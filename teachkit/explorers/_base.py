@@ -10,6 +10,7 @@ import html
 import math
 import re
 import sys
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -21,6 +22,10 @@ from matplotlib.figure import Figure
 from teachkit import plots
 from teachkit.explorers._a11y import COLORS, panel
 from teachkit.explorers._png import _canvas_class, _encode_png
+
+#: A menu whose label and longest choice together pass this many characters is laid out
+#: with its label above it (class tk-wide-choice): side by side, the choice was cut.
+WIDE_CHOICE = 52
 
 #: Shown wherever the synthetic cohort appears.
 SYNTHETIC_NOTE = "synthetic, calibrated to published summaries"
@@ -107,6 +112,8 @@ class Param:
         if self.kind in ("float", "log", "int"):
             control.add_class(f"tk-min_{_decimal(self.min)}")
             control.add_class(f"tk-max_{_decimal(self.max)}")
+            if self.kind == "log":
+                control.add_class("tk-log")   # PageUp/PageDown step by tenths of the log scale
         return control
 
     def _make_control(self):
@@ -130,8 +137,11 @@ class Param:
                                step=self.step or 1, continuous_update=self.continuous, **common)
         if self.kind == "choice":
             labels = self.option_labels or tuple(str(o) for o in self.options)
-            return W.Dropdown(options=list(zip(labels, self.options)), value=self.default,
-                              **common)
+            menu = W.Dropdown(options=list(zip(labels, self.options)), value=self.default, **common)
+            if max(len(label) for label in labels) + len(self.label) > WIDE_CHOICE:
+                # its label above, the menu the whole width: a long choice is never cut
+                menu.add_class("tk-wide-choice")
+            return menu
         if self.kind == "bool":
             return W.Checkbox(value=self.default, indent=False, **common)
         if self.kind == "seed":
@@ -139,8 +149,10 @@ class Param:
                             icon="refresh", layout=W.Layout(width="auto"))
         if self.kind == "indices":
             labels = self.option_labels or tuple(str(i) for i in range(self.min, self.max + 1))
-            return W.SelectMultiple(options=list(zip(labels, range(self.min, self.max + 1))),
-                                    value=tuple(self.default), rows=8, **common)
+            from teachkit.explorers._controls import check_list_class
+
+            return check_list_class()(options=list(zip(labels, range(self.min, self.max + 1))),
+                                       value=tuple(self.default), description=self.label)
         raise ValueError(f"unknown parameter kind {self.kind!r}")  # pragma: no cover
 
     def control_value(self, value):
@@ -170,7 +182,15 @@ class Param:
 # The base class
 # --------------------------------------------------------------------------------------
 
+#: Shown when a computation runs out of the memory a lesson kernel may use (the lessons
+#: server gives each kernel an address-space limit: see teachkit._lessonserver).
+OUT_OF_MEMORY = ("this lesson used all the memory it may use on the server; reload the page "
+                 "to start it afresh")
+
+
 def _short_message(exc: BaseException) -> str:
+    if isinstance(exc, MemoryError):
+        return OUT_OF_MEMORY
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if len(text) > 220:
         text = text[:217] + "..."
@@ -298,6 +318,7 @@ class Explorer:
         key = self._layout_key()
         background = self._backgrounds.get(key)
         if background is None:
+            plots.fit_titles(self.figure, animated=False)   # a title never cut by the edge
             canvas.draw()  # everything but the moving artists
             _remember(self._backgrounds, key, canvas.copy_from_bbox(self.figure.bbox),
                       self.KEEP_BACKGROUNDS)
@@ -306,6 +327,7 @@ class Explorer:
             self._backgrounds.move_to_end(key)
             canvas.restore_region(background)
         renderer = canvas.get_renderer()
+        plots.fit_titles(self.figure, animated=True)
         for artist in sorted(self._animated, key=lambda a: a.get_zorder()):
             if artist.get_visible():
                 artist.draw(renderer)
@@ -627,6 +649,7 @@ class Explorer:
             self._update_views(self.result)
             self._update_numbers(self.result)
         self._prepare_backgrounds()
+        _SHOWN.add(self)
         return box
 
     # ---- "Show the code" ------------------------------------------------------------------
@@ -691,6 +714,25 @@ class Explorer:
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{type(self).__name__}({shown})"
+
+
+#: Explorers whose widget was built in this process (a lesson kernel's explorers).
+_SHOWN: "weakref.WeakSet[Explorer]" = weakref.WeakSet()
+
+
+def tell_every_explorer(text: str) -> int:
+    """Show ``text`` in the message line of every explorer shown by this kernel; the number
+    told.  The lessons server calls it before it stops a lesson left unused, so that the
+    learner who comes back reads why nothing moves (see teachkit._lessonserver).
+
+    >>> tell_every_explorer("nothing shown: no explorer here") >= 0
+    True
+    """
+    told = 0
+    for explorer in list(_SHOWN):
+        explorer._show_message(str(text), error=True)
+        told += 1
+    return told
 
 
 def _progressive() -> bool:

@@ -1,5 +1,10 @@
-"""The "Check yourself" question that ends every lesson: multiple choice, immediate
-feedback, the right answer computed by the lesson with teachkit.
+"""The "Check yourself" question that ends every lesson: multiple choice, answered with a
+"Check" button, the right answer computed by the lesson with teachkit.
+
+The learner chooses an option (arrow keys move between the options, as in any radio group)
+and presses "Check": only then is the choice judged.  (Judging on every change said "Not
+quite" to a keyboard user while the arrow keys passed over the options.)  Choosing another
+option clears the verdict until "Check" is pressed again.
 """
 
 from __future__ import annotations
@@ -53,9 +58,13 @@ class CheckYourself:
             self._feedback.value = self.feedback
         return correct
 
+    #: What the feedback line says when "Check" is pressed with no option chosen.
+    CHOOSE_FIRST = "Choose one of the answers, then press Check."
+
     @property
     def widget(self):
-        """The question, radio buttons and a feedback line (built on first use)."""
+        """The question, radio buttons, a "Check" button and a feedback line (built on first
+        use)."""
         if self._widget is None:
             import ipywidgets as W
 
@@ -63,14 +72,31 @@ class CheckYourself:
                                            layout=W.Layout(width="auto"))
             self._feedback = W.HTML(self.feedback)
             self._feedback.add_class("tk-live")  # announced politely (see _a11y)
-            self._buttons.observe(lambda change: change["new"] is not None and
-                                  self.choose(change["new"]), names="value")
+            self._buttons.observe(self._chosen, names="value")
+            self._check = W.Button(description="Check", button_style="",
+                                   tooltip="judge the answer chosen above", layout=W.Layout(width="auto"))
+            self._check.add_class("tk-check-button")
+            self._check.on_click(lambda _b: self._judge())
             # the question names the radio group (the front end links them)
             question = W.HTML(f"<b>{html.escape(self.question)}</b>")
             question.add_class("tk-question")
-            self._widget = panel([question, self._buttons, self._feedback],
+            self._widget = panel([question, self._buttons, self._check, self._feedback],
                                  classes=("tk-panel", "tk-check"))
         return self._widget
+
+    def _chosen(self, change):
+        """Another option chosen: the earlier verdict no longer applies."""
+        if self.feedback:
+            self.feedback = ""
+            self._feedback.value = ""
+
+    def _judge(self):
+        choice = self._buttons.value
+        if choice is None:
+            self.feedback = f"<b>{self.CHOOSE_FIRST}</b>"
+            self._feedback.value = self.feedback
+            return
+        self.choose(choice)
 
     def _ipython_display_(self):  # pragma: no cover - notebook only
         self.widget._ipython_display_()

@@ -51,8 +51,8 @@ class KaplanMeierBuilder(Explorer):
     PARAMS = (
         Param("group", "Group (Freireich 6-MP trial)", "choice", "6-MP", options=("6-MP", "placebo")),
         Param("flipped", "Switch relapse/censored for patients", "indices", (), min=0, max=20,
-              help="click a patient to switch it (clicks add up); Ctrl-click (Mac: Cmd-click) "
-                   "a switched patient to switch it back"),
+              help="tick a patient to switch relapse and censored for that patient; untick to switch "
+                   "back; 'Reset' switches every patient back"),
         Param("step", "Rows of the table computed", "int", 21, min=0, max=21),
         Param("conf_type", "95% band computed on the scale", "choice", "log-log",
               options=("log-log", "log", "plain"),
@@ -166,21 +166,6 @@ class KaplanMeierBuilder(Explorer):
         self._title.set_text(f"Kaplan-Meier estimate, {r.group} group: row {r.step} of "
                              f"{fit.time.size}{toggled}")
 
-    def _on_control(self, name, value):
-        if name == "flipped" and not self._syncing:
-            new, old = set(value), set(self.params["flipped"])
-            if len(new) == 1 and old and not new <= old:
-                # a plain click replaces a multiple selection: a learner clicking a second
-                # patient means "this one too" (a Ctrl-click gives old | new already)
-                value = tuple(sorted(old | new))
-                if self._controls.get("flipped") is not None:
-                    self._syncing = True
-                    try:
-                        self._controls["flipped"].value = value
-                    finally:
-                        self._syncing = False
-        return super()._on_control(name, value)
-
     # ---- widget extras: patient labels and the step table ---------------------------------
     def _extra_views(self):
         import ipywidgets as W
@@ -193,7 +178,7 @@ class KaplanMeierBuilder(Explorer):
         if control is not None:
             time, event = self.data(r.group)
             labels = [f"#{i + 1}: {t:g} wk, {'relapse' if e else 'censored'}"
-                      + (" (toggled)" if i in r.flipped else "")
+                      + (" (switched)" if i in r.flipped else "")
                       for i, (t, e) in enumerate(zip(time, event ^ np.isin(np.arange(time.size), r.flipped)))]
             new = list(zip(labels, range(time.size)))
             if list(control.options) != new:

@@ -1552,6 +1552,105 @@ def progress_html(lesson) -> str:
             f'data-tk-practice-total="{n}">Practice: {n} questions</span>')
 
 
+# --------------------------------------------------------------------------------------
+# The coding exercises, on the course home
+# --------------------------------------------------------------------------------------
+
+#: Where binder/postBuild puts the student versions of the assignments (beside lessons/).
+EXERCISES_FOLDER = "exercises"
+HOWTO_NAME = "how-to-run-a-cell"
+
+_EXERCISES_INTRO = ("<p><strong>Coding exercises.</strong> The course also has seven exercises in which you write "
+                    "short Python functions (with numpy) and test cells tell you what is wrong. <strong>They need a "
+                    "little Python; the lessons do not.</strong> New to notebooks? Start with <em>How to run a "
+                    "cell</em> (about 10 minutes).</p>")
+
+_EXERCISES_SCRIPT = """<script>
+(function () {
+  /* Links made from where the page is: the site's root (before /voici/), or the Jupyter
+     server's base URL (its page config) for the notebook interface. */
+  var config = document.getElementById('jupyter-config-data'), base = null;
+  try { base = JSON.parse(config.textContent).baseUrl; } catch (e) { base = null; }
+  document.querySelectorAll('a[data-tk-site-path]').forEach(function (a) {
+    var path = location.pathname, i = path.indexOf('/voici/');
+    if (i >= 0) a.setAttribute('href', path.slice(0, i + 1) + a.getAttribute('data-tk-site-path'));
+  });
+  document.querySelectorAll('a[data-tk-notebook]').forEach(function (a) {
+    if (base) a.setAttribute('href', base.replace(/\\/?$/, '/') + 'notebooks/' + a.getAttribute('data-tk-notebook'));
+  });
+  /* the same tab, as the course home's other links (the front end adds target=_blank later) */
+  setTimeout(function () {
+    document.querySelectorAll('a[data-tk-notebook], a[data-tk-site-path]').forEach(function (a) {
+      a.removeAttribute('target'); a.removeAttribute('rel');
+    });
+  }, 0);
+})();
+</script>"""
+
+
+def _exercise_title(path) -> tuple:
+    """(lesson, title) of an exercise notebook, from its first cell (lesson "" if it names none)."""
+    import json
+
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        first = "".join(cells[0]["source"]) if cells else ""
+    except (OSError, ValueError, KeyError, IndexError):
+        return "", path.stem
+    title = re.search(r"^#\s+(.+)$", first, re.M)
+    lesson = re.search(r"lesson (\d\d)", first)
+    text = re.sub(r"^Assignment \d+:\s*", "", title.group(1).strip()) if title else path.stem
+    return (lesson.group(1) if lesson else ""), text[:1].upper() + text[1:]
+
+
+def exercises_html(folder=".") -> str:
+    """The course home's paragraph on the coding exercises, for where the home is served.
+
+    * The no-install site (Python in the browser): a link to its Practice page, where the
+      exercises open in the notebook app and are handed in.
+    * A Jupyter server whose lessons have ``exercises/`` beside them (Binder and a hub, made
+      by binder/postBuild): every exercise, opened in the notebook interface.
+    * Elsewhere (``teachkit lessons`` on a computer): where the exercises are.
+
+    >>> "need a little Python" in exercises_html("/nonexistent")
+    True
+    """
+    import sys
+    from pathlib import Path
+
+    if sys.platform == "emscripten":
+        body = ('<p><a data-tk-site-path="practice/index.html" href="../../practice/index.html">The exercises, '
+                "in your browser</a>: open one, save your work in this browser, and download it to hand in.</p>")
+        return _EXERCISES_INTRO + body + _EXERCISES_SCRIPT
+    exercises = Path(folder).resolve().parent / EXERCISES_FOLDER
+    found = sorted(exercises.glob("*.ipynb")) if exercises.is_dir() else []
+    if not found:
+        return _EXERCISES_INTRO + ("<p>They are on the course's no-install site and on Binder, or your "
+                                   "instructor gives them to you.</p>")
+    items = []
+    ordered = sorted(found, key=lambda p: (p.stem != HOWTO_NAME, _exercise_title(p)[0] or "99", p.stem))
+    for path in ordered:
+        lesson, title = _exercise_title(path)
+        if path.stem == HOWTO_NAME:
+            title, extra = "How to run a cell", " (about 10 minutes: start here)"
+        else:
+            extra = f" (goes with lesson {lesson})" if lesson else ""
+        rel = f"{EXERCISES_FOLDER}/{path.name}"
+        items.append(f'<li><a data-tk-notebook="{html.escape(rel)}" href="../../../notebooks/{html.escape(rel)}">'
+                     f"{html.escape(title)}</a>{html.escape(extra)}</li>")
+    body = ("<p>They open in the notebook interface. This session is temporary: before you close it, save your "
+            "work to your computer (<em>File → Download</em>).</p>"
+            f'<ul class="tk-exercises">{"".join(items)}</ul>')
+    return _EXERCISES_INTRO + body + _EXERCISES_SCRIPT
+
+
+def show_exercises(folder=".") -> None:
+    """Display :func:`exercises_html` (a code cell of the course home)."""
+    from IPython.display import HTML, display
+
+    display(HTML(exercises_html(folder)))
+
+
 def _new_seed() -> int:
     return int(np.random.SeedSequence().generate_state(1)[0])
 

@@ -42,6 +42,29 @@ def _short_rule(rule: str) -> str:
             .replace("early treatment failure", "ETF").replace(" relapse", ""))
 
 
+class _MrdParam(Param):
+    """The MRD slider, read as a laboratory reports MRD: to 2 significant figures.
+
+    Its log-scale grid (steps of 0.05 in log10 from 0.001) puts few round numbers on the
+    slider: 0.05 sits at 0.0501187..., 0.02 at 0.0199526..., which the rule's "why" then
+    printed (issue 26, item 7).  Taken to 2 significant figures, the values are the round ones
+    a learner means, and none crosses the 0.1% threshold (0.0891 -> 0.089, 0.1 -> 0.1).
+
+    >>> p = RiskClassifier.PARAMS[2]
+    >>> p.from_control(0.0501187233627), p.from_control(0.0199526231497), p.from_control(0.0891250938134)
+    (0.05, 0.02, 0.089)
+    """
+
+    def from_control(self, value):
+        value = super().from_control(value)
+        return float(f"{value:.2g}") if isinstance(value, float) and value > 0 else value
+
+    def make_control(self):
+        control = super().make_control()
+        control.readout_format = ".2g"
+        return control
+
+
 class RiskClassifier(Explorer):
     """A patient's relapse site, months from diagnosis, MRD and blasts -> AALL1331 risk
     group and randomization stratum, with the rule that fired highlighted.
@@ -62,7 +85,7 @@ class RiskClassifier(Explorer):
               option_labels=("bone marrow", "marrow + extramedullary", "isolated extramedullary")),
         Param("months_from_diagnosis", "Months from diagnosis to relapse", "float", 24.0,
               min=0.0, max=120.0, step=1.0),
-        Param("mrd", "MRD after reinduction (%)", "log", 0.05, min=0.001, max=100.0, step=0.05),
+        _MrdParam("mrd", "MRD after reinduction (%)", "log", 0.05, min=0.001, max=100.0, step=0.05),
         Param("mrd_measured", "MRD measured", "bool", True),
         Param("marrow_blasts", "Marrow blasts after reinduction (%)", "float", 2.0,
               min=0.0, max=100.0, step=1.0),

@@ -20,6 +20,10 @@ Steps, each failing loudly:
    the page (``voici/render/``), not the site root: they are rewritten relative to the page.
    Remote links (Font Awesome from a CDN) are replaced by the local npm copy, and the build
    fails if any page or script of the site still loads from outside the site.
+5. The Practice section (tools/site/practice.py): the student versions of the course's
+   assignments, made by nbgrader during the build, in JupyterLite's notebook app, with the
+   page ``practice/index.html``; the build fails if a solution, a hidden test or a gradebook
+   reaches the site.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+import practice  # noqa: E402  (tools/site/practice.py: the Practice section)
+import pages  # noqa: E402  (tools/site/pages.py: the course home, the glossary)
 
 PYODIDE_VERSION = "0.27.7"
 NPM = {
@@ -314,23 +321,25 @@ def check_no_remote(site: Path) -> None:
 
 
 def lesson_files():
-    """The numbered lessons and the glossary they all link to."""
-    return [*sorted((ROOT / "lessons").glob("[0-9][0-9]-*.ipynb")), ROOT / "lessons" / "glossary.ipynb"]
+    """The site's pages made from notebooks: the numbered lessons (Voici pages, run in the
+    browser) and the glossary and course home (static pages: tools/site/pages.py)."""
+    lessons = ROOT / "lessons"
+    return [*sorted(lessons.glob("[0-9][0-9]-*.ipynb")), lessons / "glossary.ipynb", lessons / "index.ipynb"]
 
 
 def site_notebook(path: Path, names: set) -> dict:
-    """The notebook as the site serves it: markdown links to another lesson (``glossary.ipynb``,
-    ``01-....ipynb``, as Voila serves them) point to that lesson's page (``glossary.html``)."""
+    """The notebook as the site serves it (:func:`pages.site_links`): links to another lesson
+    or the glossary (``01-....ipynb``, as Voila serves them) point to its page (``.html``),
+    the course home to the site's front page, and glossary terms carry their definitions."""
     nb = json.loads(path.read_text(encoding="utf-8"))
-    link = re.compile(r"\]\((" + "|".join(re.escape(n) for n in sorted(names)) + r")\.ipynb(#[^)\s]*)?\)")
     for cell in nb["cells"]:
         if cell["cell_type"] == "markdown":
             text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            cell["source"] = link.sub(lambda m: f"]({m.group(1)}.html{m.group(2) or ''})", text)
+            cell["source"] = pages.site_links(text, names)
     return nb
 
 
-def build(packages: Path, out: Path, work: Path) -> None:
+def build(packages: Path, out: Path, work: Path, nbgrader_python: str = sys.executable) -> None:
     work.mkdir(parents=True, exist_ok=True)
     npm_cache = work / "npm"
     npm_cache.mkdir(exist_ok=True)
@@ -357,23 +366,28 @@ def build(packages: Path, out: Path, work: Path) -> None:
     if contents.exists():
         shutil.rmtree(contents)
     contents.mkdir()
-    lessons = lesson_files()
+    lessons = [p for p in lesson_files() if p.stem[:2].isdigit()]    # Voici's pages: the lessons
     for nb in lessons:
         text = json.dumps(site_notebook(nb, {p.stem for p in lessons}), indent=1, ensure_ascii=False)
         (contents / nb.name).write_text(text + "\n", encoding="utf-8")
+    exercises = practice.prepare(contents, lite, work, nbgrader_python=nbgrader_python)
 
     if out.exists():
         shutil.rmtree(out)
     ext_root = Path(sys.prefix) / "share/jupyter/labextensions"
     cmd = [str(Path(sys.prefix) / "bin" / "voici"), "build", "--lite-dir", str(lite), "--contents", str(contents),
            "--output-dir", str(out), "--no-sourcemaps", "--no-unused-shared-packages",
-           "--strip_sources=True", "--show_tracebacks=False", "--theme=light"]
+           "--strip_sources=True", "--show_tracebacks=False", "--theme=light", "--template=teachkit",
+           *practice.BUILD_ARGS]
     # only the extensions the pages need, not every one installed in the build venv
     (lite / "jupyter_lite_config.json").write_text(json.dumps({"LiteBuildConfig": {
         "ignore_sys_prefix": ["federated_extensions"],
         "federated_extensions": [str(ext_root / ext) for ext in EXTENSIONS]}}, indent=1))
     log(" ".join(cmd[1:3]) + " ...")
-    env = {**os.environ, "JUPYTER_PLATFORM_DIRS": "1", "PYTHONWARNINGS": "ignore"}
+    # teachkit's Voila template (the folds, the terms' script), from this tree
+    env = {**os.environ, "JUPYTER_PLATFORM_DIRS": "1", "PYTHONWARNINGS": "ignore",
+           "JUPYTER_PATH": os.pathsep.join(p for p in (str(ROOT / "teachkit" / "_jupyter"),
+                                                       os.environ.get("JUPYTER_PATH")) if p)}
     subprocess.run(cmd, check=True, cwd=lite, env=env, stdout=subprocess.DEVNULL)
 
     # Font Awesome from npm, where the pages' rewritten links point (the lite dir's static/
@@ -382,8 +396,12 @@ def build(packages: Path, out: Path, work: Path) -> None:
     for sub in ("css", "webfonts"):
         shutil.copytree(fontawesome / sub, fa / sub)
     shutil.copy2(fontawesome / "LICENSE.txt", fa / "LICENSE.txt")
-    pages = sorted((out / "voici").rglob("*.html"))
-    for page in pages:
+    practice.finish(out, exercises, {p.stem[:2]: f"voici/render/{p.stem}.html" for p in lessons
+                                     if p.stem[:2].isdigit()})
+    made = pages.write(out, ROOT / "lessons", lite / "static" / "pyodide", work)
+    log(f"course home, glossary and redirects: {', '.join(str(p.relative_to(out)) for p in made)}")
+    html_pages = sorted((out / "voici").rglob("*.html"))
+    for page in html_pages:
         fix_page(page, out)
     check_no_remote(out)
     # JupyterLite's contents service asks for a folder's listing at api/contents/<folder>/all.json,
@@ -393,7 +411,7 @@ def build(packages: Path, out: Path, work: Path) -> None:
     (out / "api/all.json").write_text(json.dumps({**listing, "content": []}))
     (out / ".nojekyll").touch()
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    log(f"site in {out}: {len(pages)} pages, {size / 1e6:.1f} MB")
+    log(f"site in {out}: {len(html_pages)} pages, {size / 1e6:.1f} MB")
 
 
 def main(argv=None):
@@ -402,10 +420,12 @@ def main(argv=None):
                         help="folder of Pyodide package files (checked against the npm lock)")
     parser.add_argument("--out", type=Path, default=ROOT / "_site")
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "site")
+    parser.add_argument("--nbgrader-python", default=sys.executable,
+                        help="a Python that imports nbgrader (the Practice section's student versions)")
     args = parser.parse_args(argv)
     try:
-        build(args.packages.resolve(), args.out.resolve(), args.work.resolve())
-    except BuildError as e:
+        build(args.packages.resolve(), args.out.resolve(), args.work.resolve(), args.nbgrader_python)
+    except (BuildError, practice.PracticeError, pages.PagesError) as e:
         print(f"[site] BUILD FAILED: {e}", file=sys.stderr)
         return 1
     return 0

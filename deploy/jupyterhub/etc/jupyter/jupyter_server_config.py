@@ -3,6 +3,13 @@
 * Kernel culling.  Lessons run as Voila pages inside each user's server (the
   Voila *server extension*): there Voila's own voila.json culling is ignored and
   the server's MappingKernelManager culls idle kernels.
+* Lesson kernels.  teachkit's server extension (enabled by the wheel's
+  jupyter_server_config.d/teachkit.json) bounds the kernels Voila starts for lesson pages:
+  at most TEACHKIT_LESSON_MAX_KERNELS [4] per user server (a student has a server of
+  their own), the page over it told that the server is full; a lesson page closed is
+  culled after TEACHKIT_LESSON_CULL_CLOSED [120] s, one left open and unused after
+  TEACHKIT_KERNEL_CULL_IDLE_TIMEOUT; each lesson kernel runs under an address-space
+  limit of TEACHKIT_LESSON_KERNEL_MEMORY [1G].  Notebook kernels are not touched.
 * nbgrader per role.  The hub sets TEACHKIT_COURSE_ROLE for every server it
   starts: instructors get the formgrader and the course list, students only
   the assignment list (fetch, submit, feedback) and the validate button.
@@ -20,6 +27,12 @@ c.MappingKernelManager.cull_interval = int(os.environ.get("TEACHKIT_KERNEL_CULL_
 # idle culler stops the whole server after TEACHKIT_HUB_SERVER_CULL_TIMEOUT.
 c.MappingKernelManager.cull_connected = False
 c.MappingKernelManager.cull_busy = False
+
+c.LessonServer.max_kernels = int(os.environ.get("TEACHKIT_LESSON_MAX_KERNELS", "4"))
+c.LessonServer.kernels_per_learner = c.LessonServer.max_kernels
+c.LessonServer.kernel_memory = os.environ.get("TEACHKIT_LESSON_KERNEL_MEMORY", "1G")
+c.LessonServer.cull_closed_after = int(os.environ.get("TEACHKIT_LESSON_CULL_CLOSED", "120"))
+c.LessonServer.cull_idle_after = c.MappingKernelManager.cull_idle_timeout
 
 instructor = os.environ.get("TEACHKIT_COURSE_ROLE") == "instructor"
 # Values set here win over the extensions' own jupyter_server_config.d/*.json files.
