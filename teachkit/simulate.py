@@ -857,16 +857,27 @@ class EndpointAgreement:
 
 
 def _orthant(correlation, upper):
-    """P(Z_j < upper_j for all j), Z ~ N(0, correlation): exact to ~1e-5 (scipy's Genz)."""
+    """P(Z_j < upper_j for all j), Z ~ N(0, correlation): exact to ~1e-7 (Genz's algorithm, scipy).
+
+    Called as ``multivariate_normal.cdf(x, mean=, cov=, maxpts=, abseps=, releps=)``, the one
+    spelling every supported scipy accepts: the static site's Pyodide ships scipy 1.14, whose
+    ``multivariate_normal(...)`` (freezing) takes no ``maxpts``/``abseps``/``releps``.  Newer
+    scipy draws the algorithm's quasi-random points from ``rng`` (else from NumPy's global
+    state): a fixed generator keeps the result reproducible there; scipy 1.14's Fortran
+    routine has its own generator and no such argument.
+    """
+    import inspect
+
     from scipy.stats import multivariate_normal
 
     k = correlation.shape[0]
     if k == 1:
         from scipy.special import ndtr
         return float(ndtr(upper[0]))
-    mvn = multivariate_normal(mean=np.zeros(k), cov=correlation, allow_singular=False, seed=0,
-                              maxpts=200000 * k, abseps=1e-7, releps=1e-7)
-    return float(mvn.cdf(np.asarray(upper, dtype=float)))
+    options = dict(mean=np.zeros(k), cov=correlation, maxpts=200000 * k, abseps=1e-7, releps=1e-7)
+    if "rng" in inspect.signature(multivariate_normal.cdf).parameters:
+        options["rng"] = np.random.default_rng(0)
+    return float(multivariate_normal.cdf(np.asarray(upper, dtype=float), **options))
 
 
 def endpoint_agreement(correlation, n_trials=200_000, *, alpha=0.025, names=None, seed=None) -> EndpointAgreement:
