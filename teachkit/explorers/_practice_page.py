@@ -258,3 +258,60 @@ def show_exercises(folder=".") -> None:
     from IPython.display import HTML, display
 
     display(HTML(exercises_html(folder)))
+
+
+# --------------------------------------------------------------------------------------
+# The coding exercise of a lesson, under its practice questions
+# --------------------------------------------------------------------------------------
+
+#: lesson -> (assignment, title) of the course's coding exercise that goes with it (each
+#: assignment's first cell says "Goes with lesson NN"; tests/test_practice.py checks this
+#: against course/source).  Lesson 00 has none: it points to "How to run a cell".
+EXERCISE_FOR_LESSON = {
+    "01": ("km-by-hand", "A Kaplan-Meier table by hand"),
+    "02": ("logrank-and-hr", "The log-rank test and the hazard ratio"),
+    "03": ("risk-groups", "Risk groups and randomization strata"),
+    "04": ("planning-events", "Planning a trial: how many events, how many patients?"),
+    "05": ("looking-early", "Looking early"),
+    "06": ("interim-decision", "The interim decision"),
+    "07": ("after-the-stop", "After the stop"),
+}
+
+
+def lesson_exercise_html(lesson, folder=".") -> str:
+    """The line under a lesson's practice questions that links its coding exercise, where
+    the lesson is served: on the no-install site its notebook in the site's Practice section;
+    on Binder and a hub (``exercises/`` beside the lessons' folder) the notebook interface;
+    elsewhere, where to find it.  Lesson 00 points to "How to run a cell" instead.  In a
+    ``tk-practice`` block: the practice's time, not the story's (tests/newcomer.py).
+
+    >>> "needs a little Python" in lesson_exercise_html("01", "/nonexistent")
+    True
+    """
+    import sys
+    from pathlib import Path
+
+    key = lesson_key(lesson)
+    name, title = EXERCISE_FOR_LESSON.get(key, (HOWTO_NAME, "How to run a cell"))
+    if key in EXERCISE_FOR_LESSON:
+        lead = ("<strong>Coding exercise</strong> for this lesson (it needs a little Python; the questions "
+                "above do not): ")
+    else:
+        lead = ("<strong>Coding exercises</strong> go with lessons 01-07; they need a little Python, the "
+                "lessons do not. New to notebooks? Start with ")
+    site = sys.platform == "emscripten"
+    beside = Path(folder).resolve().parent / EXERCISES_FOLDER / f"{name}.ipynb"
+    if site:
+        path = f"notebooks/index.html?path=practice/{name}.ipynb"
+        link = (f'<a data-tk-site-path="{html.escape(path)}" href="../../{html.escape(path)}">{html.escape(title)}</a>'
+                '. Save your work in this browser and download it to hand in from the '
+                '<a data-tk-site-path="practice/index.html" href="../../practice/index.html">Practice page</a>.')
+    elif beside.is_file():
+        rel = f"{EXERCISES_FOLDER}/{name}.ipynb"
+        link = (f'<a data-tk-notebook="{html.escape(rel)}" href="../../../notebooks/{html.escape(rel)}">'
+                f"{html.escape(title)}</a> (in the notebook interface).")
+    else:
+        link = (f"<em>{html.escape(title)}</em>: on the course's no-install site and on Binder, or your "
+                "instructor gives it to you.")
+    script = _EXERCISES_SCRIPT if (site or beside.is_file()) else ""
+    return f'<div class="tk-practice tk-practice-exercise"><p>{lead}{link}</p></div>{script}'

@@ -64,13 +64,14 @@ from teachkit.explorers._a11y import panel
 from teachkit.explorers._practice_bank import QUESTIONS, catalogue, lesson_key
 from teachkit.explorers._practice_core import (LESSONS, STORAGE_KEY, TRIES_BEFORE_WORKED, Mistake, Problem,
                                                Question, Verdict, check, parse_number)
-from teachkit.explorers._practice_page import (EXERCISES_FOLDER, FRONTEND, HOME_SCRIPT, HOWTO_NAME,
-                                               exercises_html, progress_html, show_exercises)
+from teachkit.explorers._practice_page import (EXERCISE_FOR_LESSON, EXERCISES_FOLDER, FRONTEND, HOME_SCRIPT,
+                                               HOWTO_NAME, exercises_html, lesson_exercise_html, progress_html,
+                                               show_exercises)
 
 __all__ = ["Practice", "practice_for", "QUESTIONS", "catalogue", "lesson_key", "LESSONS", "STORAGE_KEY",
            "TRIES_BEFORE_WORKED", "Mistake", "Problem", "Question", "Verdict", "check", "parse_number",
            "EXERCISES_FOLDER", "FRONTEND", "HOME_SCRIPT", "HOWTO_NAME", "exercises_html", "progress_html",
-           "show_exercises"]
+           "show_exercises", "EXERCISE_FOR_LESSON", "lesson_exercise_html"]
 
 
 def _new_seed() -> int:
@@ -202,6 +203,7 @@ class Practice:
 
         display(HTML(FRONTEND))
         display(self.widget)
+        display(HTML(lesson_exercise_html(self.lesson)))
 
     def _state_html(self) -> str:
         keys = " ".join(q.key for q in self.questions)
