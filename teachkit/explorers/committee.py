@@ -470,11 +470,11 @@ class CommitteeRoom(Explorer):
             return ""
         rep = r.report
         rows = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td>"
-                       f"<td>{html.escape(c)}</td></tr>" for a, b, c in rep._rows())
+                       f"<td>{html.escape(c)}</td></tr>" for a, b, c in rep.rows_in_words())
         reading = "".join(f"<li><b>{html.escape(n)} = {v:.2f}</b> ({html.escape(a)}): "
                           f"{html.escape(t)}</li>" for n, v, a, t in r.readings)
         return (f"<p><b>Monitoring report, disease-free survival (primary end point)</b></p>"
-                f"<table><tr><th>quantity</th><th>value</th><th>note</th></tr>{rows}</table>"
+                f"<table><tr><th>quantity</th><th>value</th><th>what it means</th></tr>{rows}</table>"
                 f"<p><b>How a committee reads the conditional powers</b></p><ul>{reading}</ul>"
                 "<p>Conditional power tells a committee whether the trial can still answer its "
                 "question (a futility argument); it is never a licence to stop for efficacy. Look "

@@ -13,6 +13,7 @@ from typing import Any
 
 from teachkit import aall1331 as _aall1331
 from teachkit import plots
+from teachkit.sequential import InterimReport
 from teachkit.explorers._base import Explorer, Param, _result_repr, _short_message
 from teachkit.explorers.boundaries import format_p
 
@@ -54,7 +55,8 @@ def interim_report_code(events, events_planned, *, p_one_sided=None, hazard_rati
     report = tk.sequential.interim_report(
         80, 131, 0.06, hazard_ratio_design=0.58, futility_alpha=0.024,
         spending='obrien-fleming', previous_events=[131 / 3], remaining_fractions=[1.0])
-    print(report)  # Z, boundaries, verdicts, conditional powers
+    print(report)  # Z, boundaries, verdicts, conditional powers; the formulas behind them:
+    # Z = Phi^-1(1 - P); B = Z sqrt(t); HR = exp(-Z / sqrt(D r (1 - r))) (r = 1/2: 1:1)
     <BLANKLINE>
     """
     from teachkit import aall1331
@@ -78,16 +80,18 @@ def interim_report_code(events, events_planned, *, p_one_sided=None, hazard_rati
              f"# this look is interim {number}: earlier looks at {prev} events, then the looks {rest}\n")
     kw = (f"hazard_ratio_design={hazard_ratio_design!r}, futility_alpha={futility_alpha!r},\n"
           f"    spending={spending!r}, previous_events={prev}, remaining_fractions={rest})")
+    # the formulas behind the report's notes (the page gives them in words)
+    z, b, hr = (text for _, text, _ in InterimReport.FORMULAS.values())
+    formulas = (f"print(report)  # Z, boundaries, verdicts, conditional powers; the formulas behind them:\n"
+                f"# {z}; {b}; HR = {hr} (r = 1/2: 1:1)\n")
     if p_one_sided is not None:
         return ("import teachkit as tk\n\n" + looks +
                 f"report = tk.sequential.interim_report(\n"
-                f"    {events}, {events_planned}, {p_one_sided!r}, {kw}\n"
-                "print(report)  # Z, boundaries, verdicts, conditional powers\n")
+                f"    {events}, {events_planned}, {p_one_sided!r}, {kw}\n" + formulas)
     return ("import math\nimport teachkit as tk\n\n" + looks +
             f"z = -math.log({hazard_ratio!r}) * math.sqrt({events} / 4)  # Schoenfeld, 1:1\n"
             f"report = tk.sequential.interim_report(\n"
-            f"    {events}, {events_planned}, z=z, {kw}\n"
-            "print(report)  # Z, boundaries, verdicts, conditional powers\n")
+            f"    {events}, {events_planned}, z=z, {kw}\n" + formulas)
 
 
 @dataclass(frozen=True)
