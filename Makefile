@@ -107,14 +107,19 @@ release: $(VENV)/.stamp-test
 	  PATH="$(abspath $(BIN)):$$PATH" $(abspath $(BIN))/nbgrader generate_assignment "$$a" --force --create || exit 1; done
 	@echo "Student versions are in course/release/ (see course/README.md)"
 
-# Autograde submitted/<student>/<assignment> in the bubblewrap sandbox (course/grading/).
-# Without bubblewrap or user namespaces: make autograde TEACHKIT_SANDBOX=off (unsafe: see
-# course/README.md, "Threat model").
+# Autograde submitted/<student>/<assignment> in the bubblewrap sandbox (course/grading/), every
+# assignment even if one fails, then report flagged submissions and those that could not be
+# graded (graded 0 with a flag); the exit status is 1 if any could not be graded or a run
+# failed. Without bubblewrap or user namespaces: make autograde TEACHKIT_SANDBOX=off (unsafe:
+# see course/README.md, "Threat model"). COURSE: another copy of the course folder.
 ASSIGNMENT ?=
+COURSE ?= course
 autograde: $(VENV)/.stamp-test
-	cd course && for a in $${ASSIGNMENT:-$$(ls source)}; do \
-	  PATH="$(abspath $(BIN)):$$PATH" $(abspath $(BIN))/nbgrader autograde "$$a" --create || exit 1; done
-	@echo "Grades: cd course && nbgrader export (grades.csv has a 'flags' column: read it)"
+	@cd $(COURSE) && failed=""; for a in $${ASSIGNMENT:-$$(ls source)}; do \
+	  PATH="$(abspath $(BIN)):$$PATH" $(abspath $(BIN))/nbgrader autograde "$$a" --create || failed="$$failed $$a"; \
+	done; \
+	echo "Grades: cd $(COURSE) && nbgrader export (grades.csv has a 'flags' column: read it)"; \
+	PATH="$(abspath $(BIN)):$$PATH" $(abspath $(BIN))/python grading/report.py --failed="$$failed" $${ASSIGNMENT:-$$(ls source)}
 
 # The lessons as a static site that runs Python in the learner's browser (Voici on
 # Pyodide 0.27.7): tools/site/README.md. Build tools in their own venv; the Pyodide package

@@ -6,12 +6,7 @@ course works wherever the repository is cloned.  See README.md here for the
 instructor guide.
 """
 
-import atexit
-import json
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from nbconvert.preprocessors import Preprocessor
@@ -20,9 +15,18 @@ from traitlets import Bool
 c = get_config()  # noqa: F821  (injected by nbgrader / traitlets)
 
 COURSE_ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(COURSE_ROOT / "grading"))
-import sandbox  # noqa: E402  (grading/sandbox.py: the bubblewrap sandbox)
-import sealed  # noqa: E402  (grading/sealed.py: hidden tests graded outside the kernel)
+# grading/ as the package `teachkit_course_grading` (loaded once per process; this file is read
+# several times, by every nbgrader command and by the formgrader on each request)
+if "teachkit_course_grading" not in sys.modules:
+    import importlib.util
+
+    _spec = importlib.util.spec_from_file_location(
+        "teachkit_course_grading", COURSE_ROOT / "grading" / "__init__.py",
+        submodule_search_locations=[str(COURSE_ROOT / "grading")])
+    _pkg = importlib.util.module_from_spec(_spec)
+    sys.modules["teachkit_course_grading"] = _pkg
+    _spec.loader.exec_module(_pkg)
+from teachkit_course_grading import guard, kernel, sealed  # noqa: E402
 
 # --- the course ---------------------------------------------------------------
 c.CourseDirectory.root = str(COURSE_ROOT)
@@ -49,56 +53,44 @@ c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".jupyter"]
 
 # --- autograding --------------------------------------------------------------------
-# Each cell may run for 30 s; a cell that runs longer (a student's infinite
-# loop) is interrupted, recorded as an error (that cell scores zero) and the
-# rest of the notebook is still executed and graded.
+# Every route to a grade runs the same pipeline, decided by what runs, not by how it was
+# started: `nbgrader autograde`, `make autograde`, the formgrader's Autograde button
+# (NbGraderAPI.autograde inside the Jupyter server) and a hub's instructor server all load
+# this file and use these preprocessors. See README.md, "Threat model".
+#
+# * kernel.TeachkitExecute (instead of nbgrader's Execute) provisions, per notebook, a kernel
+#   in the bubblewrap sandbox (grading/sandbox.py): no network, no view of the course, the
+#   gradebook or other submissions; a private runtime folder per kernel; only the released
+#   files in a size-limited working folder; limits on memory, processes, CPU and output.
+#   If the sandbox cannot start, grading stops and says why. TEACHKIT_SANDBOX=off grades
+#   without it (a loud warning; only on a throw-away machine).
+# * Each cell may run for 30 s and a notebook for TeachkitExecute.budget s; a cell that runs
+#   longer (an infinite loop) is interrupted and the rest is still graded.
+# * sealed.SealedTests then decides every graded test cell outside the kernel: the
+#   instructor's tests (from the gradebook) run in this process against the student's
+#   functions in a sandboxed runner; the cells' outputs become that verdict. Tampering is
+#   flagged (feedback line, gradebook comment, `flags` column of grades.csv).
+# * guard.GuardedNotebookExporter: a submission that is too large, too deep, or makes any
+#   step fail is graded 0 with a flag, and the run goes on for everyone else.
 c.Execute.timeout = 30
 c.Execute.interrupt_on_timeout = True
-c.Execute.raise_on_iopub_timeout = True
-# Student code runs in a sandbox (grading/sandbox.py): no network, no view of the course,
-# the gradebook or other submissions, limits on memory, processes and CPU. See README.md,
-# "Threat model". TEACHKIT_SANDBOX=off grades without it (a loud warning is printed).
-SANDBOX = sandbox.enabled()
-AUTOGRADING = "autograde" in sys.argv[1:2] or os.environ.get("TEACHKIT_CONFIG_TEST") == "1"
-if SANDBOX and AUTOGRADING:
-    # A grading-only kernelspec, generated here for the Python that runs nbgrader.
-    jupyter_dir = COURSE_ROOT / ".jupyter"
-    spec_dir = jupyter_dir / "kernels" / "teachkit-sandbox"
-    spec_dir.mkdir(parents=True, exist_ok=True)
-    spec = {"argv": [sys.executable, str(COURSE_ROOT / "grading" / "sandbox.py"), "kernel",
-                     "-f", "{connection_file}"],
-            "display_name": "teachkit grading sandbox", "language": "python",
-            "interrupt_mode": "message", "metadata": {"debugger": False}}
-    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(
-        [str(jupyter_dir), *filter(None, [os.environ.get("JUPYTER_PATH")])])
-    c.Execute.kernel_name = "teachkit-sandbox"
-    # The kernel has its own network namespace (its own loopback): it talks to nbgrader over
-    # IPC sockets in a private runtime folder, which the sandbox mounts at the same path.
-    runtime = Path(tempfile.mkdtemp(prefix="teachkit-kernels-"))
-    atexit.register(shutil.rmtree, runtime, True)
-    work_root = Path(tempfile.mkdtemp(prefix="teachkit-work-root-"))  # private copies (0700)
-    atexit.register(shutil.rmtree, work_root, True)
-    os.environ["TEACHKIT_WORK_ROOT"] = str(work_root)
-    if os.geteuid() == 0:
-        os.chown(runtime, sandbox.NOBODY, sandbox.NOBODY)
-    os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)
-    c.KernelManager.transport = "ipc"
-    c.KernelManager.ip = str(runtime / "kernel-ipc")
-    sandbox.check()  # fail now, with the reason, rather than grade unsandboxed
-else:
-    c.Execute.kernel_name = "python3"
-    if AUTOGRADING:
-        print("\n" + "!" * 78 + "\n  WARNING: TEACHKIT_SANDBOX=off: student code runs WITHOUT the sandbox.\n"
-              "  It can read the gradebook, the course sources and other submissions, and use\n"
-              "  the network. Grade like this only on a throw-away machine or container.\n"
-              + "!" * 78 + "\n", file=sys.stderr)
-# Hidden tests are graded again outside the student's kernel, in a fresh sandboxed
-# interpreter, with this process's numpy and teachkit (grading/sealed.py); tampering is
-# flagged (feedback line, gradebook comment, `flags` column of grades.csv).
+# the kernel's outputs are only shown: a lost 'idle' (an output flood) must not end its run
+c.Execute.raise_on_iopub_timeout = False
+c.TeachkitExecute.budget = 150
+c.SealedTests.timeout = 30
+c.SealedTests.budget = 180
+c.Autograde.exporter_class = guard.GuardedNotebookExporter
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    guard.CleanCellMetadata,
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute",
-    sealed.SealedHiddenTests,
+    kernel.TeachkitExecute,
+    sealed.SealedTests,
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -107,7 +99,6 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-c.SealedHiddenTests.timeout = 30
 c.ExportApp.plugin_class = sealed.FlaggedCsvExport
 # Students who delete a test cell get it back: nbgrader re-inserts it from the
 # gradebook before grading.

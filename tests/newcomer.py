@@ -120,7 +120,8 @@ R_NAMES = ("survfit", "survdiff", "coxph", "cox.zph", "Surv(", "getDesignGroupSe
 CODE_NAMES = (r"\btk\.", r"\bteachkit\.", r"\bnp\.", r"\bscipy\b", r"\bnumpy\b", r"\bipywidgets\b",
               r"\bmatplotlib\b", r"\bpandas\b", r"\bimport\b", r"\bdef\b", r"\blambda\b", r"\bprint\(")
 #: Formulas written as code (not as mathematics).
-CODE_FORMULAS = (r"Phi\^-1", r"Phi\(", r"\*\*", r"\bsqrt\(", r"\blog\(", r"\bexp\(", r"\w\^\(?-?\d", r"\w_\{")
+#: (``log(HR)`` and ``exp(x)`` in prose are ordinary mathematics, not code: not listed.)
+CODE_FORMULAS = (r"Phi\^-1", r"Phi\(", r"\*\*", r"\bsqrt\(", r"\w\^\(?-?\d", r"\w_\{")
 
 STORY_LINT = [(re.escape(n), f"R/rpact name {n!r}") for n in R_NAMES] + \
              [(p, f"library or code name /{p}/") for p in CODE_NAMES] + \

@@ -205,6 +205,9 @@ def check_layers(page, record, axe=None):
         images = fold.locator("img")
         record["layers"]["fold_images"] = [images.nth(i).bounding_box()["width"] if images.nth(i).is_visible() else 0
                                            for i in range(images.count())]
+        # the fold's 'toggle' event (which stores it) comes after the attribute changed
+        page.wait_for_function("(name) => Object.keys(localStorage).some(k => k.startsWith('teachkit:fold:' + name + ':'))",
+                               arg=record["lesson"], timeout=10_000)
         record["layers"]["stored"] = page.evaluate(
             "() => Object.keys(localStorage).filter(k => k.startsWith('teachkit:fold:'))")
     if axe:

@@ -153,6 +153,11 @@ def test_binder_launch_path(tmp_path_factory, start_voila, page, timings, axe_so
         time.perf_counter() - t0)
     before = lb.move_control(page, LESSON)
     assert lb.snapshot(page, lb.CONTROLS[LESSON][3]) != before
+    # the two layers and the terms, as on teachkit lessons (issue 26): folds closed, each
+    # with its time; terms carry their definitions
+    folds = page.eval_on_selector_all("details.tk-fold", "els => els.map(d => [d.open, d.querySelector('summary').innerText])")
+    assert folds and all(not is_open and "(optional, about" in summary for is_open, summary in folds), folds
+    assert page.locator(".tk-term .tk-term-def").count() >= 1
 
     # The root voila.json in force: stripped sources, no tracebacks, the extension deny-list.
     assert page.locator(".jp-CodeCell").count() > 0, "no code cell rendered (their outputs hold the lesson)"

@@ -46,18 +46,28 @@ pytestmark = [pytest.mark.skipif(not NBGRADER.exists(), reason="nbgrader is not 
 PATH = os.pathsep.join([str(NBGRADER.parent), os.environ.get("PATH", "")])
 
 
+def grading(course: Path = COURSE):
+    """course/grading as the package nbgrader_config.py loads (``teachkit_course_grading``)."""
+    import importlib
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("teachkit_course_grading_boot",
+                                                  course / "grading" / "__init__.py")
+    boot = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(boot)
+    pkg = boot.load(course / "grading")
+    for name in ("sandbox", "runner", "common", "sealed", "kernel", "guard"):
+        importlib.import_module(f"{pkg.__name__}.{name}")
+    return pkg
+
+
 def sandbox_available() -> bool:
     """Can this machine run the grading sandbox (bubblewrap with namespaces)?"""
-    sys.path.insert(0, str(COURSE / "grading"))
     try:
-        import sandbox
-
-        sandbox.check()
+        grading().sandbox.check()
         return True
     except Exception:
         return False
-    finally:
-        sys.path.remove(str(COURSE / "grading"))
 
 
 # Grade in the sandbox where it works (CI runs as root with bubblewrap); elsewhere the
@@ -219,6 +229,142 @@ def tampers_numpy(grade_id):
     return make
 
 
+# Correct answers obtained by calling the teachkit routine that a "by hand" part asks the
+# student to reimplement (the issue-29 reproduction: 39/41 automatic points on four
+# assignments, unflagged). The sealed grader runs the hidden tests of those parts with the
+# routines unavailable: 0 there, and a flag that names the routine.
+WRAPPERS = {
+    "km-by-hand": {
+        "km-table": """
+def km_table(time, event):
+    km = tk.survival.kaplan_meier(time, event)
+    keep = km.n_events > 0
+    return km.time[keep], km.n_at_risk[keep], km.n_events[keep], km.survival[keep]
+t, n, d, s = km_table(time, event)
+""",
+        "greenwood": """
+def greenwood_se(n, d, s):
+    n, d = np.asarray(n, dtype=int), np.asarray(d, dtype=int)
+    times, events = [], []
+    for j in range(len(n)):
+        after = n[j + 1] if j + 1 < len(n) else 0
+        times += [j + 1.0] * int(d[j]) + [j + 1.5] * int(n[j] - d[j] - after)
+        events += [1] * int(d[j]) + [0] * int(n[j] - d[j] - after)
+    km = tk.survival.kaplan_meier(times, events)
+    return km.std_err[km.n_events > 0]
+""",
+        "median": """
+def median_survival(t, s):
+    tk.survival.kaplan_meier([1.0], [1])  # "just to check": a by-hand part may not call it
+    t, s = np.asarray(t, dtype=float), np.asarray(s, dtype=float)
+    below = np.flatnonzero(s <= 0.5)
+    return t[below[0]] if below.size else np.nan
+""",
+    },
+    "logrank-and-hr": {
+        "lr-table": """
+def logrank_table(time, event, group):
+    group = np.asarray(group, dtype=int)
+    r = tk.survival.logrank_test(time, event, 1 - group)._rows   # label 0 = group 1 first
+    return {"time": r["time"], "n": r["n1"] + r["n2"], "n1": r["n1"], "d": r["d1"] + r["d2"],
+            "d1": r["d1"], "expected1": r["e1"], "variance": r["v"]}
+tab = logrank_table(time, event, group)
+""",
+    },
+    "risk-groups": {
+        "risk-function": """
+def risk_group(site, months, mrd=None, marrow_blasts=None, cns_cleared=True):
+    return str(tk.risk.assign_risk_group(site, months, mrd, marrow_blasts, cns_cleared))
+""",
+        "stratum-function": """
+NAMES = {"intermediate": "intermediate", "high, isolated extramedullary <18 mo": "high-extramedullary",
+         "high, marrow <18 mo, MRD <0.1%": "high-marrow-early-mrd-low",
+         "high, marrow <18 mo, MRD >=0.1%": "high-marrow-early-mrd-high",
+         "high, marrow 18-36 mo, MRD <0.1%": "high-marrow-late-mrd-low",
+         "high, marrow 18-36 mo, MRD >=0.1%": "high-marrow-late-mrd-high"}
+def stratum(site, months, mrd):
+    return NAMES[str(tk.risk.randomization_stratum(site, months, mrd))]
+""",
+    },
+    "looking-early": {
+        "spent": """
+def spent(t, alpha=0.025):
+    return float(tk.sequential.obrien_fleming_spending(t, alpha))
+""",
+        "boundaries": """
+def two_look_boundaries(t1, t2=1.0, alpha=0.025):
+    design = tk.sequential.group_sequential_design([t1 / t2, 1.0], alpha=alpha)
+    return float(design.z_efficacy[0]), float(design.z_efficacy[1])
+c1_aall, c2_aall = two_look_boundaries(80 / 131)
+""",
+        "naive": """
+def naive_alpha_two_looks(t1, crit=1.96):
+    return float(tk.sequential.naive_type_one_error([t1, 1.0], crit))
+def naive_alpha_simulated(n_looks, n_trials=100_000, crit=1.96, seed=1):
+    return float(tk.sequential.naive_type_one_error(n_looks, crit))
+""",
+    },
+    "interim-decision": {
+        "spending": """
+def obf_spent(t, alpha=0.025):
+    return tk.sequential.obrien_fleming_spending(t, alpha)
+""",
+        "futility": """
+def drift(hr, events):
+    return float(tk.sequential.drift_from_hazard_ratio(hr, events))
+def futility_boundary(t, theta, level=0.024):
+    return theta * math.sqrt(t) - norm.ppf(1 - level)
+""",
+        "cp": """
+def conditional_power(z, t, c, theta):
+    return float(tk.sequential.conditional_power(z, t, c, drift=theta))
+""",
+    },
+    "planning-events": {
+        "schoenfeld": """
+def schoenfeld_events(hr, alpha, power, allocation=0.5):
+    return float(tk.design.events_required(hr, alpha, power, allocation))
+d_aall = schoenfeld_events(hr_design, alpha, power)
+""",
+        "patients": """
+def prob_event(hazard, accrual, follow_up):
+    return float(tk.design.expected_events(accrual + follow_up, 1.0, accrual, hazard, 1.0))
+def patients_needed(events, hr, control_2y, accrual, follow_up):
+    return float(tk.design.patients_required(events, accrual, follow_up, -math.log(control_2y) / 2, hr))
+n_aall = patients_needed(d_aall, hr_design, control_2y, accrual=4.5, follow_up=1.25)
+""",
+    },
+    "after-the-stop": {
+        "stagewise": """
+def naive_p(z):
+    one_look = tk.sequential.group_sequential_design([1.0])
+    return float(tk.sequential.inference_after_stop(one_look, [z], [100]).naive_p_value)
+def stagewise_p(z, t1, c1):
+    z = list(z)
+    if len(z) == 1:
+        return naive_p(z[0])
+    design = tk.sequential.group_sequential_design([t1, 1.0], spending="user",
+                                                   parameter=[float(norm.sf(c1)), 0.025])
+    return float(tk.sequential.inference_after_stop(design, z, [100 * t1, 100]).p_value)
+""",
+    },
+}
+
+
+def wraps_teachkit(assignment):
+    def make(nb):
+        for grade_id, source in WRAPPERS[assignment].items():
+            replace_cell(nb, grade_id, source)
+        return nb
+    return make
+
+
+def by_hand_ids(assignment):
+    """grade ids of the hidden tests marked '### BY HAND:' in the source notebooks."""
+    return {nbg(c)["grade_id"] for path in source_notebooks(assignment)
+            for c in nbformat.read(path, as_version=4).cells if "### BY HAND:" in c.source}
+
+
 def hidden_ids(assignment):
     return {nbg(c)["grade_id"] for path in source_notebooks(assignment)
             for c in nbformat.read(path, as_version=4).cells if BEGIN_HID in c.source}
@@ -238,7 +384,16 @@ SCENARIOS[("logrank-and-hr", "no-tie-correction")] = (
     no_tie_correction, {"lr-table-visible", "lr-table-hidden", "hr-peto-test"}, True)
 SCENARIOS[("interim-decision", "ignores-alpha")] = (ignores_alpha, {"spending-hidden"}, True)
 SCENARIOS[("looking-early", "tamper-numpy")] = (tampers_numpy("spent"), hidden_ids("looking-early"), True)
+# what wrapping teachkit still scores on the visible tests (checked by hand against the
+# same submissions graded before the by-hand runner existed: everything but these)
+WRAPPER_VISIBLE_FAILS = {"km-by-hand": set(), "logrank-and-hr": set(), "risk-groups": set(),
+                         "looking-early": set(), "interim-decision": set(), "planning-events": set(),
+                         "after-the-stop": set()}
+for _a in WRAPPERS:
+    if _a in ASSIGNMENTS:
+        SCENARIOS[(_a, "wraps-teachkit")] = (wraps_teachkit(_a), by_hand_ids(_a) | WRAPPER_VISIBLE_FAILS[_a], True)
 FLAGGED = {("looking-early", "tamper-numpy")}
+BY_HAND_FLAGGED = {(a, "wraps-teachkit") for a in WRAPPERS if a in ASSIGNMENTS}
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -470,6 +625,10 @@ def test_flags_column_names_tampering_and_only_tampering(course):
     for key in SCENARIOS:
         if key in FLAGGED:
             assert "np.allclose" in by_key[key] and "np.isclose" in by_key[key], by_key[key]
+        elif key in BY_HAND_FLAGGED:
+            # every by-hand hidden test is named, with the teachkit routine it called
+            for gid in by_hand_ids(key[0]):
+                assert f"`{gid}` (by hand) calls teachkit." in by_key[key], (gid, by_key[key])
         else:
             assert by_key[key] == "", f"{key} flagged: {by_key[key]}"
     for a, student in FLAGGED:

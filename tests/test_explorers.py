@@ -628,13 +628,16 @@ def test_risk_classifier_fails_only_where_the_rules_cannot_place_a_patient():
 
 # ---- the "check yourself" question of every lesson ---------------------------------------
 
-def test_check_yourself_gives_immediate_feedback_through_its_widget():
+def test_check_yourself_gives_feedback_through_its_widget_on_check():
     q = explorers.CheckYourself("Was the boundary crossed?", ["Yes", "No"], answer="No",
                                 right="Z stayed below it.", wrong="Compare Z with the bound.")
     box = q.widget
-    q._buttons.value = "Yes"                       # a learner clicks
+    q._buttons.value = "Yes"                       # a learner chooses, then presses Check
+    assert q._feedback.value == ""
+    q._check.click()
     assert "Not quite" in q._feedback.value and "Compare Z" in q._feedback.value
     q._buttons.value = "No"
+    q._check.click()
     assert "Right" in q._feedback.value and "stayed below" in q._feedback.value
     assert box.children[0].value == "<b>Was the boundary crossed?</b>"
 

@@ -648,6 +648,9 @@ def test_lesson_renders_through_the_hub_and_idle_kernel_is_culled(hub, watched_p
                                timeout=120_000)
         measured.append(time.perf_counter() - t)
         TIMINGS[f"hub: lesson {lesson} rendered for a student"] = measured[-1]
+        # teachkit's template on the hub too: the folds "for the statistician", closed
+        assert page.locator("details.tk-fold").count() >= 1
+        assert not any(page.eval_on_selector_all("details.tk-fold", "els => els.map(d => d.open)"))
     assert "Traceback" not in page.content()
     errors = list(page.watch.errors)
 

@@ -328,7 +328,8 @@ PLOTS_NAMES = (
     "patient_flow ARM_ENDPOINTS arm_comparison icon_colors set_arm_comparison risk_table_counts "
     "KaplanMeierPanel km_plot km_figure figure_title EFFICACY_COLOR FUTILITY_COLOR OBSERVED_COLOR "
     "BoundaryPanel boundary_plot BValuePanel bvalue_plot forest_plot published_effects_forest "
-    "adverse_events_plot schoenfeld_plot _km_step_xy _step_band_verts _new_figure _SHORT_REASON _styled "
+    "adverse_events_plot schoenfeld_plot figure_problems fit_text fit_titles "
+    "_km_step_xy _step_band_verts _new_figure _SHORT_REASON _styled "
     "_figure_and_axes _set_title _nice_step _z_to_hr _z_to_p").split()
 
 

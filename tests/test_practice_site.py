@@ -343,6 +343,8 @@ def test_the_site_holds_the_seven_student_versions_and_the_how_to(site):
     assert "tree/practice" not in (site / "voici" / "tree" / "index.html").read_text()
     config = json.loads((site / "jupyter-lite.json").read_text())["jupyter-config-data"]
     assert config["contentsStorageName"] == practice.STORAGE_NAME and config["appUrl"] == "./voici"
+    # JupyterLite's apps read the config of each index.html up to the site's root (the course home)
+    assert 'id="jupyter-config-data"' in (site / "index.html").read_text()
 
 
 def test_nothing_secret_anywhere_in_the_site(site):

@@ -1,37 +1,44 @@
 """Run student code inside a bubblewrap sandbox (used while autograding only).
 
-What the sandboxed process sees
--------------------------------
-* read-only: ``/usr`` (and the ``/lib``, ``/bin`` links), a few files of ``/etc``
-  (dynamic linker, users, time zone, fonts), the Python installation and the
-  virtual environment that runs nbgrader, and the ``teachkit`` package folder
-  (never the repository around it, so never ``course/``);
-* read-write: a *copy* of the submission folder without its notebooks (mounted at
-  the folder's own path, so ``os.getcwd()`` is unchanged), a private ``/tmp``,
-  and, for a kernel, the folder of its IPC sockets;
-* nothing else: no gradebook, no course sources, no other submission, no home.
-* no network (``--unshare-net``: only its own loopback, with nothing listening),
-  its own process tree (``--unshare-pid``; killed with its parent);
-* as root, the code runs as ``nobody`` without capabilities, so that the process
-  limit holds (root is exempt from ``RLIMIT_NPROC``);
-* limits (``setrlimit``): address space (a 20 GB allocation is a MemoryError),
-  processes, CPU seconds, size of a written file.
+What a sandboxed process sees
+-----------------------------
+* read-only: ``/usr`` (and the ``/lib``, ``/bin`` links), a few files of ``/etc`` (dynamic
+  linker, time zone, fonts) and a *synthetic* ``/etc/passwd`` and ``/etc/group`` (``root``
+  and the sandbox user only: no account name of the host), the Python installation and the
+  virtual environment that runs nbgrader, and the ``teachkit`` package folder at
+  ``/opt/teachkit-lib/teachkit`` (never the repository around it, so never ``course/``);
+* its working folder, at the submission folder's own path (so ``os.getcwd()`` and the
+  per-student seed of the hidden tests are unchanged), is a **size-limited tmpfs** holding
+  only the files the instructor *released* with the assignment, copied in through file
+  descriptors; ``/tmp`` is another size-limited tmpfs. Nothing of the submission folder,
+  the course, the gradebook or another submission is mounted;
+* what the grader hands in through file descriptors (a kernel's connection file): the
+  sandbox reads a copy and can write nothing the grader later reads or follows;
+* for a kernel, one folder of its own for its IPC sockets (see grading/kernel.py);
+* no network (``--unshare-net``: only its own loopback), its own process tree
+  (``--unshare-pid``, killed with its parent), a new session (no terminal to inject into);
+* as root, the code runs as ``nobody`` without capabilities, so that the process limit
+  holds (root is exempt from ``RLIMIT_NPROC``);
+* limits (``setrlimit``): address space, processes, CPU seconds, size of a written file,
+  open files; tmpfs sizes (bubblewrap >= 0.8; older versions cannot bound them: a warning).
 
-``python sandbox.py kernel -f CONNECTION_FILE [kernel args]`` is the command of
-the ``teachkit-sandbox`` kernelspec: it starts ``ipykernel`` inside the sandbox.
-The kernel must use ``transport="ipc"`` (a private network namespace has its
-own loopback): the sockets live in the folder of the connection file, which is
-bind-mounted at the same path.
+Interpreters start with ``python -I`` (isolated: neither the working folder nor ``PYTHON*``
+variables reach ``sys.path``), so no file of the submission can replace a module the
+grader's side imports.
 
-Set ``TEACHKIT_SANDBOX=off`` to run without the sandbox (machines without
-bubblewrap or user namespaces); the course configuration then warns loudly.
+``TEACHKIT_SANDBOX=off`` runs without the sandbox (machines without bubblewrap or user
+namespaces); the grader then warns loudly. ``python sandbox.py check`` tells whether the
+sandbox starts here.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import logging
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -45,10 +52,20 @@ LIMITS = {
     "CPU": 300,                # CPU seconds per process
     "FSIZE": 64 * 1024**2,     # bytes per written file
     "NOFILE": 256,             # open files per process
+    "TMP": 128 * 1024**2,      # bytes of the /tmp tmpfs
+    "WORK": 128 * 1024**2,     # bytes of the working folder's tmpfs
 }
-ETC_FILES = ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/passwd",
-             "/etc/group", "/etc/nsswitch.conf", "/etc/localtime", "/etc/fonts",
-             "/etc/alternatives", "/etc/matplotlibrc"]
+# Files of /etc a Python with numpy, scipy and matplotlib needs; never passwd or group (the
+# sandbox gets its own, see _passwd) nor anything with account or host names.
+ETC_FILES = ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
+             "/etc/fonts", "/etc/alternatives", "/etc/matplotlibrc"]
+#: Where the teachkit package and the grading helpers appear inside the sandbox.
+LIB = "/opt/teachkit-lib"
+GRADING = "/opt/teachkit-grading"
+#: Largest file the grader copies into a sandbox (a released data file).
+MAX_COPY = 32 * 1024**2
+
+log = logging.getLogger("teachkit.sandbox")
 
 
 class SandboxUnavailable(RuntimeError):
@@ -69,20 +86,21 @@ def limits() -> dict[str, int]:
     return out
 
 
-def _ancestors(path: Path) -> list[Path]:
-    parts = path.parts
-    return [Path(*parts[:i]) for i in range(2, len(parts))]
-
-
-def _mount(args: list[str], made: set, kind: str, src: Path, dest: Path | None = None) -> None:
-    """Bind src at dest (same path by default), creating world-traversable parents."""
-    dest = Path(dest or src)
-    for parent in _ancestors(dest):
-        if parent not in made and str(parent) not in ("/usr", "/tmp", "/proc", "/dev"):
-            args += ["--perms", "0755", "--dir", str(parent)]
-            made.add(parent)
-    args += [kind, str(src), str(dest)]
-    made.add(dest)
+@functools.lru_cache(maxsize=None)
+def _bwrap() -> tuple[str, bool]:
+    """(path of bwrap, whether it knows --size)."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
+    try:
+        helptext = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SandboxUnavailable(f"bwrap --help failed: {exc}") from None
+    has_size = "--size" in helptext
+    if not has_size:
+        log.warning("bubblewrap older than 0.8: the sandbox's tmpfs sizes cannot be bounded "
+                    "(a student can fill memory up to the address-space limit per process)")
+    return bwrap, has_size
 
 
 def python_roots() -> list[Path]:
@@ -105,59 +123,216 @@ def teachkit_package() -> Path:
     return Path(spec.origin).resolve().parent
 
 
-def command(workdir: Path, argv: list[str], *, rw: list[Path] = (), ro: list[tuple] = (),
-            env: dict | None = None,
-            as_nobody: bool | None = None) -> list[str]:
-    """The bwrap command line that runs ``argv`` in the sandbox with ``workdir`` as cwd.
+def _passwd(uid: int, gid: int) -> tuple[bytes, bytes]:
+    """A minimal /etc/passwd and /etc/group: root and the sandbox's own user, no host name."""
+    users = ["root:x:0:0:root:/root:/usr/sbin/nologin"]
+    groups = ["root:x:0:"]
+    if uid == NOBODY:
+        users.append(f"nobody:x:{NOBODY}:{NOBODY}:nobody:/tmp:/usr/sbin/nologin")
+        groups.append(f"nogroup:x:{NOBODY}:")
+    elif uid != 0:
+        users.append(f"student:x:{uid}:{gid}:student:/tmp:/usr/sbin/nologin")
+        groups.append(f"student:x:{gid}:")
+    return ("\n".join(users) + "\n").encode(), ("\n".join(groups) + "\n").encode()
 
-    ``workdir`` is mounted read-write as it is: pass a copy (see :func:`private_copy`).
+
+def open_regular(path: Path, max_bytes: int = MAX_COPY) -> int:
+    """A read-only descriptor of a regular file, never through a symbolic link in its last
+    component; ValueError if it is not a regular file or is larger than ``max_bytes``."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError(f"{path} is not a regular file")
+        if st.st_size > max_bytes:
+            raise ValueError(f"{path} is larger than {max_bytes} bytes")
+        os.set_blocking(fd, True)
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _memfd(content: bytes) -> int:
+    fd = os.memfd_create("teachkit", os.MFD_CLOEXEC) if hasattr(os, "memfd_create") else None
+    if fd is None:  # pragma: no cover (Linux without memfd)
+        tmp = tempfile.TemporaryFile()
+        fd = os.dup(tmp.fileno())
+        tmp.close()
+    os.write(fd, content)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+class Sandbox:
+    """One bwrap command line and the descriptors it hands to bwrap.
+
+    >>> # sb = Sandbox(cwd); sb.copy(src, cwd / "data.csv"); cmd = sb.command([...])
+    >>> # Popen(cmd, pass_fds=sb.fds, preexec_fn=limit_child); sb.close()
     """
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        raise SandboxUnavailable("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
-    if as_nobody is None:
-        as_nobody = os.geteuid() == 0
-    args = [bwrap, "--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc",
-            "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox",
-            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", "--tmpfs", "/tmp"]
-    for link in ("lib", "lib64", "lib32", "bin", "sbin"):
-        p = Path("/") / link
-        if p.is_symlink():
-            args += ["--symlink", os.readlink(p), str(p)]
-        elif p.is_dir():
-            args += ["--ro-bind", str(p), str(p)]
-    made: set = set()
-    for f in ETC_FILES:
-        if os.path.exists(f):
-            _mount(args, made, "--ro-bind", Path(f))
-    for root in python_roots():
-        _mount(args, made, "--ro-bind", root)
-    pkg = teachkit_package()
-    _mount(args, made, "--ro-bind", pkg, Path("/opt/teachkit-lib/teachkit"))
-    for src, dest in ro:
-        _mount(args, made, "--ro-bind", Path(src), Path(dest))
-    for path in rw:
-        _mount(args, made, "--bind", Path(path))
-    _mount(args, made, "--bind", Path(workdir))
-    base_env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/tmp",
-                "PYTHONPATH": "/opt/teachkit-lib", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/mpl",
-                "IPYTHONDIR": "/tmp/ipython", "JUPYTER_RUNTIME_DIR": "/tmp/runtime",
-                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "TEACHKIT_IN_SANDBOX": "1"}
-    base_env.update(env or {})
-    args += ["--clearenv"]
-    for key, value in base_env.items():
-        args += ["--setenv", key, value]
-    args += ["--chdir", str(workdir)]
-    if as_nobody:
-        setpriv = shutil.which("setpriv") or "/usr/bin/setpriv"
-        args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
-                 setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                 "--inh-caps=-all", "--bounding-set=-all", "--"]
-    else:
-        args += ["--"]
-    return args + list(argv)
+
+    def __init__(self, cwd: Path, *, as_nobody: bool | None = None, teachkit: str = "ro"):
+        """``cwd``: the working folder's path inside (a fresh tmpfs); ``teachkit``: "ro" (bind
+        the package read-only), "copy" (copy its files into a folder the sandboxed process
+        may delete: the by-hand runner does, once teachkit is imported) or "none"."""
+        bwrap, self.has_size = _bwrap()
+        if as_nobody is None:
+            as_nobody = os.geteuid() == 0
+        self.as_nobody = as_nobody
+        self.cwd = Path(cwd)
+        self.fds: list[int] = []
+        self._made: set[Path] = set()
+        lim = limits()
+        self.args = [bwrap, "--die-with-parent", "--new-session", "--unshare-net", "--unshare-pid",
+                     "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox",
+                     "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
+        self.tmpfs(Path("/tmp"), lim["TMP"], 0o1777)
+        for link in ("lib", "lib64", "lib32", "bin", "sbin"):
+            p = Path("/") / link
+            if p.is_symlink():
+                self.args += ["--symlink", os.readlink(p), str(p)]
+            elif p.is_dir():
+                self.args += ["--ro-bind", str(p), str(p)]
+        for f in ETC_FILES:
+            if os.path.exists(f):
+                self.bind(Path(f))
+        uid, gid = (NOBODY, NOBODY) if as_nobody else (os.getuid(), os.getgid())
+        passwd, group = _passwd(uid, gid)
+        self.data(passwd, Path("/etc/passwd"))
+        self.data(group, Path("/etc/group"))
+        for root in python_roots():
+            self.bind(root)
+        pkg = teachkit_package()
+        if teachkit == "ro":
+            self.bind(pkg, Path(LIB) / "teachkit")
+        elif teachkit == "copy":
+            self.dir(Path(LIB), 0o777)  # the sandboxed user may delete the copy, folder included
+            self._copy_tree(pkg, Path(LIB) / "teachkit")
+        # An installed (non-editable) teachkit inside a mounted site-packages stays reachable
+        # there: hide it where the package must be unavailable (the by-hand runner).
+        if teachkit != "ro":
+            for root in python_roots():
+                if pkg.is_relative_to(root):
+                    self.tmpfs(pkg, 4096, 0o755)
+        # the working folder's parents (the course's path, skeleton only): traversable, not
+        # listable, so nothing even names the course's layout
+        for i in range(2, len(self.cwd.parts)):
+            self.dir(Path(*self.cwd.parts[:i]), 0o711)
+        self.tmpfs(self.cwd, lim["WORK"], 0o777)
+
+    # ------------------------------------------------------------------ building blocks
+    def _parents(self, dest: Path) -> None:
+        parts = dest.parts
+        for i in range(2, len(parts)):
+            parent = Path(*parts[:i])
+            if parent not in self._made and str(parent) not in ("/usr", "/tmp", "/proc", "/dev"):
+                self.args += ["--perms", "0755", "--dir", str(parent)]
+                self._made.add(parent)
+
+    def bind(self, src: Path, dest: Path | None = None, *, writable: bool = False) -> None:
+        dest = Path(dest or src)
+        self._parents(dest)
+        self.args += ["--bind" if writable else "--ro-bind", str(src), str(dest)]
+        self._made.add(dest)
+
+    def tmpfs(self, dest: Path, size: int, perms: int) -> None:
+        self._parents(dest)
+        self.args += ["--perms", f"{perms:04o}"]
+        if self.has_size:
+            self.args += ["--size", str(int(size))]
+        self.args += ["--tmpfs", str(dest)]
+        self._made.add(dest)
+
+    def dir(self, dest: Path, perms: int = 0o755) -> None:
+        self._parents(dest)
+        if dest not in self._made:
+            self.args += ["--perms", f"{perms:04o}", "--dir", str(dest)]
+            self._made.add(dest)
+
+    def data(self, content: bytes, dest: Path, *, writable: bool = False, perms: int = 0o644) -> None:
+        """A file with ``content`` at ``dest``: read-only bind, or a copy the sandbox may
+        change (``writable``, in a tmpfs)."""
+        fd = _memfd(content)
+        self.fds.append(fd)
+        self._parents(dest)
+        if writable:
+            self.args += ["--perms", f"{perms:04o}", "--file", str(fd), str(dest)]
+        else:
+            self.args += ["--perms", f"{perms:04o}", "--ro-bind-data", str(fd), str(dest)]
+
+    def copy(self, src: Path, dest: Path, perms: int = 0o666) -> None:
+        """A copy of the regular file ``src`` at ``dest`` (never following a link)."""
+        fd = open_regular(src)
+        self.fds.append(fd)
+        self._parents(dest)
+        self.args += ["--perms", f"{perms:04o}", "--file", str(fd), str(dest)]
+
+    def _copy_tree(self, src: Path, dest: Path) -> None:
+        # 0777 folders: the sandboxed user may delete the copy (and nothing else of it exists)
+        self.dir(dest, 0o777)
+        for path in sorted(src.rglob("*")):
+            rel = path.relative_to(src)
+            if "__pycache__" in rel.parts or path.is_symlink():
+                continue
+            if path.is_dir():
+                self.dir(dest / rel, 0o777)
+            elif path.is_file():
+                self.copy(path, dest / rel, 0o644)
+
+    def command(self, argv: list[str], env: dict | None = None) -> list[str]:
+        base_env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/tmp",
+                    "TEACHKIT_LIB": LIB, "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/mpl",
+                    "IPYTHONDIR": "/tmp/ipython", "JUPYTER_RUNTIME_DIR": "/tmp/runtime",
+                    "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                    "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "TEACHKIT_IN_SANDBOX": "1"}
+        base_env.update(env or {})
+        args = list(self.args) + ["--clearenv"]
+        for key, value in base_env.items():
+            args += ["--setenv", key, value]
+        args += ["--chdir", str(self.cwd)]
+        if self.as_nobody:
+            setpriv = shutil.which("setpriv") or "/usr/bin/setpriv"
+            args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
+                     setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                     "--inh-caps=-all", "--bounding-set=-all", "--"]
+        else:
+            args += ["--"]
+        return args + list(argv)
+
+    def close(self) -> None:
+        for fd in self.fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.fds = []
+
+
+def released_files(source: Path | None, ignore=(), extra: list[tuple[Path, str]] = ()) -> list[tuple[Path, str]]:
+    """[(path, relative name)] of the files the instructor released with an assignment: the
+    assignment's source folder without notebooks, links, checkpoints and ``ignore`` patterns."""
+    import fnmatch
+
+    out = []
+    if source is not None and Path(source).is_dir():
+        for path in sorted(Path(source).rglob("*")):
+            rel = path.relative_to(source)
+            if (path.is_symlink() or not path.is_file() or path.suffix == ".ipynb"
+                    or any(fnmatch.fnmatch(part, pat) for part in rel.parts for pat in ignore)):
+                continue
+            out.append((path, rel.as_posix()))
+    out += list(extra)
+    return out
+
+
+def add_files(sb: Sandbox, files) -> None:
+    for src, rel in files:
+        rel_path = Path(rel)
+        if rel_path.is_absolute() or ".." in rel_path.parts:
+            continue
+        for i in range(1, len(rel_path.parts)):
+            sb.dir(sb.cwd / Path(*rel_path.parts[:i]), 0o777)
+        sb.copy(Path(src), sb.cwd / rel_path)
 
 
 def apply_limits() -> None:
@@ -178,7 +353,7 @@ def apply_limits() -> None:
 
 
 def limit_child() -> None:
-    """preexec_fn of a sandbox: die with the launcher, then apply the limits."""
+    """preexec_fn of a sandbox: die with the grader, then apply the limits."""
     try:
         import ctypes
         import signal
@@ -190,103 +365,48 @@ def limit_child() -> None:
     apply_limits()
 
 
-def private_copy(folder: Path, owner: int | None = None) -> Path:
-    """A temporary copy of ``folder`` without its notebooks (which hold the hidden tests
-    during autograding) and without symbolic links, owned by the sandbox user."""
-    # under TEACHKIT_WORK_ROOT when the course configuration set it (removed when nbgrader
-    # exits, so a killed kernel leaves nothing behind); never inside a mounted folder
-    dest = Path(tempfile.mkdtemp(prefix="teachkit-work-", dir=os.environ.get("TEACHKIT_WORK_ROOT")))
-    for src in Path(folder).rglob("*"):
-        rel = src.relative_to(folder)
-        if src.is_symlink() or src.suffix == ".ipynb" or ".ipynb_checkpoints" in rel.parts:
-            continue
-        if src.is_dir():
-            (dest / rel).mkdir(parents=True, exist_ok=True)
-        elif src.is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dest / rel)
-    owner = NOBODY if owner is None and os.geteuid() == 0 else owner
-    if owner is not None:
-        for p in [dest, *dest.rglob("*")]:
-            os.chown(p, owner, owner)
-    os.chmod(dest, 0o700)
-    return dest
+def unsandboxed_child() -> None:
+    """preexec_fn without the sandbox (TEACHKIT_SANDBOX=off): die with the grader."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, int(signal.SIGKILL))
+    except (OSError, AttributeError):
+        pass
 
 
 def check() -> None:
     """Raise SandboxUnavailable unless a sandboxed Python starts here."""
-    with tempfile.TemporaryDirectory() as tmp:
-        if os.geteuid() == 0:
-            os.chown(tmp, NOBODY, NOBODY)
-        try:
-            proc = subprocess.run(command(Path(tmp), [sys.executable, "-c", "print('sandbox-ok')"]),
-                                  capture_output=True, text=True, timeout=60)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise SandboxUnavailable(str(exc)) from None
-        if proc.returncode != 0 or "sandbox-ok" not in proc.stdout:
-            raise SandboxUnavailable(f"bwrap failed: {proc.stderr.strip()[-500:]}")
-
-
-def _kernel(argv: list[str]) -> None:
-    """Kernelspec entry: start ipykernel in the sandbox, in a private copy of the cwd."""
-    if "-f" not in argv:
-        sys.exit("usage: sandbox.py kernel -f CONNECTION_FILE [kernel arguments]")
-    import json
-
-    i = argv.index("-f") + 1
-    given = Path(argv[i]).resolve()
-    info = json.loads(given.read_text())
-    if info.get("transport") != "ipc":
-        sys.exit("the teachkit-sandbox kernel needs c.KernelManager.transport = 'ipc' "
-                 "(the sandbox has no network); see course/nbgrader_config.py")
-    sockets = Path(info["ip"]).resolve().parent
-    if not sockets.name.startswith("teachkit-kernels-"):
-        sys.exit(f"refusing to mount {sockets} in the sandbox: set c.KernelManager.ip to a "
-                 "path inside a private 'teachkit-kernels-*' folder")
-    # The kernel reads its connection file from the sockets folder (nothing else is mounted).
-    conn = sockets / f"connection-{os.getpid()}.json"
-    conn.write_text(json.dumps(info))
-    if os.geteuid() == 0:
-        os.chown(conn, NOBODY, NOBODY)  # the kernel runs as nobody and reads its key here
-    os.chmod(conn, 0o600)
-    argv = list(argv)
-    argv[i] = str(conn)
-    cwd = Path.cwd()
-    work = private_copy(cwd)
-    bw = command(cwd, [sys.executable, "-m", "ipykernel_launcher", *argv], rw=[sockets])
-    # bind the private copy over the submission folder's path
-    bw = _rebind_workdir(bw, cwd, work)
-    import signal
-
     try:
-        # bwrap in its own session: a signal to the launcher's group would kill bwrap (and the
-        # kernel with it), so interrupts go as messages (kernelspec interrupt_mode "message").
-        proc = subprocess.Popen(bw, preexec_fn=limit_child, stdout=subprocess.DEVNULL,
-                                start_new_session=True)
-        # The launcher ignores SIGINT and forwards SIGTERM (shutdown).
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
-        sys.exit(proc.wait())
+        sb = Sandbox(Path("/tmp/teachkit-check"), teachkit="none")
+    except SandboxUnavailable:
+        raise
+    try:
+        proc = subprocess.run(sb.command([sys.executable, "-I", "-c", "print('sandbox-ok')"]),
+                              capture_output=True, text=True, timeout=60, pass_fds=sb.fds,
+                              stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SandboxUnavailable(str(exc)) from None
     finally:
-        shutil.rmtree(work, ignore_errors=True)
-        conn.unlink(missing_ok=True)
+        sb.close()
+    if proc.returncode != 0 or "sandbox-ok" not in proc.stdout:
+        raise SandboxUnavailable(f"bwrap failed: {proc.stderr.strip()[-500:]}")
 
 
-def _rebind_workdir(args: list[str], path: Path, copy: Path) -> list[str]:
-    """Replace the read-write bind of ``path`` onto itself by a bind of ``copy`` at ``path``."""
-    for i in range(len(args) - 2):
-        if args[i] == "--bind" and args[i + 1] == str(path) and args[i + 2] == str(path):
-            args = list(args)
-            args[i + 1] = str(copy)
-            return args
-    raise ValueError(f"no bind of {path}")
+_checked: dict = {}
+
+
+def require() -> None:
+    """check(), once per process: grading never falls back to running unsandboxed."""
+    if "ok" not in _checked:
+        check()
+        _checked["ok"] = True
 
 
 if __name__ == "__main__":
-    if len(sys.argv) >= 2 and sys.argv[1] == "kernel":
-        _kernel(sys.argv[2:])
-    elif len(sys.argv) >= 2 and sys.argv[1] == "check":
+    if len(sys.argv) >= 2 and sys.argv[1] == "check":
         check()
         print("sandbox ok")
     else:
-        sys.exit("usage: sandbox.py kernel -f CONNECTION_FILE | check")
+        sys.exit("usage: sandbox.py check")

@@ -40,6 +40,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 
 #: Text colours (on white) of the feedback and messages: all >= 4.5:1 (WCAG 1.4.3).
 COLORS = {"right": "#00694A", "wrong": "#A63D00", "error": "#B00020", "text": "#333333"}
@@ -73,6 +74,10 @@ _CSS = """
   max-width: 100%; overflow: visible; text-overflow: clip; }
 .tk-panel .widget-label { text-overflow: clip; }
 .tk-checklist-items { border: 1px solid #C8C8C8; padding: 2px 6px; }
+.tk-panel .tk-wide-choice { flex-wrap: wrap; height: auto !important; }
+.tk-panel .tk-wide-choice > .widget-label { flex: 1 1 100%; max-width: 100%; text-align: left !important;
+  white-space: normal; }
+.tk-panel .tk-wide-choice > select { flex: 1 1 100%; min-width: 0; max-width: 100%; }
 .tk-figure[data-tk-scroll] { flex-wrap: wrap; }
 .tk-figure[data-tk-scroll]::before { content: "Wider than the screen: scroll sideways to see the whole picture \\2192";
   display: block; flex: 0 0 100%; box-sizing: border-box; position: sticky; left: 0; font-size: 0.85em; color: #444444; padding: 2px 0; }
@@ -159,7 +164,7 @@ _JS = r"""
     });
   }
   function scroller(el) {
-    var wide = el.scrollWidth > el.clientWidth + 1;
+    var wide = el.scrollWidth > el.clientWidth;   // as axe-core counts a scrollable region
     if (wide && !el.hasAttribute('tabindex')) { el.setAttribute('tabindex', '0'); el.dataset.tkScroll = '1'; }
     if (!wide && el.dataset.tkScroll) { el.removeAttribute('tabindex'); delete el.dataset.tkScroll; }
   }
@@ -294,6 +299,13 @@ def figure_html(fig, alt: str, *, dpi: int = 100) -> str:
         raise ValueError("alt must describe the figure (a non-empty string)")
     if not hasattr(fig, "savefig"):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    if os.environ.get("TEACHKIT_STRICT_FIGURES"):
+        # the lessons' tests: a figure that looks broken stops the lesson (issue 26, item 7)
+        from teachkit.plots import figure_problems
+
+        problems = figure_problems(fig)
+        if problems:
+            raise ValueError("fig looks broken: " + "; ".join(problems))
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
@@ -303,6 +315,17 @@ def figure_html(fig, alt: str, *, dpi: int = 100) -> str:
             f'style="width:100%;max-width:{width}px;height:auto"></div>')
 
 
+class _Shown:
+    """What :func:`show_figure` returns: nothing more to show.  (It used to return None, and
+    a lesson's ``display(show_figure(...))`` printed a stray "None" under the figure.)"""
+
+    def _ipython_display_(self):
+        pass
+
+    def __repr__(self):
+        return "<figure shown>"
+
+
 def show_figure(fig, alt: str, *, dpi: int = 100):
     """Display a static matplotlib figure with a text alternative.
 
@@ -310,8 +333,10 @@ def show_figure(fig, alt: str, *, dpi: int = 100):
     79.4%, chemotherapy 58.1%"): screen readers read it instead of the picture.  The
     figure is shown as an ``<img alt=...>`` that scales down on narrow screens and
     scrolls sideways (rather than shrinking below legibility) on phones.  Use it in a
-    lesson instead of ``display(fig)``.
+    lesson instead of ``display(fig)``.  What it returns displays nothing (so
+    ``display(show_figure(...))`` shows the figure once, and no "None").
     """
     from IPython.display import HTML, display
 
     display(HTML(figure_html(fig, alt, dpi=dpi)))
+    return _Shown()

@@ -23,6 +23,10 @@ from teachkit import plots
 from teachkit.explorers._a11y import COLORS, panel
 from teachkit.explorers._png import _canvas_class, _encode_png
 
+#: A menu whose label and longest choice together pass this many characters is laid out
+#: with its label above it (class tk-wide-choice): side by side, the choice was cut.
+WIDE_CHOICE = 52
+
 #: Shown wherever the synthetic cohort appears.
 SYNTHETIC_NOTE = "synthetic, calibrated to published summaries"
 
@@ -133,8 +137,11 @@ class Param:
                                step=self.step or 1, continuous_update=self.continuous, **common)
         if self.kind == "choice":
             labels = self.option_labels or tuple(str(o) for o in self.options)
-            return W.Dropdown(options=list(zip(labels, self.options)), value=self.default,
-                              **common)
+            menu = W.Dropdown(options=list(zip(labels, self.options)), value=self.default, **common)
+            if max(len(label) for label in labels) + len(self.label) > WIDE_CHOICE:
+                # its label above, the menu the whole width: a long choice is never cut
+                menu.add_class("tk-wide-choice")
+            return menu
         if self.kind == "bool":
             return W.Checkbox(value=self.default, indent=False, **common)
         if self.kind == "seed":
@@ -142,7 +149,9 @@ class Param:
                             icon="refresh", layout=W.Layout(width="auto"))
         if self.kind == "indices":
             labels = self.option_labels or tuple(str(i) for i in range(self.min, self.max + 1))
-            return _check_list_class()(options=list(zip(labels, range(self.min, self.max + 1))),
+            from teachkit.explorers._controls import check_list_class
+
+            return check_list_class()(options=list(zip(labels, range(self.min, self.max + 1))),
                                        value=tuple(self.default), description=self.label)
         raise ValueError(f"unknown parameter kind {self.kind!r}")  # pragma: no cover
 
@@ -167,90 +176,6 @@ class Param:
                 value, (Real, np.floating, np.integer)) or not math.isfinite(value):
             return value  # validate() says what is wrong with anything else
         return min(max(float(f"{float(value):.12g}"), self.min), self.max)
-
-
-_CHECK_LIST = None
-
-
-def _check_list_class():
-    """:class:`CheckList`, made on first use (ipywidgets is imported only with a widget)."""
-    global _CHECK_LIST
-    if _CHECK_LIST is not None:
-        return _CHECK_LIST
-    import ipywidgets as W
-    import traitlets
-
-    class CheckList(W.VBox):
-        """A set of items chosen with one checkbox each, and a button that clears them: the
-        control of an ``"indices"`` parameter (lesson 01's patients whose censoring is
-        switched).  Unlike a multiple-selection list, moving through it with the keyboard
-        (Tab) changes nothing; Space ticks or unticks the focused item.
-
-        ``value`` is the tuple of the chosen items' values, ``options`` the ``(label, value)``
-        pairs, as for ``ipywidgets.SelectMultiple``.
-        """
-
-        value = traitlets.Tuple()
-        options = traitlets.List()
-        description = traitlets.Unicode()
-
-        def __init__(self, options=(), value=(), description="", **kwargs):
-            self._boxes = []
-            self._updating = False
-            self._title = W.HTML(f"<span class='widget-label-basic'>{html.escape(description)}</span>")
-            self._title.add_class("tk-checklist-title")
-            self._list = W.VBox([], layout=W.Layout(max_height="15em", overflow_y="auto", width="100%"))
-            self._list.add_class("tk-checklist-items")
-            self._reset = W.Button(description="Reset: switch none", icon="undo",
-                                   tooltip="switch every patient back to the data as published",
-                                   layout=W.Layout(width="auto"))
-            self._reset.on_click(lambda _b: setattr(self, "value", ()))
-            super().__init__([self._title, self._list, self._reset], layout=W.Layout(width="100%"), **kwargs)
-            self.add_class("tk-checklist")
-            self.description = description
-            self.options = list(options)
-            self.value = tuple(value)
-
-        @traitlets.observe("options")
-        def _options_changed(self, change):
-            import ipywidgets as W
-
-            options = [tuple(o) for o in change["new"]]
-            while len(self._boxes) < len(options):
-                box = W.Checkbox(value=False, indent=False, layout=W.Layout(width="auto"),
-                                 style={"description_width": "initial"})
-                box.observe(self._box_changed, names="value")
-                self._boxes.append(box)
-            self._updating = True
-            try:
-                for box, (label, _) in zip(self._boxes, options):
-                    box.description = label
-            finally:
-                self._updating = False
-            self._list.children = tuple(self._boxes[:len(options)])
-            self._show(self.value)
-
-        @traitlets.observe("value")
-        def _value_changed(self, change):
-            self._show(change["new"])
-
-        def _show(self, value):
-            chosen = set(value)
-            self._updating = True
-            try:
-                for box, (_, v) in zip(self._boxes, self.options):
-                    if box.value != (v in chosen):
-                        box.value = v in chosen
-            finally:
-                self._updating = False
-
-        def _box_changed(self, change):
-            if self._updating:
-                return
-            self.value = tuple(v for box, (_, v) in zip(self._boxes, self.options) if box.value)
-
-    _CHECK_LIST = CheckList
-    return CheckList
 
 
 # --------------------------------------------------------------------------------------
@@ -393,6 +318,7 @@ class Explorer:
         key = self._layout_key()
         background = self._backgrounds.get(key)
         if background is None:
+            plots.fit_titles(self.figure, animated=False)   # a title never cut by the edge
             canvas.draw()  # everything but the moving artists
             _remember(self._backgrounds, key, canvas.copy_from_bbox(self.figure.bbox),
                       self.KEEP_BACKGROUNDS)
@@ -401,6 +327,7 @@ class Explorer:
             self._backgrounds.move_to_end(key)
             canvas.restore_region(background)
         renderer = canvas.get_renderer()
+        plots.fit_titles(self.figure, animated=True)
         for artist in sorted(self._animated, key=lambda a: a.get_zorder()):
             if artist.get_visible():
                 artist.draw(renderer)

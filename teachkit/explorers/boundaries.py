@@ -206,8 +206,7 @@ class BoundaryExplorer(Explorer):
             ax.yaxis.label.set_size(10.5)
         axes["z"].set_ylabel("Z (> 0 favours blinatumomab)")
         axes["hr"].set_ylabel("Hazard ratio")
-        axes["z"].legend(loc="upper left", bbox_to_anchor=(0.0, 1.16), ncol=3, fontsize=10,
-                         borderaxespad=0)
+        self._legend_for = None      # the legend is made in _draw, of what is drawn
         self._ax_alpha = ax = fig.add_axes((0.07, 0.08, 0.38, 0.26))
         self._alpha_bars = self._dyn(plots.BarCollection(ax, np.arange(1, 7), 0.6,
                                                           color=plots.OKABE_ITO["sky_blue"]))
@@ -231,10 +230,18 @@ class BoundaryExplorer(Explorer):
         self._title = self._dyn(fig.suptitle("", x=0.01, ha="left", fontsize=12.5,
                                              fontweight="bold"))
 
+    def _layout_key(self):
+        # the legend (in the background) lists the futility boundary only when there is one
+        return bool(self.result.design.has_futility) if self.result is not None else None
+
     def _draw(self, r):
         p = self.params
         d = r.design
         self._panel.update(d, p["events_planned"])
+        if self._legend_for != bool(d.has_futility):
+            self._legend_for = bool(d.has_futility)
+            self._panel.legend(self._panel.axes["z"], loc="upper left", bbox_to_anchor=(0.0, 1.16), ncol=3,
+                               fontsize=10, borderaxespad=0)
         k = d.n_looks
         alpha = np.zeros(6)
         alpha[:k] = r.alpha_per_look

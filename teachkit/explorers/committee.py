@@ -141,7 +141,7 @@ class CommitteeRoom(Explorer):
         ticked = tuple(k for k in EVIDENCE if p[f"moved_{k}"])
         stage = _stage(n, p["recorded"])
         if n < N_CARDS:
-            hint = f"See all {N_CARDS} evidence cards first ({n} of {N_CARDS} seen)."
+            hint = f"See all {N_CARDS} evidence cards first: {n} of {N_CARDS} seen."
         elif choice is None:
             hint = "Choose a recommendation, tick what moved you, then record it."
         else:
@@ -339,7 +339,7 @@ class CommitteeRoom(Explorer):
                 body.set_text("press 'Next card'" if i == r.cards_shown else "")
         if r.reveal is None:
             text = "Your recommendation: " + ("chosen, not yet recorded" if r.recommendation
-                                              else "not chosen yet") + f"   ({r.record_hint.rstrip('.')})"
+                                              else "not chosen yet") + f". {r.record_hint}"
         else:
             text = (f"You: {r.reveal.recommendation_label}\nCommittee "
                     f"({paper_date(_fact('interim.dsmc_review'))}): close randomization, loss of "

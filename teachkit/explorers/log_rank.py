@@ -108,7 +108,8 @@ class LogRankExplorer(Explorer):
         table_ax.set_visible(False)
         for a in self._panel.artists():
             self._dyn(a)
-        self._legend(ax, loc="lower left", fontsize=10)
+        # upper right: the curves fall from the upper left, and end before the axis does
+        self._legend(ax, loc="upper right", fontsize=10)
         ax.set_title("Simulated curves", loc="left", fontsize=11)
         self._oe_ax = ax2 = fig.add_axes((0.6, 0.13, 0.38, 0.73))
         ax2.axhline(0, color="#999999", lw=0.8)

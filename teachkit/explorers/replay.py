@@ -133,6 +133,11 @@ class ReplayResult:
                 else f"{self.n_trials}")
 
 
+#: The share of a bar chart's height its bars may use: the legend sits in the rest, so a
+#: bar never goes under it (issue 26, item 7).
+HEADROOM = 0.72
+
+
 class TrialReplayer(Explorer):
     """Replay the whole trial thousands of times with the vectorized simulator: the
     distribution of the stopping look, the power, and the hazard ratio reported at an
@@ -279,6 +284,7 @@ class TrialReplayer(Explorer):
 
     BINS = np.exp(np.linspace(np.log(0.15), np.log(1.5), 41))
 
+
     def _setup(self, fig):
         self._ax_stop = ax = fig.add_axes((0.07, 0.22, 0.36, 0.56))
         self._eff_bars = self._dyn(plots.BarCollection(ax, np.arange(1, 6), 0.6,
@@ -288,7 +294,10 @@ class TrialReplayer(Explorer):
                                                         color=plots.FUTILITY_COLOR,
                                                         label="futility / not rejected at the end"))
         ax.set_xlim(0.4, 5.6)
-        ax.set_ylim(0, 1)
+        # headroom above the tallest possible bar (a share of 1) for the legend: no bar ever
+        # goes under it
+        ax.set_ylim(0, 1 / HEADROOM)
+        ax.set_yticks(np.linspace(0, 1, 6))
         ax.set_xticks(np.arange(1, 6))
         ax.set_xlabel("Look at which the trial stopped")
         ax.set_ylabel("Share of replays")
@@ -317,7 +326,7 @@ class TrialReplayer(Explorer):
                                 label="all, final-look HR as if none had stopped")
         self._mean_final_all = self._dyn(final_all)
         handles, labels = ax2.get_legend_handles_labels()
-        self._legend(ax2, handles=handles[:3], labels=labels[:3], loc="upper left", fontsize=9)
+        self._hr_legend_for = None   # made in _draw: "at an interim look" only where there are interims
         fig.legend(handles[3:], labels[3:], loc="lower center", ncol=3, fontsize=9,
                    bbox_to_anchor=(0.5, 0.0), frameon=False, title_fontsize=9,
                    title="Mean hazard ratio (geometric) of the replays that")
@@ -336,7 +345,7 @@ class TrialReplayer(Explorer):
         return _ceiling(counts.max() * 1.1, (0.05, 0.1, 0.2, 0.4, 0.8, 1.0))
 
     def _layout_key(self):
-        return self._ymax(self.result)
+        return self._ymax(self.result), self.result.information_fractions.size > 1
 
     def _draw(self, r):
         ymax = self._ymax(r)
@@ -354,7 +363,14 @@ class TrialReplayer(Explorer):
         final = np.histogram(r.hr_at_stop[r.efficacy & last], self.BINS)[0] / r.n_trials
         self._hr_bars.set_values(interim)
         self._hr_bars_final.set_values(final, base=interim)
-        self._ax_hr.set_ylim(0, ymax)
+        # bars and markers stay below ymax; the legend sits in the headroom above
+        self._ax_hr.set_ylim(0, ymax / HEADROOM)
+        self._ax_hr.set_yticks(np.linspace(0, ymax, 5), [f"{v:.2g}" for v in np.linspace(0, ymax, 5)])
+        if self._hr_legend_for != (k > 1):
+            self._hr_legend_for = k > 1
+            shown = ([self._hr_bars] if k > 1 else []) + [self._hr_bars_final, self._truth]
+            self._legend(self._ax_hr, handles=shown, labels=[a.get_label() for a in shown], loc="upper left",
+                         fontsize=9)
         self._truth.set_xdata([r.hazard_ratio, r.hazard_ratio])
         if math.isfinite(r.mean_log_hr_early):
             self._mean.set_data([math.exp(r.mean_log_hr_early)], [ymax * 0.97])

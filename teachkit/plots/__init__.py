@@ -31,9 +31,10 @@ from __future__ import annotations
 
 from teachkit.plots._style import (ARM_COLORS, ARM_LABELS, BOX_FILL, GREY, LIGHT_GREY, OKABE_ITO, STYLE,
                                    BarCollection, _figure_and_axes, _new_figure, _nice_step, _set_title,
-                                   _styled, arm_color, figure_title, style)
+                                   _styled, arm_color, figure_title, fit_text, fit_titles, style)
 from teachkit.plots.boundaries import (EFFICACY_COLOR, FUTILITY_COLOR, OBSERVED_COLOR, BoundaryPanel,
                                        BValuePanel, _z_to_hr, _z_to_p, boundary_plot, bvalue_plot)
+from teachkit.plots._check import figure_problems
 from teachkit.plots.diagnostics import schoenfeld_plot
 from teachkit.plots.km import (KaplanMeierPanel, _km_step_xy, _step_band_verts, km_figure, km_plot,
                                risk_table_counts)
@@ -44,7 +45,7 @@ from teachkit.plots.trial import (_SHORT_REASON, ARM_ENDPOINTS, adverse_events_p
 __all__ = [
     # look and helpers (teachkit.plots._style)
     "OKABE_ITO", "ARM_COLORS", "ARM_LABELS", "GREY", "LIGHT_GREY", "BOX_FILL", "STYLE", "style",
-    "arm_color", "figure_title", "BarCollection",
+    "arm_color", "figure_title", "fit_text", "fit_titles", "BarCollection",
     # the trial's facts (teachkit.plots.trial)
     "patient_flow", "ARM_ENDPOINTS", "set_arm_comparison", "icon_colors", "arm_comparison",
     "forest_plot", "published_effects_forest", "adverse_events_plot",
@@ -55,4 +56,6 @@ __all__ = [
     "BValuePanel", "bvalue_plot",
     # model diagnostics (teachkit.plots.diagnostics)
     "schoenfeld_plot",
+    # what makes a figure look broken (teachkit.plots._check)
+    "figure_problems",
 ]

@@ -182,11 +182,86 @@ class BarCollection(PolyCollection):
 
 
 def _set_title(fig, ax, title, owned):
-    """Title at the figure's left edge when we own the figure, else on the axes."""
+    """Title at the figure's left edge when we own the figure, else on the axes; made to fit
+    the figure's width (:func:`fit_text`)."""
     if owned:
-        fig.suptitle(title, x=0.01, ha="left", fontsize=13, fontweight="bold")
+        fit_text(fig.suptitle(title, x=0.01, ha="left", fontsize=13, fontweight="bold"))
     else:
-        ax.set_title(title, loc="left")
+        fit_text(ax.set_title(title, loc="left"))
+
+
+def _renderer(fig):
+    canvas = fig.canvas
+    if not hasattr(canvas, "get_renderer"):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        canvas = FigureCanvasAgg(fig)
+    return canvas.get_renderer()
+
+
+def fit_text(text, min_size: float = 8.0, margin: float = 4.0):
+    """Make a title (or any text) fit inside its figure's width: its font is made smaller
+    (down to ``min_size`` points), then its longest lines are broken between words.  The
+    size it was given first is kept (``_tk_size``), so a shorter text later gets it back.
+    Returns ``text``.
+
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure(figsize=(3, 2)); t = fig.suptitle("a title far too long for a figure this narrow", x=0.01, ha="left")
+    >>> _ = fit_text(t); bool(t.get_window_extent(_renderer(fig)).x1 <= fig.bbox.x1)
+    True
+    """
+    fig = text.figure
+    if fig is None or not text.get_text():
+        return text
+    size = getattr(text, "_tk_size", None)
+    if size is None:
+        size = text._tk_size = text.get_fontsize()
+        text._tk_words = None
+    raw = text.get_text() if getattr(text, "_tk_fitted", None) != text.get_text() else text._tk_source
+    text._tk_source = raw
+    text.set_text(raw)
+    text.set_fontsize(size)
+    renderer = _renderer(fig)
+    right = fig.bbox.x1 - margin
+
+    def too_wide():
+        box = text.get_window_extent(renderer)
+        return box.x1 > right or box.x0 < fig.bbox.x0 + margin * 0.5
+
+    while too_wide() and text.get_fontsize() > min_size:
+        text.set_fontsize(max(min_size, text.get_fontsize() - 0.5))
+    if too_wide():
+        lines = []
+        for line in raw.split("\n"):
+            words, current = line.split(" "), ""
+            for word in words:
+                trial = f"{current} {word}".strip()
+                text.set_text(trial)
+                if current and too_wide():
+                    lines.append(current)
+                    current = word
+                else:
+                    current = trial
+            lines.append(current)
+        text.set_text("\n".join(lines))
+    text._tk_fitted = text.get_text()
+    return text
+
+
+def titles(fig) -> list:
+    """The figure's title texts: its suptitle and each axes' titles."""
+    out = [fig._suptitle] if fig._suptitle is not None else []
+    for ax in fig.axes:
+        out += [ax.title, ax._left_title, ax._right_title]
+    return [t for t in out if t.get_text()]
+
+
+def fit_titles(fig, animated=None):
+    """:func:`fit_text` on the figure's titles (``animated``: only those that are, or only
+    those that are not, animated)."""
+    for t in titles(fig):
+        if animated is None or bool(t.get_animated()) == animated:
+            fit_text(t)
 
 
 def figure_title(fig) -> str:

@@ -79,6 +79,14 @@ class BoundaryPanel:
     def artists(self):
         return [a for trio in self.lines.values() for a in trio]
 
+    def legend(self, ax, **kwargs):
+        """A legend on ``ax`` of the lines that draw something now (no "observed" entry
+        without an observed point, no futility entry without a futility boundary)."""
+        from teachkit.plots._check import drawn
+
+        handles = [h for h in self.lines[next(iter(self.lines))] if drawn(h)]
+        return ax.legend(handles=handles, labels=[h.get_label() for h in handles], **kwargs)
+
     def update(self, design, events_planned=None, observed_fractions=(), observed_z=(),
                allocation=0.5):
         """Show ``design`` (a GroupSequentialDesign); the HR scale needs ``events_planned``."""
@@ -141,8 +149,7 @@ def boundary_plot(design, events_planned=None, observed_fractions=(), observed_z
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.8, wspace=0.4)
     panel = BoundaryPanel(dict(zip(scales, axs)), x_label="Information fraction")
     panel.update(design, events_planned, observed_fractions, observed_z)
-    axs[0].legend(loc="upper left", bbox_to_anchor=(0, 1.17), ncol=3, fontsize=10,
-                  borderaxespad=0)
+    panel.legend(axs[0], loc="upper left", bbox_to_anchor=(0, 1.17), ncol=3, fontsize=10, borderaxespad=0)
     fig.suptitle(title or f"Stopping boundaries: {design.n_looks} looks, {design.spending} "
                  f"spending, one-sided alpha {design.alpha:g}", x=0.01, ha="left",
                  fontsize=13, fontweight="bold")

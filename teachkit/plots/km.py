@@ -207,7 +207,7 @@ def km_plot(fits, ax=None, *, times=None, ci=True, time_unit="months",
     panel = KaplanMeierPanel(ax, table_ax, arms, times, ci=ci, time_unit=time_unit,
                              ylabel=ylabel, xmax=max(t_max, times[-1]))
     panel.update(fits)
-    ax.legend(loc="upper right")
+    ax.legend(loc="best")   # where no curve, band or censoring tick is (checked: plots.figure_problems)
     ax.set_title(title or "Kaplan-Meier estimate by arm", loc="left", pad=18 if note else 6)
     if note:
         ax.text(0, 1.012, note, transform=ax.transAxes, fontsize=9, color="#555555",

@@ -88,9 +88,14 @@ def page(title: str, body: str, depth: int) -> str:
     shared = (TEMPLATE / "teachkit-page.html").read_text(encoding="utf-8") + \
         (TEMPLATE / "glossary-data.html").read_text(encoding="utf-8")
     icon = "../" * depth + "favicon.ico"
+    # The site's root page is also JupyterLite's root: its apps (the Practice section's notebook
+    # app) read the config of every index.html up to the root, and stop on a page without one.
+    # An empty one, and no config-utils.js: the home does not redirect to an app.
+    lite_root = ('<script id="jupyter-config-data" type="application/json" data-jupyter-lite-root=".">{}</script>\n'
+                 if depth == 0 else "")
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{html.escape(title)}</title>\n<link rel=\"icon\" href=\"{icon}\">\n{STYLE}\n{shared}\n"
+            f"<title>{html.escape(title)}</title>\n<link rel=\"icon\" href=\"{icon}\">\n{lite_root}{STYLE}\n{shared}\n"
             f'</head>\n<body>\n<main id="main" class="jp-Notebook">\n{body}\n</main>\n</body>\n</html>\n')
 
 
