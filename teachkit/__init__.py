@@ -24,6 +24,7 @@ SUBMODULES = (
     "sequential",
     "risk",
     "aall1331",
+    "aall1331_plan",
     "cohort",
     "datasets",
     "simulate",

@@ -23,6 +23,12 @@ opens, outside the folds; the *depth* is what the folds ``details.tk-fold`` (cel
 * ``figures``: static figures outside the explorers (``.tk-figure``);
 * ``practice``: practice widgets (``.tk-practice``; reported, not in the story's time).
 
+**Practice is its own optional time** (the coordinator's rule): the practice questions at a
+lesson's end (and the line under them linking the lesson's coding exercise, also
+``.tk-practice``) are not story; their section's heading states their time,
+``## Practice (optional, about N min)``, with N from :func:`practice_minutes` (a set cost per
+question, like a check's: not fitted, the walk had no practice).
+
 **The model**: ``minutes = words / WPM + EXPLORER * explorers + CHECK * checks +
 TABLE * tables + FORMULA * formulas + FIGURE * figures``, fitted to a newcomer's measured
 walk (tests/data/newcomer_walk.json; see tests/test_newcomer_model.py for the fit).
@@ -42,6 +48,9 @@ CHECK = 2.0             # a check question: think, answer, read the feedback
 TABLE = 1.0             # a table read cell by cell
 FORMULA = 0.5           # a display formula
 FIGURE = 1.0            # a static figure read with its caption
+#: A practice question: read its numbers, work the answer out, type it, read the feedback
+#: (a check question, 2 minutes, only chooses; a practice question computes). Not in MODEL.
+PRACTICE_QUESTION = 3.0
 MODEL = {"words": 1 / WPM, "explorers": EXPLORER, "checks": CHECK, "tables": TABLE,
          "formulas": FORMULA, "figures": FIGURE}
 
@@ -56,6 +65,16 @@ TOLERANCE_MIN, TOLERANCE_SHARE = 3.0, 0.25
 
 def tolerance(model_minutes: float) -> float:
     return max(TOLERANCE_MIN, TOLERANCE_SHARE * model_minutes)
+
+
+def practice_minutes(questions: int) -> float:
+    """A lesson's practice time (minutes), apart from its story: ``questions`` at
+    :data:`PRACTICE_QUESTION` each.
+
+    >>> practice_minutes(4)
+    12.0
+    """
+    return PRACTICE_QUESTION * questions
 
 
 def minutes(features: dict, model: dict = MODEL) -> float:
@@ -162,6 +181,10 @@ TOP_LINE = re.compile(r"About " + _N + r" minutes?\s*\(the story\)(?:.{0,80}?fol
 FOLD_TIME = re.compile(r"\(optional, about " + _N + r" min(?:utes)?\)\s*$", re.I)
 
 
+#: ``## Practice (optional, about 12 min)``: the practice section's heading.
+PRACTICE_TIME = re.compile(r"^#*\s*Practice\b.*?\(optional, about " + _N + r" min(?:utes)?\)", re.I)
+
+
 def _number(word: str) -> int:
     return int(word) if word.isdigit() else NUMBER_WORDS[word.lower()]
 
@@ -179,6 +202,18 @@ def stated_times(story_text: str):
     if not m:
         return None
     return _number(m.group(1)), (_number(m.group(2)) if m.group(2) else None)
+
+
+def practice_time(heading: str):
+    """The minutes a practice heading states, or None.
+
+    >>> practice_time("## Practice (optional, about 12 min)")
+    12
+    >>> practice_time("## Practice") is None
+    True
+    """
+    m = PRACTICE_TIME.search(heading.strip())
+    return _number(m.group(1)) if m else None
 
 
 def fold_minutes(summary: str):

@@ -827,3 +827,47 @@ def test_patients_are_switched_with_checkboxes_and_reset():
     assert [b.value for b in boxes[:3]] == [True, True, False]
     control._reset.click()
     assert ex.params["flipped"] == () and not any(b.value for b in control._list.children)
+
+
+# ---- what a learner reads: the story lint on every explorer's page text ------------------
+
+def _page_texts(widget):
+    """Every text a widget tree shows (values of HTML and labels, descriptions, tooltips,
+    placeholders, option labels), skipping what is hidden (display none: the collapsed
+    "Show the code", controls not in use)."""
+    import html
+    import re
+
+    if getattr(getattr(widget, "layout", None), "display", None) == "none":
+        return []
+    out = []
+    for attr in ("value", "description", "tooltip", "placeholder"):
+        text = getattr(widget, attr, None)
+        if isinstance(text, str) and text:
+            out.append(html.unescape(re.sub(r"<[^>]+>", " ", text)))
+    out.extend(getattr(widget, "_options_labels", ()) or ())
+    for child in getattr(widget, "children", ()) or ():
+        out.extend(_page_texts(child))
+    return out
+
+
+@pytest.mark.parametrize("cls", explorers.ALL, ids=lambda c: c.__name__)
+def test_what_an_explorer_shows_passes_the_story_lint(cls):
+    """An explorer may sit in a lesson's story: its visible texts (notes, table headers, labels,
+    the text alternative) carry no library or R/rpact name and no formula written as code
+    (tests/newcomer.py's lint: ``Phi^-1``, ``sqrt(``, ``**`` ...). The formulas belong to
+    "Show the code" and the folds (the committee room's report once noted ``Z = Phi^-1(1 - P)``)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import newcomer
+
+    state, found = {}, set()
+    for params in cls.example_params():
+        state = {**state, **params}
+        if cls is explorers.TrialReplayer:
+            state["n_trials"] = 500
+        ex = cls(**state)
+        for text in _page_texts(ex.widget) + [ex.describe()]:
+            found.update(newcomer.story_lint(text))
+    assert not found, sorted(found)

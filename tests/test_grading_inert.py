@@ -116,7 +116,32 @@ PAYLOADS = {
     "remote-image": "![t](http://127.0.0.1:9/tkbeacon-remote-img.png)",
     "svg-data-image": f"![s](data:image/svg+xml;base64,{SVG_SCRIPT})",
     "mathjax-href": "$\\href{javascript:alert('TK-mathjax')}{tk-click mathjax}$",
+    # an element the sanitizer does not know still has its attributes examined
+    "custom-element-handler": "<xss tabindex=1 autofocus onfocus=\"alert('TK-custom')\">tk custom</xss>",
+    "image-element": "<image src=x onerror=\"alert('TK-image-el')\">",
+    "area-javascript": "<map name=m><area shape=default href=\"javascript:alert('TK-area')\"></map>",
+    "img-srcset": f"<img src=\"data:image/png;base64,{PNG}\" srcset=\"http://127.0.0.1:9/tkbeacon-srcset.png 1x\">",
+    # CSS that covers or hides the grading page, spelled to slip past a word list
+    "css-escaped-overlay": "<div style=\"pos\\69 tion:fixed;top:0;left:0;width:100%;height:100%;"
+                           "background:white\">tk-overlay escaped</div>",
+    "negative-margin": "<div style=\"margin-top:-3000px;background:white\">tk-overlay margin</div>",
+    "box-shadow-cover": "<span style=\"box-shadow:0 0 0 5000px white\">tk-overlay shadow</span>",
+    "sheet-in-media": "<style>@media all { /* x */ .sc\\6f re, .full-credit { color: white; "
+                      "background: white } }</style>",
+    # links into the server (its API, the hub) or to another host without a scheme
+    "server-link": "[tk-click server](/tkbeacon-server-link)",
+    "protocol-relative-link": "[tk-click elsewhere](//127.0.0.1:9/tkbeacon-elsewhere)",
+    # what the formgrader's own scripts act on: Bootstrap 3's data API
+    "bootstrap-data-api": "<a data-toggle=\"collapse\" data-target=\".nbgrader_cell\" href=\"#\">"
+                          "tk-click collapse</a>",
+    "popover-top-layer": "<div popover>tk-popover: full credit</div>",
 }
+#: payloads that nbconvert's markdown renderer itself turns into text (CommonMark does not read
+#: ``<svg/onload=...>`` as a tag; a link's title, a code span and markdown inside an HTML block
+#: are escaped), or math that MathJax's Safe extension refuses to link: nothing that could act
+#: is removed from them, so nothing is reported (the Chromium tests show they do not run)
+NOT_REMOVED = {"svg-self-closing", "mxss-markdown-title", "mxss-markdown-in-html",
+               "mxss-backtick-attr", "entities", "mathjax-href"}
 LEGIT = ("Events carry the information: with $a<b$ and P < .05 the test is significant; "
          "`x<y` is code.\n\n| arm | events |\n|:--|--:|\n| placebo | 42 |\n\n"
          "![curve](attachment:curve.png)\n")
@@ -319,6 +344,130 @@ def test_legitimate_markdown_survives():
     assert "teachkit" not in clean  # no removal note on a clean answer
 
 
+#: honest answers: what a student writes in markdown (Jupyter's coloured-note idiom, an anchor,
+#: old-style HTML, a coloured word, links to the lessons, a local picture) - trimmed, never reported
+HONEST_MARKDOWN = {
+    "jupyter-note": '<div class="alert alert-block alert-info">Note: the log-rank test</div>',
+    "anchor": '<a name="results"></a>\n\n## Results',
+    "old-html": '<font color="red">careful</font> <center>centred</center> <div align="center">x</div>',
+    "coloured-word": '<span style="color:red; font-weight:bold; text-transform: uppercase">x</span>',
+    "links": "[lesson](../lessons/01.ipynb), [top](#top), ![local](figure.png), "
+             '<img src="figure.png" width="300">, [my copy](file:///C:/Users/me/km.ipynb)',
+    "table-style": '<table style="border-collapse: collapse"><tr><td style="padding: 4px">1</td>'
+                   "</tr></table>\n\n<style>table {border-collapse: collapse} td {text-align: right}</style>",
+}
+
+
+def _honest_outputs():
+    """Outputs an honest notebook has, made by the libraries themselves: pandas' table and
+    Styler, matplotlib's PNG (with its metadata) and SVG, IPython's sized image, a widget."""
+    import ipywidgets
+    import pandas as pd
+    from ipywidgets.embed import embed_data
+    from matplotlib.figure import Figure
+
+    frame = pd.DataFrame({"arm": ["placebo", "drug"], "events": [42, 30]})
+    fig = Figure(figsize=(2, 2))
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [1, 0.5])
+    ax.imshow([[0, 1], [1, 0]], extent=(0, 0.2, 0, 0.2))
+    svg = io.StringIO()
+    fig.savefig(svg, format="svg")
+    slider = ipywidgets.IntSlider(3, description="n")
+    state = embed_data(views=[slider, ipywidgets.HTML("<b>events</b>")])["manager_state"]
+    new = nbformat.v4.new_output
+    outputs = [
+        new("execute_result", {"text/html": frame._repr_html_(), "text/plain": "df"}, execution_count=1),
+        new("display_data", {"text/html": frame.style.highlight_max(subset=["events"]).to_html(),
+                             "text/plain": "styler"}),
+        new("display_data", {"image/png": PNG, "text/plain": "<Figure>"},
+            metadata={"image/png": {"needs_background": "light"}}),
+        new("display_data", {"image/png": PNG}, metadata={"image/png": {"width": "50%"}}),
+        new("display_data", {"image/svg+xml": svg.getvalue(), "text/plain": "<Figure>"}),
+        new("display_data", {"application/vnd.jupyter.widget-view+json": {
+            "model_id": slider.model_id, "version_major": 2, "version_minor": 0}, "text/plain": "slider"}),
+    ]
+    return outputs, state
+
+
+def test_honest_work_is_trimmed_without_a_note_or_a_flag():
+    """What is removed from an honest notebook is not reported: no note under the answer and
+    no autograder flag; only what could run, load, navigate or imitate the page is."""
+    for name, md in HONEST_MARKDOWN.items():
+        clean = inert.safe_markdown(md)
+        assert clean.removed and not clean.serious and "teachkit" not in clean, (name, clean.removed)
+    outputs, state = _honest_outputs()
+    cells = [nbformat.v4.new_markdown_cell(md) for md in HONEST_MARKDOWN.values()]
+    cells.append(nbformat.v4.new_code_cell("df", outputs=outputs))
+    nb = nbformat.v4.new_notebook(cells=cells, metadata={"widgets": {
+        "application/vnd.jupyter.widget-state+json": state}})
+    nb, resources = inert.InertStudentWork().preprocess(nb, {})
+    assert resources["teachkit_inert"]  # things were trimmed ...
+    assert "flags" not in resources.get("teachkit", {}), resources["teachkit_inert"]  # ... silently
+    assert "<td>42</td>" in nb.cells[-1].outputs[0].data["text/html"]
+    assert all("teachkit:" not in c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def test_every_payload_is_reported():
+    """No payload of the catalogue is classed harmless: each one removed is reported (a note
+    under the answer, a flag), including on elements the sanitizer does not know, in CSS
+    spelled with escapes and comments, and an id or name that is one of the page's."""
+    reserved = inert.page_ids({"cells": [{"metadata": {"nbgrader": {"grade_id": ANSWER}}}]})
+    for name, md in PAYLOADS.items():
+        if "<" in md and name != "markdown-js-autolink":  # the text as an HTML output
+            assert inert.sanitize_html(md, reserved=reserved).serious, name
+        clean = inert.safe_markdown(md, reserved=reserved)
+        if name in NOT_REMOVED:
+            assert not clean.serious, (name, clean.removed)
+            rendered = _elements(inert.render_markdown(md))
+            assert not [a for _, attrs in rendered for a in attrs if a.startswith("on")], name
+            assert not [t for t, _ in rendered if t not in ("p", "a", "em", "code", "div")], name
+            continue
+        assert clean.serious, (name, clean.removed)
+        assert "[teachkit: removed from the student's text" in clean, name
+    unterminated = inert.sanitize_html("<style>inp\\75 t.score { opacity: .01 }")
+    assert unterminated.serious and str(unterminated) == ""
+    assert inert.sanitize_html("<p class='panel'>x</p>").serious  # imitates the grading panel
+    assert not inert.sanitize_html("<p class='alert alert-info'>x</p>").serious
+
+
+def test_hostile_outputs_and_state_are_flagged():
+    """Outputs and notebook metadata: a widget state carrying script or HTML, or naming a
+    widget module the manager would load from the web; an SVG with script or links; image
+    metadata written to break out of nbconvert's unquoted width= attribute; an SVG attachment."""
+    import ipywidgets
+    from ipywidgets.embed import embed_data
+
+    new = nbformat.v4.new_output
+    cases = {
+        "svg output": [new("display_data", {"image/svg+xml": "<svg xmlns='http://www.w3.org/2000/svg'>"
+                                            "<a href='javascript:alert(1)'><text>x</text></a></svg>"})],
+        "image metadata": [new("display_data", {"image/png": PNG},
+                               metadata={"image/png": {"height": "1 onerror=alert(1)"}})],
+        "script output": [new("display_data", {"text/javascript": "alert(1)", "text/plain": "x"})],
+    }
+    html_state = embed_data(views=[ipywidgets.HTML("<img src=x onerror=alert(1)>")])["manager_state"]
+    module_state = embed_data(views=[ipywidgets.IntSlider(1)])["manager_state"]
+    next(iter(module_state["state"].values()))["model_module"] = "tk-widget-from-a-cdn"
+    for state in (html_state, module_state):
+        cases[f"widget state {len(cases)}"] = state
+    attachment = nbformat.v4.new_markdown_cell("![e](attachment:e.svg)")
+    attachment.attachments = {"e.svg": {"image/svg+xml": SVG_SCRIPT}}
+    cases["attachment"] = attachment
+    for what, case in cases.items():
+        if isinstance(case, list):
+            nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=case)])
+        elif "cell_type" in case:
+            nb = nbformat.v4.new_notebook(cells=[case])
+        else:
+            nb = nbformat.v4.new_notebook(metadata={"widgets": {
+                "application/vnd.jupyter.widget-state+json": case}})
+        nb, resources = inert.InertStudentWork().preprocess(nb, {})
+        assert "student content shown inert, not run" in resources.get("teachkit", {}).get("flags", ""), (
+            what, resources["teachkit_inert"])
+    assert "could run script" in nb.cells[0].source  # the note under the answer says so
+
+
 def test_bad_input_is_refused():
     with pytest.raises(TypeError, match="source"):
         inert.sanitize_html(3)
@@ -441,6 +590,7 @@ def courses(tmp_path_factory):
         fh.nbgrader(course, "autograde", ASSIGNMENT, "--create", "--force")
         fh.nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
         made[kind] = course
+    fh.nbgrader(made["teachkit"], "export")
     return made
 
 
@@ -571,6 +721,15 @@ def test_feedback_page_is_inert(browser, courses, servers):
             context.close()
     finally:
         target.write_bytes(backup)
+
+
+@pytest.mark.slow
+def test_the_hostile_submission_is_flagged(courses):
+    import csv
+
+    with open(courses["teachkit"] / "grades.csv", newline="") as f:
+        row = next(r for r in csv.DictReader(f) if r["student_id"] == "eve")
+    assert "student content shown inert, not run" in row["flags"] and "event handler" in row["flags"], row
 
 
 @pytest.mark.slow

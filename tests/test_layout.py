@@ -37,12 +37,16 @@ def _top_level_imports(path):
 
 
 @pytest.mark.parametrize("module, forbidden", [
-    ("aall1331.py", {"teachkit.cohort", "teachkit.plots", "teachkit.simulate", "teachkit.explorers"}),
+    ("aall1331.py", {"teachkit.cohort", "teachkit.plots", "teachkit.simulate", "teachkit.explorers",
+                     "teachkit.aall1331_plan"}),
+    ("aall1331_plan.py", {"teachkit.cohort", "teachkit.plots", "teachkit.simulate", "teachkit.explorers"}),
     ("cohort.py", {"teachkit.plots", "teachkit.simulate", "teachkit.explorers"}),
     ("_display.py", {"teachkit"}),
     ("plots/_style.py", {"teachkit.explorers", "teachkit.plots.km", "teachkit.plots.trial",
                          "teachkit.plots.boundaries"}),
     ("simulate.py", {"teachkit.plots", "teachkit.explorers", "teachkit.cohort"}),
+    ("_simulate_endpoints.py", {"teachkit.plots", "teachkit.explorers", "teachkit.cohort",
+                                "teachkit.aall1331", "teachkit.simulate"}),
 ])
 def test_arrows_point_downwards(module, forbidden):
     imports = _top_level_imports(ROOT / module)

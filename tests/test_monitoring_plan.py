@@ -24,6 +24,38 @@ def test_one_object_reached_two_ways():
     assert "MONITORING_PLAN" in dir(A)
 
 
+@pytest.mark.parametrize("name", ["PLAN_LABEL", "PLAN_ASSUMPTIONS", "AFTER_STOP_LABEL", "INTERIM_ASSUMPTIONS",
+                                  "PlanLook", "PlanReading", "FinalThreshold", "MonitoringPlan",
+                                  "monitoring_plan", "design_report"])
+def test_the_plan_lives_in_its_own_module_and_aall1331_serves_it(name):
+    """One module per idea: the reconstruction (teachkit.aall1331_plan) reads the facts
+    (teachkit.aall1331), which serve its public names unchanged (tk.aall1331.monitoring_plan())."""
+    from teachkit import aall1331_plan
+
+    assert getattr(A, name) is getattr(aall1331_plan, name) and name in dir(A)
+    assert name in aall1331_plan.__all__
+    assert name not in vars(A)          # served, not a second copy
+
+
+def test_the_facts_and_the_plan_import_in_either_order():
+    """aall1331_plan -> aall1331 at import; the way back is lazy, so neither order makes a cycle,
+    and the facts alone do not compute the plan (nor import it)."""
+    import subprocess
+    import sys
+
+    for code, want in (("import sys, teachkit.aall1331 as a; print('teachkit.aall1331_plan' in sys.modules, "
+                        "a.monitoring_plan().interim_index)", ["False", "1"]),
+                       ("import teachkit.aall1331_plan as p, teachkit.aall1331 as a; "
+                        "print(a.MONITORING_PLAN is p.monitoring_plan(), p.monitoring_plan().interim_index)",
+                        ["True", "1"])):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        assert out.stdout.split() == want, out.stdout
+    out = subprocess.run([sys.executable, "-c", "import sys, teachkit.aall1331; "
+                          "print('teachkit.aall1331_plan' in sys.modules, 'teachkit.sequential' in sys.modules)"],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
 def test_canonical_boundaries_match_rpact():
     r = R["canonical"]
     np.testing.assert_allclose(PLAN.information_fractions, r["info"], rtol=1e-12)

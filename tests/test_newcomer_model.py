@@ -88,3 +88,15 @@ def test_stated_times_are_read_from_the_top_line():
     assert newcomer.stated_times("About twenty minutes. After this lesson") is None
     assert newcomer.fold_minutes("For the statistician: why 131 events? (optional, about 6 min)") == 6
     assert newcomer.fold_minutes("For the statistician: why 131 events?") is None
+
+
+def test_practice_is_its_own_time_not_the_storys():
+    """The coordinator's rule: a lesson's practice is optional time of its own. The model's
+    story has no practice term (the walk had none: the fit above is unchanged), the page
+    measurement leaves the practice's words out of the story's words, and the practice
+    heading's time comes from practice_minutes."""
+    assert "practice" not in newcomer.MODEL
+    assert "if (el.closest('.tk-practice')) continue;" in newcomer.FEATURES_JS
+    assert newcomer.practice_minutes(4) == 4 * newcomer.PRACTICE_QUESTION > newcomer.CHECK * 4
+    assert newcomer.practice_time("## Practice (optional, about 9 min)") == 9
+    assert newcomer.practice_time("## Practice (about 9 min)") is None

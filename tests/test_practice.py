@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 import re
+import sys
+from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
@@ -14,6 +16,8 @@ import pytest
 
 from teachkit import explorers
 from teachkit.explorers import practice as P
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))   # tests/newcomer.py
 
 SEEDS = range(25)
 PHI = NormalDist().cdf
@@ -445,3 +449,105 @@ def test_the_course_home_cell_is_the_one_the_site_knows():
     cells = ["".join(c["source"]).strip() for c in home["cells"] if c["cell_type"] == "code"]
     assert pages.EXERCISES_CELL in cells
     assert "need a little Python; the lessons do not" in pages.PRACTICE_LINKS
+
+
+# ------------------------------------------------- each lesson's coding exercise, under its questions
+def test_each_lessons_exercise_is_the_assignment_that_goes_with_it():
+    """EXERCISE_FOR_LESSON against course/source: each assignment's first cell says "Goes with
+    lesson NN" and its title; every assignment is some lesson's exercise."""
+    import json
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parents[1] / "course" / "source"
+    if not source.is_dir():
+        pytest.skip("no course/source in this checkout")
+    found = {}
+    for nb in sorted(source.glob("*/*.ipynb")):
+        first = "".join(json.loads(nb.read_text())["cells"][0]["source"])
+        lesson = re.search(r"Goes with lesson (\d\d)", first).group(1)
+        title = re.search(r"^# Assignment \d+:\s*(.+)$", first, re.M).group(1).strip()
+        found[lesson] = (nb.stem, title.replace(" — ", ": "))
+    assert {k: v[0] for k, v in P.EXERCISE_FOR_LESSON.items()} == {k: v[0] for k, v in found.items()}
+    for lesson, (name, title) in P.EXERCISE_FOR_LESSON.items():
+        assert title.lower() == found[lesson][1].lower(), (lesson, title, found[lesson][1])
+    assert "00" not in P.EXERCISE_FOR_LESSON
+
+
+def test_each_lesson_links_its_exercise_where_it_is_served(tmp_path, monkeypatch):
+    import json
+    import sys
+
+    import newcomer
+
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    # on a computer: where to find it, no link, no script
+    text = P.lesson_exercise_html("01", lessons)
+    assert "needs a little Python" in text and "A Kaplan-Meier table by hand" in text
+    assert "<a " not in text and "<script" not in text
+    assert 'class="tk-practice tk-practice-exercise"' in text     # the practice's time, not the story's
+    zero = P.lesson_exercise_html("00", lessons)
+    assert "How to run a cell" in zero and "need a little Python, the lessons do not" in zero
+    # Binder and a hub: exercises/ beside lessons/
+    (tmp_path / "exercises").mkdir()
+    for name in ("km-by-hand", "how-to-run-a-cell"):
+        (tmp_path / "exercises" / f"{name}.ipynb").write_text(json.dumps({"cells": []}))
+    text = P.lesson_exercise_html(1, lessons)
+    assert re.findall(r'data-tk-notebook="([^"]+)" href="([^"]+)"', text) == [
+        ("exercises/km-by-hand.ipynb", "../../../notebooks/exercises/km-by-hand.ipynb")]
+    assert "baseUrl" in text
+    assert "data-tk-notebook=\"exercises/how-to-run-a-cell.ipynb\"" in P.lesson_exercise_html("00", lessons)
+    # lesson 02's exercise is not there: no dead link
+    assert "<a " not in P.lesson_exercise_html("02", lessons)
+    # the no-install site: the notebook in the Practice section, and the Practice page to hand in
+    monkeypatch.setattr(sys, "platform", "emscripten")
+    text = P.lesson_exercise_html("06", lessons)
+    assert re.findall(r'data-tk-site-path="([^"]+)" href="([^"]+)"', text) == [
+        ("notebooks/index.html?path=practice/interim-decision.ipynb",
+         "../../notebooks/index.html?path=practice/interim-decision.ipynb"),
+        ("practice/index.html", "../../practice/index.html")]
+    for lesson in P.LESSONS:
+        shown = re.sub(r"<script.*?</script>|<[^>]+>", " ", P.lesson_exercise_html(lesson, lessons), flags=re.S)
+        assert newcomer.story_lint(shown) == [], lesson
+    with pytest.raises(ValueError, match="lesson"):
+        P.lesson_exercise_html("08")
+
+
+# ------------------------------------------------------------- the practice cell of each lesson
+def _lessons():
+    from pathlib import Path
+
+    return sorted((Path(__file__).resolve().parents[1] / "lessons").glob("[0-9][0-9]-*.ipynb"))
+
+
+#: Lessons whose practice cell is in: 04-07 are being finished by their writer (the
+#: coordinator adds their cell; then this is every lesson).
+WITH_PRACTICE = ("00", "01", "02", "03")
+
+
+@pytest.mark.parametrize("lesson", WITH_PRACTICE)
+def test_the_lesson_has_one_practice_cell_under_a_heading_with_its_time(lesson):
+    """One code cell ``tk.explorers.practice_for("NN")`` near the end (after the check, before
+    the 'What next' link), under a markdown heading "## Practice (optional, about N min)" whose
+    N is the practice's own time on the newcomer model (tests/newcomer.py: practice_minutes;
+    the story's time does not count it)."""
+    import json
+
+    import newcomer
+
+    path = next(p for p in _lessons() if p.name.startswith(lesson))
+    cells = json.loads(path.read_text())["cells"]
+    text = ["".join(c["source"]) for c in cells]
+    calls = [i for i, (c, t) in enumerate(zip(cells, text)) if "practice_for" in t]
+    assert len(calls) == 1, calls
+    i = calls[0]
+    assert cells[i]["cell_type"] == "code" and text[i].strip() == f'tk.explorers.practice_for("{lesson}")'
+    assert "depth" not in (cells[i]["metadata"].get("tags") or [])
+    heading = text[i - 1]
+    assert cells[i - 1]["cell_type"] == "markdown" and heading.startswith("## Practice")
+    stated = newcomer.practice_time(heading)
+    model = newcomer.practice_minutes(len(P.QUESTIONS[lesson]))
+    assert stated is not None and abs(stated - model) <= newcomer.tolerance(model), (stated, model)
+    checks = [j for j, t in enumerate(text) if "CheckYourself" in t]
+    nexts = [j for j, t in enumerate(text) if "**What next" in t]
+    assert checks and checks[-1] < i - 1 and nexts and i < nexts[0], (checks, i, nexts)

@@ -194,3 +194,13 @@ def test_show_the_code_is_collapsed_and_follows_the_controls():
     ex._code_button.click()
     assert ex._code_html.layout.display == "none"
     assert box is ex.widget
+
+
+def test_the_committee_room_and_the_monitor_show_the_same_june_2019_report():
+    """Both write the June 2019 look's report from one writer (the room once showed an opaque
+    ``plan.interim_report()`` where the monitor showed the call with its arguments)."""
+    room, monitor = X.CommitteeRoom().code(), X.InterimMonitor().code()
+    assert room == monitor and "previous_events=[131 / 3]" in room
+    recorded = X.CommitteeRoom(cards_shown=4, recommendation="close_randomization", recorded=True).code()
+    assert recorded.startswith("import math\nimport teachkit as tk\n") and monitor.split("\n", 1)[1] in recorded
+    assert "tk.sequential.inference_after_stop(" in recorded

@@ -540,3 +540,46 @@ def test_kernel_bad_input():
         stratified_logrank_rows([[1.0, np.nan]], [[1, 0]], [[1, 0]])
     with pytest.raises(ValueError, match="event"):
         stratified_logrank_rows([[1.0, -1.0]], [[1, 1]], [[1, 0]])
+
+
+# --------------------------------------------------------------------------
+# the static site runs the library on Pyodide's scipy 1.14: no newer spelling
+
+
+class _MultivariateNormal114:
+    """``scipy.stats.multivariate_normal`` as scipy 1.14.1 (Pyodide 0.27.7, the static site)
+    spells it, delegating to the installed scipy: freezing takes ``mean, cov,
+    allow_singular, seed`` only (newer scipy also takes ``maxpts, abseps, releps``), and
+    ``cdf`` takes no random generator (newer scipy: ``rng``)."""
+
+    def __init__(self, real):
+        self._real = real
+
+    def __call__(self, mean=None, cov=1, allow_singular=False, seed=None):
+        return self._real(mean=mean, cov=cov, allow_singular=allow_singular, seed=seed)
+
+    def cdf(self, x, mean=None, cov=1, allow_singular=False, maxpts=None, abseps=1e-5,
+            releps=1e-5, *, lower_limit=None):
+        return self._real.cdf(x, mean=mean, cov=cov, allow_singular=allow_singular, maxpts=maxpts,
+                              abseps=abseps, releps=releps, lower_limit=lower_limit)
+
+
+def test_orthant_probabilities_work_with_the_static_sites_scipy(monkeypatch):
+    """Lesson 06 failed on the static site: ``multivariate_normal(..., maxpts=...)`` is a
+    TypeError on scipy 1.14.  The end-point agreement's exact values must come out the same
+    with scipy 1.14's spelling of the API as with the installed scipy."""
+    import scipy.stats
+
+    from teachkit.simulate import COMMITTEE_CORRELATIONS, endpoint_agreement
+
+    r = COMMITTEE_CORRELATIONS["moderate (assumed)"]
+    installed = endpoint_agreement(r, 10, seed=1)
+    monkeypatch.setattr(scipy.stats, "multivariate_normal",
+                        _MultivariateNormal114(scipy.stats.multivariate_normal))
+    old = endpoint_agreement(r, 10, seed=1)
+    assert old.exact_all_favour == pytest.approx(installed.exact_all_favour, abs=1e-6)
+    assert old.exact_any_significant == pytest.approx(installed.exact_any_significant, abs=1e-6)
+    assert round(old.exact_all_favour, 3) == 0.155
+    monkeypatch.undo()
+    # reproducible on the installed scipy (its quasi-random points come from a fixed generator)
+    assert endpoint_agreement(r, 10, seed=1).exact_all_favour == installed.exact_all_favour

@@ -33,8 +33,13 @@ escaped and every attribute quoted. Whatever a parser makes of hostile markup, t
 contains no element that runs script, loads anything, navigates, submits, or styles the page:
 no ``script``/``style``/``iframe``/``object``/``svg``/``math``/``form``/``input``/``meta``/
 ``base``/``link``, no event handler, no ``style``/``class``/``id`` (except text alignment of
-table cells and the code highlighter's classes), no remote or SVG image. What was removed is
-listed under the answer (``[teachkit: ...]``) and in the log, so the instructor sees it.
+table cells and the code highlighter's classes), no remote or SVG image. Everything removed is
+logged; what could have run script, loaded something, navigated, submitted, or imitated or
+covered the grading page ("serious", :func:`is_serious`) is also listed under the answer
+(``[teachkit: ...]``) and becomes an autograder flag. What honest work contains (pandas' table
+classes and scoped style sheet, a coloured word, a relative link, matplotlib's image metadata
+and SVG, a widget view) is trimmed without a note: the split decides only what the instructor
+is told, never what is removed.
 Mathematics (``$a<b$``) is text to the sanitizer and is typeset by MathJax in the page
 (nbconvert loads it with its ``Safe`` extension).
 """
@@ -123,7 +128,14 @@ def clean_url(value: str, kind: str):
         if LINK_SCHEME.match(url) and not _CONTROL.search(url):
             return url, ""
         scheme = re.match(r"([a-z][a-z0-9+.-]*):", url, re.I)
-        return None, f"link to {scheme.group(1).lower()}:" if scheme else "relative link"
+        if scheme and scheme.group(1).lower() in INERT_SCHEMES:
+            return None, f"local link ({scheme.group(1).lower()}:)"
+        if scheme:
+            return None, f"link to {scheme.group(1).lower()}:"
+        if url[:1] in ("/", "\\"):
+            # /user/<instructor>/api/..., //elsewhere: a path of this server or another host
+            return None, "link into this server or to another host"
+        return None, "relative link"
     m = DATA_IMAGE.fullmatch(url)
     if m and _image_bytes_ok(m.group(1), m.group(2)):
         return url, ""
@@ -138,19 +150,145 @@ def clean_url(value: str, kind: str):
 
 
 class Sanitized(str):
-    """Sanitized HTML (a ``str``) that also lists what was removed (``.removed``)."""
+    """Sanitized HTML (a ``str``) that also lists what was removed (``.removed``) and which of
+    that could have run, loaded, navigated or imitated the page (``.serious``)."""
 
     removed: tuple = ()
 
+    @property
+    def serious(self) -> tuple:
+        return tuple(r for r in self.removed if is_serious(r))
+
+
+# ----------------------------------------------------------------------------- serious or not
+# Everything outside the allow-list is removed either way. What a removal is *called* decides
+# only whether the instructor is told: a removal that could have run script, loaded something,
+# navigated, submitted, or imitated/covered the grading page is "serious" (a note under the
+# answer and the autograder's flag); what an honest notebook contains (pandas' table classes
+# and scoped style sheet, a coloured word, a relative link, a local picture, image metadata
+# such as matplotlib's) is trimmed silently. An element that is not kept has its attributes
+# examined all the same (an event handler on an unknown element is serious).
+
+#: elements that exist to run, load, navigate, submit, overlay or break out of the parser
+SERIOUS_ELEMENTS = frozenset({
+    "script", "iframe", "frame", "frameset", "object", "embed", "applet", "param", "svg", "math",
+    "form", "input", "button", "select", "textarea", "keygen", "isindex", "meta", "base", "link",
+    "template", "noscript", "noembed", "noframes", "xmp", "plaintext", "listing", "portal",
+    "fencedframe", "dialog", "audio", "video", "source", "track", "canvas", "bgsound", "image",
+    "marquee", "body", "html", "head"})
+#: attributes that load, navigate, submit, or show an element above the page
+LOADING_ATTRS = frozenset({
+    "srcdoc", "srcset", "action", "formaction", "formtarget", "ping", "http-equiv", "background",
+    "dynsrc", "lowsrc", "poster", "data", "codebase", "classid", "archive", "longdesc",
+    "manifest", "popover", "popovertarget", "popovertargetaction", "commandfor", "command",
+    "interestfor", "usemap"})
+#: data- attributes the formgrader's own scripts (Bootstrap 3's data API, nbgrader's
+#: ``[data-link]``) act on
+UI_DATA = re.compile(r"data-(toggle|target|parent|template|content|html|link|dismiss|spy|ride|"
+                     r"slide|trigger|placement|container|selector|delay|api|remote|backdrop)$")
+#: classes of the formgrader's page, the notebook's cells and Bootstrap's layout and hiding
+#: helpers: a student's element with them imitates the grading page (not among them: Jupyter's
+#: documented idiom for coloured notes, ``alert alert-info``; pandas' and pygments' classes)
+UI_CLASS = re.compile(
+    r"(nbgrader|panel|btn|navbar|nav|modal|dropdown|tooltip|popover|score|comment|full-credit|"
+    r"no-credit|mark-graded|extra-credit|save-icon|scoring|tabbable|glyphicon|help|name-shown|"
+    r"name-hidden|hidden|invisible|sr-only|text-hide|affix|fixed|pull-|collapse|fade|text_cell|"
+    r"code_cell|inner_cell|rendered_html|border-box|cell|input|output|prompt|container|row$|col-)",
+    re.I)
+#: CSS that can cover, hide, move, imitate (generated text) or fetch - not colouring a word
+RISKY_CSS = re.compile(
+    r"(?<![-\w])(position|z-index|inset|transform|translate|scale|rotate|zoom|clip|clip-path|"
+    r"visibility|opacity|box-shadow|outline|content|behavior|-moz-binding)\s*:|url\s*\(|"
+    r"image-set\s*\(|expression\s*\(|@import|display\s*:\s*none|margin[-a-z]*\s*:\s*-|"
+    r"font-size\s*:\s*0*(\.0*)?[a-z%]*\s*(;|!|$)|color\s*:\s*transparent", re.I)
+#: a style sheet's selector that reaches outside the student's own table (a form control,
+#: the page, every element, an id other than pandas' Styler ones, an attribute, a UI class)
+UI_SELECTOR = re.compile(
+    r"(^|[\s,>+~(])(\.(" + UI_CLASS.pattern[1:-1] + r")|(input|button|textarea|select|form|"
+    r"body|html|a|img|div|span|p|label|nav|header|footer|main|section)\b|\*|#(?!T_)|:root|\[)",
+    re.I)
+#: ids of the formgrader's and the feedback's pages (the grade ids are added per notebook)
+PAGE_IDS = frozenset({"notebook", "notebook-container", "statusmessage", "toc", "header", "site"})
+SCRIPT_MIME = re.compile(r"javascript|ecmascript|jscript|vbscript", re.I)
+#: link schemes that cannot act from an http(s) page (a confused student's local link)
+INERT_SCHEMES = frozenset({"file", "ftp", "tel"})
+
+_SERIOUS_PHRASES = (
+    "event handler", "link to ", "link into this server", "remote image", "SVG image",
+    "data: image", "(overlay, hiding or loading)", "(the page's own classes)",
+    "(loads, navigates or overlays)", "(the page's own scripts act on it)", "(an id of the page)",
+    "(script, links or loading)", "(HTML, script or a module from the web)",
+    "(an attribute injection)", "(script)", "(could run script)", "text/html metadata",
+    "invalid nbgrader metadata", "attachment that is not a mime bundle")
+
+
+def is_serious(reason: str) -> bool:
+    """True when a removal is worth the instructor's attention (a note and a flag)."""
+    m = re.fullmatch(r"<([a-z0-9:-]+)> element", reason)
+    if m:
+        return m.group(1) in SERIOUS_ELEMENTS
+    return any(phrase in reason for phrase in _SERIOUS_PHRASES)
+
+
+def _css(text: str) -> str:
+    """CSS as the browser reads it: comments out, escapes decoded (``pos\\69 tion``)."""
+    text = re.sub(r"/\*.*?(\*/|$)", "", text or "", flags=re.S)
+
+    def char(m):
+        code = int(m.group(1), 16)
+        return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else ""
+    text = re.sub(r"\\([0-9a-fA-F]{1,6})[ \t\n\r\f]?", char, text)
+    return re.sub(r"\\(.)", r"\1", text, flags=re.S)
+
+
+def risky_css(text: str) -> bool:
+    """True for CSS (a ``style`` attribute or a style sheet) that could cover, hide, move or
+    imitate the page, load something, or that reaches the page's own elements."""
+    css = _css(text)
+    if RISKY_CSS.search(css):
+        return True
+    return any(UI_SELECTOR.search(sel) for sel in re.findall(r"([^{};]*)\{", css))
+
+
+def _url_reason(name: str, value: str) -> str:
+    url, why = clean_url(value, "src" if name in ("src",) else "href")
+    if url is not None:
+        return f"{name!r} attribute"
+    return why
+
+
+def _attribute_reason(name: str, value: str, reserved=frozenset()) -> str:
+    """What removing attribute ``name="value"`` is called (see :func:`is_serious`)."""
+    if name.startswith("on"):
+        return "event handler attribute"
+    if name == "style":
+        return "'style' attribute (overlay, hiding or loading)" if risky_css(value) else "'style' attribute"
+    if name == "class":
+        if any(UI_CLASS.match(c) for c in value.split()):
+            return "'class' attribute (the page's own classes)"
+        return "'class' attribute"
+    if name in ("id", "name", "for", "form", "list", "aria-labelledby", "headers") and (
+            set(value.split()) & (PAGE_IDS | reserved)):
+        return f"{name!r} attribute (an id of the page)"
+    if name in ("href", "xlink:href", "src"):
+        return _url_reason(name, value)
+    if name in LOADING_ATTRS:
+        return f"{name!r} attribute (loads, navigates or overlays)"
+    if UI_DATA.match(name):
+        return f"{name!r} attribute (the page's own scripts act on it)"
+    return f"{name!r} attribute"
+
 
 class _Builder(HTMLParser):
-    def __init__(self, newline: str):
+    def __init__(self, newline: str, reserved=frozenset()):
         super().__init__(convert_charrefs=True)
+        self.reserved = frozenset(reserved)  # ids of the page a student must not reuse
         self.out: list[str] = []
         self.stack: list[str] = []          # allowed elements open in the output
         self.drop: list[str] = []           # open elements inside a dropped one
         self.removed: set[str] = set()
         self.newline = newline
+        self.style_text: list[str] = []
 
     # -- text
     def _text(self, data: str) -> str:
@@ -161,6 +299,8 @@ class _Builder(HTMLParser):
     def handle_data(self, data):
         if not self.drop:
             self.out.append(self._text(data))
+        elif self.drop[0] == "style":
+            self.style_text.append(data)
 
     def handle_comment(self, data):
         pass  # comments, <!DOCTYPE>, <?pi>, CDATA: never copied
@@ -178,16 +318,28 @@ class _Builder(HTMLParser):
     def handle_startendtag(self, tag, attrs):
         self.handle_starttag(tag, attrs, self_closing=True)
 
+    def _alarm(self, attrs):
+        """The serious reasons among the attributes of an element that is not kept (an
+        unknown element with an event handler, an area with a javascript: link)."""
+        for name, value in attrs:
+            reason = _attribute_reason(name.lower(), value or "", self.reserved)
+            if is_serious(reason):
+                self.removed.add(reason)
+
     def handle_starttag(self, tag, attrs, self_closing=False):
         tag = tag.lower()
+        if self.drop or tag in DROP_WITH_CONTENT or tag not in ALLOWED:
+            self._alarm(attrs or [])
         if self.drop:
             if tag not in VOID and not self_closing:
                 self.drop.append(tag)
             return
         if tag in DROP_WITH_CONTENT:
-            self.removed.add(f"<{tag}> element")
+            if tag != "style" or self_closing:
+                self.removed.add(f"<{tag}> element")
             if tag not in VOID and not self_closing:
                 self.drop.append(tag)
+                self.style_text = []
             return
         if tag not in ALLOWED:
             self.removed.add(f"<{tag}> element")
@@ -214,17 +366,21 @@ class _Builder(HTMLParser):
             value = attrs.get(name)
             value = "" if value is None else value
             if name == "id":
-                continue  # ids could shadow the formgrader's own (score boxes): dropped silently
+                # ids could shadow the formgrader's own (score boxes): always dropped, and
+                # reported when they are the page's
+                reason = _attribute_reason(name, value, self.reserved)
+                if is_serious(reason):
+                    self.removed.add(reason)
+                continue
             if (tag, name) in (("a", "rel"), ("a", "target"), ("details", "open")):
                 continue  # written by this sanitizer itself
             if name not in allowed:
-                self.removed.add("event handler attribute" if name.startswith("on")
-                                 else f"{name!r} attribute")
+                self.removed.add(_attribute_reason(name, value, self.reserved))
                 continue
             if name == "class":
                 ok = [c for c in value.split() if c in _PYGMENTS or SAFE_CLASS.fullmatch(c)]
                 if len(ok) != len(value.split()):
-                    self.removed.add("'class' attribute")
+                    self.removed.add(_attribute_reason(name, value))
                 if ok:
                     kept.append(("class", " ".join(ok)))
             elif name == "style":
@@ -232,7 +388,7 @@ class _Builder(HTMLParser):
                 if m and tag in ("th", "td"):
                     kept.append(("style", f"text-align:{m.group(1).lower()}"))
                 elif value.strip():
-                    self.removed.add("'style' attribute")
+                    self.removed.add(_attribute_reason(name, value))
             elif name in ("start", "colspan", "rowspan", "width", "height"):
                 m = SMALL_INT.fullmatch(value)
                 if m:
@@ -272,6 +428,8 @@ class _Builder(HTMLParser):
             if tag in self.drop:
                 while self.drop and self.drop.pop() != tag:
                     pass
+                if not self.drop and tag == "style":
+                    self._style_done()
             return
         if tag in self.stack:
             while self.stack:
@@ -280,8 +438,16 @@ class _Builder(HTMLParser):
                 if top == tag:
                     break
 
+    def _style_done(self):
+        risky = risky_css("".join(self.style_text))
+        self.removed.add("<style> element (overlay, hiding or loading)" if risky else "<style> element")
+        self.style_text = []
+
     def result(self) -> Sanitized:
         self.close()
+        if self.drop and self.drop[0] == "style":
+            self.style_text.append(self.rawdata)  # an unterminated <style>: the parser kept it
+            self._style_done()
         while self.stack:
             self.out.append(f"</{self.stack.pop()}>")
         out = Sanitized("".join(self.out))
@@ -289,7 +455,7 @@ class _Builder(HTMLParser):
         return out
 
 
-def sanitize_html(source, newline: str = "\n") -> Sanitized:
+def sanitize_html(source, newline: str = "\n", reserved=frozenset()) -> Sanitized:
     """Rebuild ``source`` from the allow-list (see the module's docstring).
 
     ``newline="&#10;"`` writes newlines as character references, so the result is one line
@@ -302,12 +468,19 @@ def sanitize_html(source, newline: str = "\n") -> Sanitized:
     ('event handler attribute', 'image that is not embedded')
     >>> str(sanitize_html('<a href="jAvAsCrIpT:alert(1)">x</a><svg><script>alert(2)</script></svg>'))
     '<a>x</a>'
+
+    ``.serious`` keeps what could have run, loaded, navigated or imitated the page; ``reserved``
+    names ids of the page (the grade ids) whose reuse by the student is one of them:
+
+    >>> s = sanitize_html('<span style="color:red" class="dataframe">ok</span><x onfocus=f()>')
+    >>> s.removed, s.serious
+    (("'class' attribute", "'style' attribute", '<x> element', 'event handler attribute'), ('event handler attribute',))
     """
     if isinstance(source, (list, tuple)):
         source = "".join(source)
     if not isinstance(source, str):
         raise TypeError(f"source must be a str, not {type(source).__name__}")
-    builder = _Builder(newline)
+    builder = _Builder(newline, reserved)
     builder.feed(source.replace("\r\n", "\n").replace("\r", "\n"))
     return builder.result()
 
@@ -341,15 +514,19 @@ def render_markdown(source: str, attachments=None) -> str:
     return MarkdownWithMath(renderer=renderer).render(source or "")
 
 
-def safe_markdown(source, attachments=None, newline: str = "\n") -> Sanitized:
-    """Markdown rendered as nbconvert does, then sanitized; a note lists what was removed."""
+def safe_markdown(source, attachments=None, newline: str = "\n", reserved=frozenset()) -> Sanitized:
+    """Markdown rendered as nbconvert does, then sanitized; a note lists what was removed that
+    could have run, loaded, navigated or imitated the page (attachments that are not embedded
+    pictures included)."""
     if isinstance(source, (list, tuple)):
         source = "".join(source)
     if not isinstance(source, str):
         raise TypeError(f"source must be a str, not {type(source).__name__}")
-    clean = sanitize_html(render_markdown(source, _safe_attachments(attachments)[0]), newline)
-    out = Sanitized(str(clean) + removal_note(clean.removed, newline))
-    out.removed = clean.removed
+    kept, dropped = _safe_attachments(attachments)
+    clean = sanitize_html(render_markdown(source, kept), newline, reserved)
+    removed = tuple(sorted(set(clean.removed) | set(dropped)))
+    out = Sanitized(str(clean) + removal_note([r for r in removed if is_serious(r)], newline))
+    out.removed = removed
     return out
 
 
@@ -359,18 +536,68 @@ def markdown2html(context, source):
     (``c.HTMLExporter.filters``): the formgrader's page and the feedback."""
     cell = context.get("cell") or {}
     attachments = cell.get("attachments") if hasattr(cell, "get") else None
-    return str(safe_markdown(source, attachments))
+    return str(safe_markdown(source, attachments, reserved=page_ids(context.get("nb"))))
 
 
 # ----------------------------------------------------------------------------- the notebook
 
 IMAGE_MIMES = {"image/png": "png", "image/jpeg": "jpeg", "image/gif": "gif"}
 KEPT_MIMES = {"text/plain", "text/latex", "text/html", *IMAGE_MIMES}
-#: changes made without a flag: harmless things an honest notebook may contain
-UNREMARKABLE = ("widget state", " metadata", ": tags", "image/svg+xml output", "relative link",
-                "image that is not embedded", "output that is not a")
 GRADE_ID = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 TAG = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+#: widget models whose code the widget manager would load from the web are anything else
+WIDGET_MODULES = frozenset({"@jupyter-widgets/base", "@jupyter-widgets/controls",
+                            "@jupyter-widgets/output"})
+#: an SVG that runs, links, loads or embeds HTML (matplotlib's own: '#' references, PNG data)
+SVG_ACTIVE = re.compile(
+    r"<\s*(script|foreignobject|iframe|a|animate|set|handler|listener)\b|\bon[a-z]+\s*=|"
+    r"javascript:|@import|href\s*=\s*[\"']?\s*(?![\s\"'#]|data:image/(png|jpeg);)|"
+    r"url\(\s*[\"']?\s*(?![\s\"'#])", re.I)
+#: a width or height as IPython and matplotlib write them (anything else was written to break
+#: out of the template's unquoted ``width=`` attribute)
+IMAGE_SIZE = re.compile(r"\s*[0-9]{1,5}(\.[0-9]+)?\s*(px|%|em|rem|pt)?\s*")
+
+
+def _attachment_reason(mime) -> str:
+    if isinstance(mime, str) and re.fullmatch(r"image/(?!svg)[a-z0-9.+-]+", mime, re.I):
+        return f"{mime} attachment"  # a picture in a format not shown (webp, bmp, ...)
+    return f"{mime} attachment (could run script)"
+
+
+def widget_state_reason(state) -> str:
+    """What removing the notebook's widget state is called: serious when rendering it would
+    show a student's HTML, run script, or load a widget module from the web."""
+    stack, seen = [state], 0
+    while stack and seen < 20000:
+        value = stack.pop()
+        seen += 1
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if (key in ("model_module", "view_module", "_model_module", "_view_module")
+                        and isinstance(item, str) and item not in WIDGET_MODULES):
+                    return "widget state (HTML, script or a module from the web)"
+                if isinstance(key, str) and SCRIPT_MIME.search(key):
+                    return "widget state (HTML, script or a module from the web)"
+                stack.append(item)
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and "<" in value and sanitize_html(value[:100_000]).serious:
+            return "widget state (HTML, script or a module from the web)"
+    return "widget state"
+
+
+def page_ids(nb) -> frozenset:
+    """Ids the formgrader's page gives its own elements for this notebook (score boxes,
+    comments, extra credit) and its fixed ones: a student's element must not reuse them."""
+    ids = set(PAGE_IDS)
+    for cell in (nb or {}).get("cells", []) if hasattr(nb, "get") else []:
+        meta = cell.get("metadata", {}).get("nbgrader") if hasattr(cell, "get") else None
+        gid = meta.get("grade_id") if isinstance(meta, dict) else None
+        if isinstance(gid, str) and GRADE_ID.fullmatch(gid):
+            ids |= {gid, f"{gid}-comment", f"{gid}_extra_credit"}
+    return frozenset(ids)
 
 
 def _safe_attachments(attachments):
@@ -378,7 +605,7 @@ def _safe_attachments(attachments):
     kept, removed = {}, []
     for name, bundle in (attachments or {}).items():
         if not isinstance(bundle, dict):
-            removed.append("attachment")
+            removed.append("attachment that is not a mime bundle")
             continue
         good = {}
         for mime, data in bundle.items():
@@ -386,7 +613,7 @@ def _safe_attachments(attachments):
             if mime in IMAGE_MIMES and isinstance(data, str) and _image_bytes_ok(IMAGE_MIMES[mime], data):
                 good[mime] = data
             else:
-                removed.append(f"{mime} attachment")
+                removed.append(_attachment_reason(mime))
         if good and isinstance(name, str):
             kept[name] = good
     return kept, removed
@@ -405,38 +632,47 @@ class InertStudentWork(Preprocessor):
     * outputs keep ``text/plain``, ``text/latex``, sanitized ``text/html`` (markdown outputs
       become sanitized HTML) and PNG/JPEG/GIF whose bytes check out, with only numeric
       width/height and a text alt; JavaScript, SVG, widget views, PDF and unknown types are
-      replaced by a line saying so;
+      replaced by a line saying so (reported when they carry script, links or an attribute
+      injection: a script type, an active SVG, a width that is not a size);
     * cell attachments keep PNG/JPEG/GIF only; tags keep plain words; nbgrader metadata with
       an impossible grade id or points is removed (nbgrader restores the instructor's cells
       from the gradebook);
     * the notebook's widget state (which would load the widget manager from a CDN and render
-      its HTML) is removed;
+      its HTML) is removed (reported when it holds HTML that would act, script, or a widget
+      module other than Jupyter's own);
+    * a student's element whose id or name is one of the page's (a grade id: the score box)
+      is reported;
     * the student's name and id in the formgrader's page header are escaped.
 
-    What was changed is logged and listed in ``resources["teachkit_inert"]``.
+    What was changed is logged and listed in ``resources["teachkit_inert"]``; the serious part
+    becomes the flag ``student content shown inert, not run: ...`` (``resources["teachkit"]``,
+    written by the course's RecordFlags).
     """
 
     enabled = Bool(True).tag(config=True)
     flag = Bool(True, help="Add what was made inert to the autograder's flags.").tag(config=True)
+    _reserved = PAGE_IDS
 
     def preprocess(self, nb, resources):
         if resources is None:
             resources = {}
-        changes = []
+        changes = []  # (where, what)
         for key in ("student", "first_name", "last_name"):
             if isinstance(resources.get(key), str):
                 resources[key] = html.escape(resources[key], quote=True)
         if "widgets" in nb.metadata:
+            changes.append(("notebook", widget_state_reason(nb.metadata["widgets"])))
             del nb.metadata["widgets"]
-            changes.append("notebook: widget state")
+        self._reserved = page_ids(nb)
         for index, cell in enumerate(nb.cells):
             for what in self._cell(cell):
                 gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
-                changes.append(f"cell {index}{' (' + gid + ')' if gid else ''}: {what}")
-        for line in changes:
+                changes.append((f"cell {index}{' (' + gid + ')' if gid else ''}", what))
+        lines = [f"{where}: {what}" for where, what in changes]
+        for line in lines:
             self.log.warning("teachkit inert: %s", line)
-        resources.setdefault("teachkit_inert", []).extend(changes)
-        serious = [line for line in changes if not any(word in line for word in UNREMARKABLE)]
+        resources.setdefault("teachkit_inert", []).extend(lines)
+        serious = [f"{where}: {what}" for where, what in changes if is_serious(what)]
         if serious and self.flag:
             # read by the course's RecordFlags (grading/sealed.py): the formgrader's comment and
             # the flags column of grades.csv
@@ -468,15 +704,17 @@ class InertStudentWork(Preprocessor):
             if dropped or ("attachments" in cell and attachments != cell.get("attachments")):
                 cell["attachments"] = attachments
                 changes += dropped or ["attachments"]
-            clean = safe_markdown(_text(cell.get("source", "")), attachments, newline="&#10;")
-            if clean.removed:
+            clean = sanitize_html(render_markdown(_text(cell.get("source", "")) or "", attachments),
+                                  "&#10;", self._reserved)
+            serious = [r for r in (*dropped, *clean.removed) if is_serious(r)]
+            if clean.removed or serious:
                 # one line starting with <div>: a single HTML block, passed through as it is
-                cell["source"] = f'<div class="tk-inert">{clean}</div>'
+                cell["source"] = f'<div class="tk-inert">{clean}{removal_note(serious)}</div>'
                 changes += list(clean.removed)
         elif cell.get("cell_type") == "raw":
-            clean = sanitize_html(_text(cell.get("source", "")))
+            clean = sanitize_html(_text(cell.get("source", "")), reserved=self._reserved)
             if clean.removed:
-                cell["source"] = str(clean) + removal_note(clean.removed)
+                cell["source"] = str(clean) + removal_note(clean.serious)
                 changes += list(clean.removed)
         elif cell.get("cell_type") == "code":
             outputs = []
@@ -524,24 +762,27 @@ class InertStudentWork(Preprocessor):
                     if image_meta:
                         new_meta[mime] = image_meta
                     if image_meta != meta.get(mime) and meta.get(mime):
-                        what.append(f"{mime} metadata")
+                        what.append(self._image_meta_reason(mime, meta.get(mime)))
                 else:
                     what.append(f"{mime} output that is not a {IMAGE_MIMES[mime].upper()}")
             elif mime == "text/html":
-                clean = sanitize_html(value if isinstance(value, str) else "")
-                new_data[mime] = str(clean) + removal_note(clean.removed)
+                clean = sanitize_html(value if isinstance(value, str) else "", reserved=self._reserved)
+                new_data[mime] = str(clean) + removal_note(clean.serious)
                 what += list(clean.removed)
                 if meta.get(mime):
                     what.append("text/html metadata")
             elif mime == "text/markdown":
-                clean = safe_markdown(value if isinstance(value, str) else "")
+                clean = safe_markdown(value if isinstance(value, str) else "", reserved=self._reserved)
                 new_data.setdefault("text/html", str(clean))
                 what += list(clean.removed)
             elif mime in ("text/plain", "text/latex"):
                 if isinstance(value, str):
                     new_data[mime] = value
+            elif mime == "image/svg+xml":
+                active = isinstance(value, str) and SVG_ACTIVE.search(value)
+                what.append(f"{mime} output" + (" (script, links or loading)" if active else ""))
             else:
-                what.append(f"{mime} output")
+                what.append(f"{mime} output" + (" (script)" if SCRIPT_MIME.search(mime) else ""))
         if "text/html" in new_data and "text/html" in data and "text/markdown" in data:
             pass  # the HTML representation wins; the markdown one is dropped
         dropped = sorted(set(data) - set(new_data) - {"text/markdown"})
@@ -553,6 +794,20 @@ class InertStudentWork(Preprocessor):
         output["data"] = new_data
         output["metadata"] = new_meta
         return output, what
+
+    @staticmethod
+    def _image_meta_reason(mime, meta) -> str:
+        """matplotlib's ``needs_background``, IPython's ``width="50%"``: trimmed silently; a
+        width or height that is not a size is an attempt on nbconvert's unquoted attribute."""
+        if not isinstance(meta, dict):
+            return f"{mime} metadata (an attribute injection)"
+        for key in ("width", "height"):
+            value = meta.get(key)
+            if value is None or isinstance(value, bool) or isinstance(value, (int, float)):
+                continue
+            if not (isinstance(value, str) and IMAGE_SIZE.fullmatch(value)):
+                return f"{mime} metadata (an attribute injection)"
+        return f"{mime} metadata"
 
     @staticmethod
     def _image_meta(meta):

@@ -314,9 +314,11 @@ class BoundaryExplorer(Explorer):
         k, d = p["n_looks"], p["events_planned"]
         looks = ("np.array([1.0])" if k == 1
                  else f"np.linspace({p['first_look']!r}, 1.0, {k})")
+        looks = f"looks = {looks}  # information fractions\n"
         if p["timing"] == "as taken":
             k = 3
-            looks = "np.array(tk.aall1331.monitoring_plan().information_fractions)  # 1/3, 80/131, 1 as taken;"
+            looks = ("# AALL1331's looks as taken: 1/3, 80/131, 1 (the canonical plan, a reconstruction)\n"
+                     "looks = np.array(tk.aall1331.monitoring_plan().information_fractions)\n")
         args = [f"alpha={p['alpha']!r}", f"spending={p['spending']!r}"]
         parameter = {"hwang-shih-decani": p["gamma"], "power": p["rho"]}.get(p["spending"])
         if parameter is not None:
@@ -327,7 +329,7 @@ class BoundaryExplorer(Explorer):
                 args.append("binding_futility=True")
         return (
             "import numpy as np\nimport teachkit as tk\n\n"
-            f"looks = {looks}  # information fractions\n"
+            + looks +
             f"drift = tk.sequential.drift_from_hazard_ratio({p['hazard_ratio']!r}, {d})\n"
             "design = tk.sequential.group_sequential_design(\n"
             f"    looks, {_wrap(args)})\n"

@@ -11,6 +11,7 @@ names are re-exported here for the lesson.
 from __future__ import annotations
 
 import html
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -406,21 +407,42 @@ class CommitteeRoom(Explorer):
         return html.escape(r.summary)      # shown in the base's polite live region
 
     def code(self, params=None) -> str:
-        """The June 2019 report and, once the decision is recorded, the final analysis, both
-        from the canonical monitoring plan (:func:`teachkit.aall1331.monitoring_plan`)."""
+        """The June 2019 report (:func:`teachkit.sequential.interim_report`, written as the
+        interim monitor writes it: :func:`~teachkit.explorers.interim.interim_report_code`)
+        and, once the decision is recorded, the final analysis
+        (:func:`teachkit.sequential.inference_after_stop` on the plan re-cut at the looks
+        taken), the calls behind :meth:`teachkit.aall1331.MonitoringPlan.interim_report` and
+        :meth:`~teachkit.aall1331.MonitoringPlan.final_analysis` with their arguments in view."""
+        from teachkit import aall1331
+        from teachkit.explorers.interim import interim_report_code, june_2019_interim
+
         p = self._full_params(self.params if params is None else params)
-        out = ("import teachkit as tk\n\n"
-               "plan = tk.aall1331.monitoring_plan()  # a labelled reconstruction: print(plan.label)\n"
-               "print(plan)                           # looks at 1/3, 80/131 and 1; boundaries\n"
-               "report = plan.interim_report()        # the June 2019 look: second interim, P = .06\n"
-               "print(report)                         # Z, boundaries, conditional powers\n")
-        if p["recorded"]:
-            out += ("\n# the final analysis at the looks taken (131/3, 80, 107 events), Z from the\n"
-                    "# published HR 0.70: as if the stopping rule had been followed (a sensitivity check)\n"
-                    "final = plan.final_analysis()\n"
-                    "print(final)\n"
-                    "print(plan.thresholds_table())        # which 'final threshold' is which\n")
-        return out
+        j = june_2019_interim()
+        out = interim_report_code(j["events"], j["events_planned"], p_one_sided=j["p_one_sided"],
+                                  hazard_ratio_design=j["hazard_ratio_design"],
+                                  futility_alpha=j["futility_alpha"], spending=j["spending"])
+        if not p["recorded"]:
+            return out
+        plan = aall1331.monitoring_plan()
+        d_plan, d_final, alpha = int(plan.events_planned), int(plan.final_events), plan.alpha
+        hr = plan.facts["results.dfs_hazard_ratio"].value["estimate"]
+        first = f"{d_plan} / {round(1 / plan.planned_fractions[0])}"
+        why = textwrap.wrap(
+            f"the final analysis at the looks taken ({first}, {j['events']} and {d_final} events): the "
+            f"alpha the plan spent at the interims, the rest at {d_final}; Z from the published HR "
+            f"{hr:g} (a reconstruction). As if the stopping rule had been followed: a sensitivity "
+            "check.", 90)
+        return out.replace("import teachkit", "import math\nimport teachkit", 1) + (
+            "\n" + "".join(f"# {line}\n" for line in why) +
+            f"events = [{first}, {j['events']}, {d_final}]\n"
+            "spent = report.design.alpha_spent  # cumulative, by look\n"
+            "design = tk.sequential.group_sequential_design(\n"
+            f"    [e / {d_final} for e in events], alpha={alpha!r}, spending='user',\n"
+            f"    parameter=[spent[0], spent[1], {alpha!r}])\n"
+            f"z_final = -math.log({hr!r}) * math.sqrt({d_final} / 4)\n"
+            "final = tk.sequential.inference_after_stop(design, [math.nan, report.z, z_final], events)\n"
+            "print(final)\n"
+            "print(tk.aall1331.monitoring_plan().thresholds_table())  # which final threshold is which\n")
 
     def describe(self, result=None) -> str:
         """The figure in words, with the current numbers (its text alternative)."""
@@ -448,11 +470,11 @@ class CommitteeRoom(Explorer):
             return ""
         rep = r.report
         rows = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td>"
-                       f"<td>{html.escape(c)}</td></tr>" for a, b, c in rep._rows())
+                       f"<td>{html.escape(c)}</td></tr>" for a, b, c in rep.rows_in_words())
         reading = "".join(f"<li><b>{html.escape(n)} = {v:.2f}</b> ({html.escape(a)}): "
                           f"{html.escape(t)}</li>" for n, v, a, t in r.readings)
         return (f"<p><b>Monitoring report, disease-free survival (primary end point)</b></p>"
-                f"<table><tr><th>quantity</th><th>value</th><th>note</th></tr>{rows}</table>"
+                f"<table><tr><th>quantity</th><th>value</th><th>what it means</th></tr>{rows}</table>"
                 f"<p><b>How a committee reads the conditional powers</b></p><ul>{reading}</ul>"
                 "<p>Conditional power tells a committee whether the trial can still answer its "
                 "question (a futility argument); it is never a licence to stop for efficacy. Look "

@@ -13,6 +13,7 @@ from typing import Any
 
 from teachkit import aall1331 as _aall1331
 from teachkit import plots
+from teachkit.sequential import InterimReport
 from teachkit.explorers._base import Explorer, Param, _result_repr, _short_message
 from teachkit.explorers.boundaries import format_p
 
@@ -36,6 +37,61 @@ def june_2019_interim() -> dict:
                 observed="P value", p_one_sided=float(plan.interim_p),
                 hazard_ratio_design=float(plan.hazard_ratio), futility_alpha=float(plan.futility_alpha),
                 spending=str(plan.spending))
+
+
+def interim_report_code(events, events_planned, *, p_one_sided=None, hazard_ratio=None,
+                        hazard_ratio_design, futility_alpha, spending) -> str:
+    """The code of a look's report: :func:`teachkit.sequential.interim_report` with the looks
+    of the canonical plan's look rule written out (earlier interims as planned, the planned
+    looks that remain), the observed result given as a one-sided P or as a hazard ratio.
+    "Show the code" of the interim monitor and of the committee room (its June 2019 look).
+
+    >>> print(interim_report_code(80, 131, p_one_sided=0.06, hazard_ratio_design=0.58,
+    ...                           futility_alpha=0.024, spending="obrien-fleming"))
+    import teachkit as tk
+    <BLANKLINE>
+    # interims planned at 1/3 and 2/3 of 131 events (a reconstruction);
+    # this look is interim 2: earlier looks at [131 / 3] events, then the looks [1.0]
+    report = tk.sequential.interim_report(
+        80, 131, 0.06, hazard_ratio_design=0.58, futility_alpha=0.024,
+        spending='obrien-fleming', previous_events=[131 / 3], remaining_fractions=[1.0])
+    print(report)  # Z, boundaries, verdicts, conditional powers; the formulas behind them:
+    # Z = Phi^-1(1 - P); B = Z sqrt(t); HR = exp(-Z / sqrt(D r (1 - r))) (r = 1/2: 1:1)
+    <BLANKLINE>
+    """
+    from teachkit import aall1331
+
+    if (p_one_sided is None) == (hazard_ratio is None):
+        raise TypeError("give the observed result as p_one_sided or as hazard_ratio (one of them)")
+    plan = aall1331.monitoring_plan()
+    number, previous, remaining = plan.looks_for(events, events_planned)
+
+    def fraction(f, times=""):  # 1/3 -> "1 / 3", as exact as the computation
+        q = Fraction(f).limit_denominator(12)
+        if q.denominator == 1:
+            return f"{times}{q.numerator}" if times else f"{float(q):g}"
+        return f"{times}{q.numerator} / {q.denominator}" if q.numerator != 1 or not times \
+            else f"{times[:-3]} / {q.denominator}"
+
+    prev = "[" + ", ".join(fraction(f, f"{events_planned} * ")
+                           for f in plan.planned_fractions[:number - 1]) + "]"
+    rest = "[" + ", ".join(fraction(f) if f < 1 else "1.0" for f in remaining) + "]"
+    looks = (f"# interims planned at 1/3 and 2/3 of {events_planned} events (a reconstruction);\n"
+             f"# this look is interim {number}: earlier looks at {prev} events, then the looks {rest}\n")
+    kw = (f"hazard_ratio_design={hazard_ratio_design!r}, futility_alpha={futility_alpha!r},\n"
+          f"    spending={spending!r}, previous_events={prev}, remaining_fractions={rest})")
+    # the formulas behind the report's notes (the page gives them in words)
+    z, b, hr = (text for _, text, _ in InterimReport.FORMULAS.values())
+    formulas = (f"print(report)  # Z, boundaries, verdicts, conditional powers; the formulas behind them:\n"
+                f"# {z}; {b}; HR = {hr} (r = 1/2: 1:1)\n")
+    if p_one_sided is not None:
+        return ("import teachkit as tk\n\n" + looks +
+                f"report = tk.sequential.interim_report(\n"
+                f"    {events}, {events_planned}, {p_one_sided!r}, {kw}\n" + formulas)
+    return ("import math\nimport teachkit as tk\n\n" + looks +
+            f"z = -math.log({hazard_ratio!r}) * math.sqrt({events} / 4)  # Schoenfeld, 1:1\n"
+            f"report = tk.sequential.interim_report(\n"
+            f"    {events}, {events_planned}, z=z, {kw}\n" + formulas)
 
 
 @dataclass(frozen=True)
@@ -276,39 +332,14 @@ class InterimMonitor(Explorer):
 
     def code(self, params=None) -> str:
         """:func:`teachkit.sequential.interim_report` at this look, with the looks of the
-        canonical plan's look rule written out."""
-        from teachkit import aall1331
-
+        canonical plan's look rule written out (:func:`interim_report_code`)."""
         p = self._full_params(self.params if params is None else params)
-        plan = aall1331.monitoring_plan()
-        number, previous, remaining = plan.looks_for(p["events"], p["events_planned"])
-
-        def fraction(f, times=""):  # 1/3 -> "1 / 3", as exact as the computation
-            q = Fraction(f).limit_denominator(12)
-            if q.denominator == 1:
-                return f"{times}{q.numerator}" if times else f"{float(q):g}"
-            return f"{times}{q.numerator} / {q.denominator}" if q.numerator != 1 or not times \
-                else f"{times[:-3]} / {q.denominator}"
-
-        prev = "[" + ", ".join(fraction(f, f"{p['events_planned']} * ")
-                               for f in plan.planned_fractions[:number - 1]) + "]"
-        rest = "[" + ", ".join(fraction(f) if f < 1 else "1.0" for f in remaining) + "]"
-        looks = (f"# interims planned at 1/3 and 2/3 of {p['events_planned']} events (a reconstruction);\n"
-                 f"# this look is interim {number}: earlier looks at {prev} events, then the looks {rest}\n")
-        kw = (f"hazard_ratio_design={p['hazard_ratio_design']!r}, "
-              f"futility_alpha={p['futility_alpha']!r},\n"
-              f"    spending={p['spending']!r}, previous_events={prev}, remaining_fractions={rest})")
-        if p["observed"] == "P value":
-            return ("import teachkit as tk\n\n" + looks +
-                    f"report = tk.sequential.interim_report(\n"
-                    f"    {p['events']}, {p['events_planned']}, {p['p_one_sided']!r}, {kw}\n"
-                    "print(report)  # Z, boundaries, verdicts, conditional powers\n")
-        return ("import math\nimport teachkit as tk\n\n" + looks +
-                f"z = -math.log({p['hazard_ratio']!r}) * math.sqrt({p['events']} / 4)"
-                "  # Schoenfeld, 1:1\n"
-                f"report = tk.sequential.interim_report(\n"
-                f"    {p['events']}, {p['events_planned']}, z=z, {kw}\n"
-                "print(report)  # Z, boundaries, verdicts, conditional powers\n")
+        return interim_report_code(
+            p["events"], p["events_planned"],
+            p_one_sided=p["p_one_sided"] if p["observed"] == "P value" else None,
+            hazard_ratio=p["hazard_ratio"] if p["observed"] != "P value" else None,
+            hazard_ratio_design=p["hazard_ratio_design"], futility_alpha=p["futility_alpha"],
+            spending=p["spending"])
 
     def describe(self, result=None) -> str:
         """What the committee saw, in words: Z, boundaries, verdicts, conditional powers."""

@@ -450,7 +450,7 @@ class TrialReplayer(Explorer):
         lines = ["import numpy as np", "import teachkit as tk", "",
                  "plan = tk.aall1331.monitoring_plan()  # 131 events, alpha .025, futility: a reconstruction",
                  f"looks = np.arange(1, {k + 1}) / {k}"]
-        extra = ", futility_alpha=plan.futility_alpha, futility_drift=plan.drift" if futility else ""
+        extra = ",\n    futility_alpha=plan.futility_alpha, futility_drift=plan.drift" if futility else ""
         lines += ["design = tk.sequential.group_sequential_design(",
                   f"    looks, alpha=plan.alpha, spending={p['spending']!r}{extra})",
                   f"seeds = np.random.SeedSequence({p['seed']}).spawn({len(sizes)})",

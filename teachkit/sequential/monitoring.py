@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -151,27 +152,69 @@ class InterimReport:
     design: GroupSequentialDesign = field(repr=False)
     note: str = ""                  # assumptions behind the inputs (shown as the last row)
 
-    def _rows(self):
+    #: Rows whose note is a formula: quantity -> (what the number means in plain words, for a
+    #: learner's view; the formula as text, for the statistician's table; the formula as LaTeX).
+    FORMULAS = MappingProxyType({
+        "log-rank Z (one-sided P)": (
+            "how strong the evidence of benefit is: larger is stronger",
+            "Z = Phi^-1(1 - P)", r"Z = \Phi^{-1}(1 - P)"),
+        "B-value": (
+            "Z weighted by the information so far",
+            "B = Z sqrt(t)", r"B(t) = Z\sqrt{t}"),
+        "hazard ratio": (
+            "below 1 favours the new treatment",
+            "exp(-Z / sqrt(D r (1 - r)))", r"\mathrm{HR} = \exp\!\left(-Z / \sqrt{D\,r(1 - r)}\right)"),
+    })
+
+    def _rows(self, words: bool = False):
+        """(quantity, value, note) rows; ``words``: the notes in plain words instead of formulas
+        (:meth:`rows_in_words`)."""
         hr = self.hazard_ratio
         fut = "no futility rule" if not math.isfinite(self.z_futility) else \
             (f"Z < {self.z_futility:.3f}, i.e. P for HR = {self.hazard_ratio_design:g} "
              f"< {self.design.futility_alpha:g}; here {self.p_alternative:.3f}")
+
+        def note(quantity):
+            meaning, text, _ = self.FORMULAS[quantity]
+            return meaning if words else text
+
         return [
             ("events / planned", f"{self.events:g} / {self.events_planned:g}",
              f"information fraction {self.information_fraction:.3f}"),
-            ("log-rank Z (one-sided P)", f"{self.z:.3f} (P = {self.p_one_sided:.4f})", "Z = Phi^-1(1 - P)"),
-            ("B-value", f"{self.b_value:.3f}", "B = Z sqrt(t)"),
+            ("log-rank Z (one-sided P)", f"{self.z:.3f} (P = {self.p_one_sided:.4f})",
+             note("log-rank Z (one-sided P)")),
+            ("B-value", f"{self.b_value:.3f}", note("B-value")),
             ("hazard ratio", f"{hr.estimate:.3f} ({100 * hr.conf_level:g}% CI {hr.ci_lower:.3f}-{hr.ci_upper:.3f})",
-             "exp(-Z / sqrt(D r (1 - r)))"),
+             note("hazard ratio")),
             ("efficacy boundary", f"Z >= {self.z_efficacy:.4f} (P <= {self.p_efficacy:.4f})",
              "met" if self.efficacy_met else "not met"),
             ("futility boundary", fut, "met" if self.futility_met else "not met"),
             ("design drift", f"{self.drift_design:.4f}", f"HR {self.hazard_ratio_design:g} at {self.events_planned:g} events"),
             ("conditional power, design effect", f"{self.conditional_power_design:.3f}", f"HR {self.hazard_ratio_design:g}"),
             ("conditional power, current trend", f"{self.conditional_power_trend:.3f}", f"HR {hr.estimate:.3f}"),
-            ("conditional power, H0", f"{self.conditional_power_null:.3f}", "HR 1"),
+            ("conditional power, " + ("no effect" if words else "H0"), f"{self.conditional_power_null:.3f}", "HR 1"),
             ("predictive power (flat prior)", f"{self.predictive_power:.3f}", ""),
         ] + ([("assumptions", self.note, "")] if self.note else [])
+
+    def rows_in_words(self):
+        """The table's rows for a learner's page: each note says what the number means, in
+        plain words, where :meth:`table` gives its formula (:meth:`formulas`).
+
+        >>> r = interim_report(80, 131, 0.06, hazard_ratio_design=0.58)
+        >>> r.rows_in_words()[2]
+        ('B-value', '1.215', 'Z weighted by the information so far')
+        """
+        return self._rows(words=True)
+
+    def formulas(self, latex: bool = False):
+        """The formulas behind the table's Z, B-value and hazard ratio: ``(quantity, formula)``,
+        as text (``Z = Phi^-1(1 - P)``) or as LaTeX for a lesson's math (``latex=True``);
+        r = the share randomized to the new arm (1/2 for 1:1).
+
+        >>> [f for _, f in interim_report(80, 131, 0.06, hazard_ratio_design=0.58).formulas()]
+        ['Z = Phi^-1(1 - P)', 'B = Z sqrt(t)', 'exp(-Z / sqrt(D r (1 - r)))']
+        """
+        return [(q, tex if latex else text) for q, (_, text, tex) in self.FORMULAS.items()]
 
     def table(self) -> str:
         rows = self._rows()
