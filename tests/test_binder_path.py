@@ -181,6 +181,15 @@ def test_binder_launch_path(tmp_path_factory, start_voila, page, timings, axe_so
     page.wait_for_selector(".jp-MarkdownCell math", state="attached", timeout=30_000)
     assert page.locator(".jp-MarkdownCell mjx-container").count() == 0
     assert "$h(t)$" not in text
+    # the lesson's practice (issue 27): its questions, and under them its coding exercise in the
+    # notebook interface (lesson 00: "How to run a cell", from exercises/ beside the lessons)
+    page.locator(".tk-practice .widget-html-content:has-text('Question 1 of')").first.wait_for(timeout=60_000)
+    link = page.locator(".tk-practice-exercise a[data-tk-notebook]")
+    assert link.count() == 1 and link.inner_text() == "How to run a cell"
+    page.wait_for_function("""() => {
+        const a = document.querySelector('.tk-practice-exercise a[data-tk-notebook]');
+        return a && !a.hasAttribute('target') && /^\\/(.*\\/)?notebooks\\/exercises\\/how-to-run-a-cell\\.ipynb$/.test(a.getAttribute('href'));
+    }""", timeout=30_000)
 
     assert page.watch.outside == [], page.watch.outside
     assert page.watch.errors == [], "\n".join(page.watch.errors)
