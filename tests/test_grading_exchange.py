@@ -719,3 +719,13 @@ def test_timestamp_and_copy_follow_no_link(tmp_path):
     report = nofollow.copy_other_files(root / "submitted" / "linked" / ASSIGNMENT, dest, limits)
     assert "symbolic link" in report.refused and report.copied == []
     assert not [p for p in dest.parent.iterdir() if p.name.startswith(".")]  # no leftover
+    # the notebook, through a linked student folder or as a link itself: not opened
+    (root / "submitted" / "good" / ASSIGNMENT / NB).write_text("{}")
+    os.symlink("good", root / "submitted" / "linked-student")
+    os.symlink(NB, root / "submitted" / "good" / ASSIGNMENT / "linked.ipynb")
+    for path in (root / "submitted" / "linked-student" / ASSIGNMENT / NB,
+                 root / "submitted" / "linked" / ASSIGNMENT / NB,
+                 root / "submitted" / "good" / ASSIGNMENT / "linked.ipynb"):
+        with pytest.raises(nofollow.LinkedSubmission, match="symbolic link"):
+            nofollow.open_submitted(path, 1000)
+    os.close(nofollow.open_submitted(root / "submitted" / "good" / ASSIGNMENT / NB, 1000))
