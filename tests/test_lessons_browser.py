@@ -118,8 +118,10 @@ def test_every_lesson_has_a_control_to_move():
 def wait_interactive(page, timeout_ms=90_000, widgets=True):
     """Wait until Voila (or Voici, tests/site_browser.py) has rendered the lesson and its
     widgets are live; ``widgets=False`` for a page of text only (the glossary)."""
-    page.wait_for_selector(".jupyter-widgets" if widgets else ".jp-RenderedMarkdown", state="visible",
-                           timeout=timeout_ms)
+    # a visible one: a lesson's first widget may sit in a closed fold (lesson 06's monitor,
+    # beneath the story section it deepens), and waiting for the first one then never ends
+    page.locator(".jupyter-widgets:visible" if widgets else ".jp-RenderedMarkdown:visible").first.wait_for(
+        state="visible", timeout=timeout_ms)
     # Voila shows its spinner until the kernel is connected and the widgets rendered.
     page.wait_for_function(
         "() => !document.querySelector('#loading') || "
@@ -140,6 +142,12 @@ def move_control(page, name):
     action, selector, value, watched = CONTROLS[name]
     before = snapshot(page, watched)
     control = page.locator(selector).first
+    # a control in a closed fold (lesson 06's monitor is "for the statistician"): the learner
+    # opens the fold first, by its summary
+    fold = page.locator("details.tk-fold", has=control)
+    if fold.count() and not fold.first.evaluate("d => d.open"):
+        fold.first.locator("summary").first.click()
+        page.wait_for_function("(d) => d.open", arg=fold.first.element_handle())
     if action == "click":
         control.click()
     elif action == "select":
