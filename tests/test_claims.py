@@ -177,6 +177,14 @@ def test_events_planner_plateau_131_out_of_reach_with_the_planned_patients():
     assert f"at most {d_max:.0f}" in ex._title.get_text() and ex._ceiling.get_ydata()[0] == r.max_events_available
     constant = tk.explorers.EventsPlanner(patients_available=planned).result
     assert constant.max_events_available == planned and constant.patients < r.patients
+    # the curve the ceiling bounds is the one for the patients available (issue 26, item 7: the
+    # curve for the patients needed climbed above the ceiling), and it nears the ceiling
+    for res in (r, constant, tk.explorers.EventsPlanner(model="plateau", patients_available=600).result):
+        assert res.expected_available.max() <= res.max_events_available * (1 + 1e-9)
+        assert res.expected_available[-1] > 0.9 * res.max_events_available
+    assert r.expected.max() > r.max_events_available       # the patients needed: above it, and labelled so
+    labels = [t.get_text() for t in ex._ax.get_legend().get_texts()]
+    assert "expected events,\npatients needed" in labels and "expected events,\npatients available" in labels
 
 
 # ------------------------------------------------------------------------------------------

@@ -118,10 +118,9 @@ def test_every_lesson_has_a_control_to_move():
 def wait_interactive(page, timeout_ms=90_000, widgets=True):
     """Wait until Voila (or Voici, tests/site_browser.py) has rendered the lesson and its
     widgets are live; ``widgets=False`` for a page of text only (the glossary)."""
-    # a visible one: a lesson's first widget may sit in a closed fold (lesson 06's monitor,
-    # beneath the story section it deepens), and waiting for the first one then never ends
-    page.locator(".jupyter-widgets:visible" if widgets else ".jp-RenderedMarkdown:visible").first.wait_for(
-        state="visible", timeout=timeout_ms)
+    # any visible one: a lesson's first widget may sit in a closed fold (lesson 06's monitor)
+    page.wait_for_selector(".jupyter-widgets >> visible=true" if widgets else ".jp-RenderedMarkdown",
+                           state="visible", timeout=timeout_ms)
     # Voila shows its spinner until the kernel is connected and the widgets rendered.
     page.wait_for_function(
         "() => !document.querySelector('#loading') || "

@@ -41,6 +41,7 @@ class PlanResult:
     cure_fraction: float = 0.0  # control plateau pi (0 under constant hazard)
     patients_available: int = 220
     max_events_available: float = 220.0  # most events ever from patients_available
+    expected_available: Any = None  # expected events on the grid from patients_available
 
     __repr__ = _result_repr
 
@@ -124,8 +125,14 @@ class EventsPlanner(Explorer):
                                                  p["hazard_ratio"], **cure))
         grid = np.linspace(0, self._xmax(p), 121)
         expected = dsg.expected_events(grid, n, p["accrual_years"], lam, p["hazard_ratio"], **cure)
+        # the same accrual period and model, with the patients available rather than those
+        # needed: the curve that the ceiling bounds (a curve for the patients needed above a
+        # ceiling for the patients available read as a contradiction: issue 26, item 7)
+        available = dsg.expected_events(grid, p["patients_available"], p["accrual_years"], lam,
+                                        p["hazard_ratio"], **cure)
         return PlanResult(ev, float(n), float(lam), fractions, look_events, times, grid, expected,
-                          p["model"], float(pi), int(p["patients_available"]), float(most))
+                          p["model"], float(pi), int(p["patients_available"]), float(most),
+                          np.asarray(available, dtype=float))
 
     @staticmethod
     def _median_latency():
@@ -145,8 +152,12 @@ class EventsPlanner(Explorer):
         self._accrual = self._dyn(Rectangle((0, 0), 1, 1, facecolor="#E3E3E3", edgecolor="none",
                                             zorder=0.5, label="accrual period"))
         ax.add_patch(self._accrual)
-        (curve,) = ax.plot([], [], color=plots.OKABE_ITO["black"], lw=2.2, label="expected events")
+        (curve,) = ax.plot([], [], color=plots.OKABE_ITO["black"], lw=2.2,
+                           label="expected events,\npatients needed")
         self._curve = self._dyn(curve)
+        (available,) = ax.plot([], [], color=plots.OKABE_ITO["vermillion"], lw=1.6,
+                               label="expected events,\npatients available")
+        self._available = self._dyn(available)
         self._target = self._dyn(ax.axhline(0, color=plots.EFFICACY_COLOR, lw=1.5, ls="--",
                                             label="events required"))
         self._ceiling = self._dyn(ax.axhline(0, color=plots.OKABE_ITO["vermillion"], lw=1.5,
@@ -171,7 +182,8 @@ class EventsPlanner(Explorer):
     KEEP_BACKGROUNDS = len(Y_STEPS) + 2
 
     def _limits(self, r):
-        return self.XMAX, _ceiling(max(r.expected[-1], r.events.events, r.max_events_available) * 1.1,
+        return self.XMAX, _ceiling(max(r.expected[-1], r.expected_available[-1], r.events.events,
+                                       r.max_events_available) * 1.1,
                                    self.Y_STEPS)
 
     def _prepare_backgrounds(self):
@@ -192,6 +204,7 @@ class EventsPlanner(Explorer):
         self._ax.set_ylim(0, ymax)
         self._accrual.set_bounds(0, 0, p["accrual_years"], ymax)
         self._curve.set_data(r.calendar, r.expected)
+        self._available.set_data(r.calendar, r.expected_available)
         self._target.set_ydata([r.events.events] * 2)
         self._ceiling.set_ydata([r.max_events_available] * 2)
         self._looks.set_data(r.look_times, r.look_events)
@@ -233,12 +246,12 @@ class EventsPlanner(Explorer):
 
         planned = aall1331.fact("design.events_planned").value
         patients = aall1331.fact("design.patients_planned").value
-        return (f"Schoenfeld: D = (z<sub>1-α</sub> + z<sub>power</sub>)² / (¼ log(HR)²) = "
-                f"{r.events.events_fixed:.1f}, × {r.events.inflation_factor:.4f} for the looks = "
-                f"{r.events.events:.1f}.<br>Why not AALL1331's {planned} events and about "
-                f"{patients} patients? This planner uses Schoenfeld's formula and no futility "
-                f"rule; the calculations that reach {planned} (another formula, Freedman's, with "
-                f"a futility rule) are reconstructed below the planner.")
+        return (f"{r.events.events_fixed:.1f} events for one analysis (Schoenfeld's formula), "
+                f"× {r.events.inflation_factor:.4f} for the looks = {r.events.events:.1f}. The picture "
+                f"draws the events expected from the patients needed and from the "
+                f"{r.patients_available} available.<br>Why not AALL1331's {planned} events and {patients} patients? This "
+                f"planner uses a simpler formula and no futility rule; the paper does not say how "
+                f"{planned} was found (lesson 04 gives two readings).")
 
     def code(self, params=None) -> str:
         """:func:`teachkit.sequential.group_sequential_design`,
@@ -281,8 +294,12 @@ class EventsPlanner(Explorer):
         looks = "; ".join(f"look {i + 1} at {d:.1f} events, {t:.1f} years" for i, (d, t) in
                           enumerate(zip(r.look_events, r.look_times)))
         return (f"Expected events over the years after the first randomization, accrual "
-                f"{p['accrual_years']:g} years then {p['follow_up_years']:g} years of follow-up. "
+                f"{p['accrual_years']:g} years then {p['follow_up_years']:g} "
+                f"year{'' if p['follow_up_years'] == 1 else 's'} of follow-up. "
                 f"Hazard ratio {p['hazard_ratio']:g}, power {p['power']:.0%}, one-sided alpha "
                 f"{p['alpha']:g}: {ev.events_fixed:.1f} events for one look, times "
                 f"{ev.inflation_factor:.4f} for {p['n_looks']} look(s) = {ev.events:.1f}, rounded "
-                f"up to {ev.events_rounded}; {math.ceil(r.patients - 1e-9)} patients. {looks}.")
+                f"up to {ev.events_rounded}; {math.ceil(r.patients - 1e-9)} patients. {looks}. "
+                f"With the {r.patients_available} patients available: about "
+                f"{float(np.interp(r.look_times[-1], r.calendar, r.expected_available)):.0f} events "
+                f"by the last look's time, at most {r.max_events_available:.0f} ever ({r.model}).")

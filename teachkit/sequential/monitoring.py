@@ -156,13 +156,13 @@ class InterimReport:
     #: learner's view; the formula as text, for the statistician's table; the formula as LaTeX).
     FORMULAS = MappingProxyType({
         "log-rank Z (one-sided P)": (
-            "the evidence on the normal scale: the larger Z, the stronger the evidence of benefit",
+            "how strong the evidence of benefit is: larger is stronger",
             "Z = Phi^-1(1 - P)", r"Z = \Phi^{-1}(1 - P)"),
         "B-value": (
-            "Z scaled by the information so far: grows steadily when the effect is real",
+            "Z weighted by the information so far",
             "B = Z sqrt(t)", r"B(t) = Z\sqrt{t}"),
         "hazard ratio": (
-            "estimated from Z and the events: below 1 favours the new treatment",
+            "below 1 favours the new treatment",
             "exp(-Z / sqrt(D r (1 - r)))", r"\mathrm{HR} = \exp\!\left(-Z / \sqrt{D\,r(1 - r)}\right)"),
     })
 
@@ -202,7 +202,7 @@ class InterimReport:
 
         >>> r = interim_report(80, 131, 0.06, hazard_ratio_design=0.58)
         >>> r.rows_in_words()[2]
-        ('B-value', '1.215', 'Z scaled by the information so far: grows steadily when the effect is real')
+        ('B-value', '1.215', 'Z weighted by the information so far')
         """
         return self._rows(words=True)
 
