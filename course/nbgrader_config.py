@@ -174,3 +174,10 @@ c.ExchangeFactory.collect = exchange.TeachkitExchangeCollect
 c.ZipCollectApp.extractor_plugin = exchange.SafeExtractor
 c.ZipCollectApp.collector_plugin = exchange.LmsCollector
 c.CollectFlags.course_root = str(Path(__file__).resolve().parent)
+# A submission that reached submitted/ another way (copied by hand, a folder a student prepared
+# on a shared hub): autograde and generate_feedback copy its other files without following a
+# link, timestamp.txt is read only as a small regular file, and a linked notebook or folder is
+# graded 0 with a flag (grading/nofollow.py; nbgrader's own copy follows links).
+from teachkit_course_grading import nofollow  # noqa: E402
+
+nofollow.harden_nbgrader()

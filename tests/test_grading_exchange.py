@@ -570,3 +570,162 @@ def test_student_id_pattern():
         assert exchange.valid_student_id(good), good
     for bad in ("", "..", ".hidden", "/abs", "a/b", "a+b", "a b", "x" * 65, "-rf", None, 3):
         assert not exchange.valid_student_id(bad), bad
+
+
+# ----------------------------------------------------------------------------- after the collect
+# A submission can reach submitted/ without the course's collect: the instructor copies a
+# student's folder or an LMS download by hand (cp -a, rsync -a, unzip and tar keep symbolic
+# links), or grades a folder a student prepared on a shared hub. nbgrader's autograde then
+# copies the submission's other files with shutil.copy (following links) and generate_feedback
+# hands them back; a linked folder or notebook has another notebook graded as the student's.
+
+def _grading():
+    """course/grading as the package the course's configuration loads."""
+    spec = importlib.util.spec_from_file_location(
+        "teachkit_course_grading", ROOT / "course" / "grading" / "__init__.py",
+        submodule_search_locations=[str(ROOT / "course" / "grading")])
+    if "teachkit_course_grading" not in sys.modules:
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["teachkit_course_grading"] = mod
+        spec.loader.exec_module(mod)
+    from teachkit_course_grading import nofollow
+
+    return nofollow
+
+
+def _hand_copied(course: Path, home: Path):
+    """Three submissions copied into submitted/ by hand (``cp -a``), each planting links with
+    paths relative to where they land: eve's other files link to the hidden tests and the
+    gradebook (and two names of one file); mallory's assignment folder is a link to the
+    instructor's source folder; trudy's notebook is a link to the source notebook."""
+    import subprocess
+
+    release = course / "release" / ASSIGNMENT / NB
+    for student in ("eve", "mallory", "trudy"):
+        (home / student).mkdir(parents=True)
+    eve = home / "eve" / ASSIGNMENT
+    eve.mkdir()
+    (eve / NB).write_bytes(release.read_bytes())
+    (eve / "timestamp.txt").write_text(TS)
+    (eve / "notes.txt").write_text("my notes")
+    os.symlink(f"../../../source/{ASSIGNMENT}/{NB}", eve / "answers.txt")   # the hidden tests
+    os.symlink("../../../gradebook.db", eve / "grades.db")                   # everyone's grades
+    (eve / "data").mkdir()
+    os.symlink("../../../../source", eve / "data" / "course")                # a folder
+    (eve / "two.txt").write_text("one file, two names")
+    os.link(eve / "two.txt", eve / "names.txt")
+    os.symlink(f"../../source/{ASSIGNMENT}", home / "mallory" / ASSIGNMENT)
+    (home / "trudy" / ASSIGNMENT).mkdir()
+    os.symlink(f"../../../source/{ASSIGNMENT}/{NB}", home / "trudy" / ASSIGNMENT / NB)
+    (course / "submitted").mkdir(exist_ok=True)
+    for student in ("eve", "mallory", "trudy"):
+        subprocess.run(["cp", "-a", str(home / student), str(course / "submitted")], check=True)
+    assert (course / "submitted" / "eve" / ASSIGNMENT / "answers.txt").is_symlink()
+
+
+def _grades(course):
+    fh.nbgrader(course, "export")
+    with open(course / "grades.csv", newline="") as f:
+        return {r["student_id"]: r for r in csv.DictReader(f)}
+
+
+@pytest.mark.slow
+def test_hand_copied_links_stock_leaks_and_grades_the_solution_teachkit_refuses(generated, tmp_path):
+    """The seal's finding, played end to end. Stock nbgrader: eve's feedback holds the hidden
+    tests and the gradebook, mallory and trudy get full marks for the instructor's solution.
+    The course: no link is followed or copied (autograded/ and feedback/), eve is graded with a
+    flag naming each refused file, mallory and trudy score 0 with a flag saying why."""
+    results = {}
+    for stock in (True, False):
+        course = _course(generated, tmp_path, stock)
+        _hand_copied(course, tmp_path / ("home-stock" if stock else "home"))
+        env = {"TEACHKIT_SANDBOX": "off"} if stock else None
+        fh.nbgrader(course, "autograde", ASSIGNMENT, "--create", "--force", env=env)
+        fh.nbgrader(course, "generate_feedback", ASSIGNMENT, "--force", env=env)
+        results[stock] = (course, _grades(course))
+    course, grades = results[True]
+    feedback = course / "feedback" / "eve" / ASSIGNMENT
+    assert "BEGIN HIDDEN TESTS" in (feedback / "answers.txt").read_text(), "control: stock follows the link"
+    assert (feedback / "grades.db").read_bytes()[:15] == b"SQLite format 3"
+    for student in ("mallory", "trudy"):  # every automatic point (the written answer is by hand)
+        score, most = float(grades[student]["score"]), float(grades[student]["max_score"])
+        assert score >= 0.8 * most and score > float(grades["eve"]["score"]), grades[student]
+    course, grades = results[False]
+    for step in ("autograded", "feedback"):
+        folder = course / step / "eve" / ASSIGNMENT
+        names = {p.relative_to(folder).as_posix() for p in folder.rglob("*")}
+        assert "notes.txt" in names and not names & {"answers.txt", "grades.db", "two.txt", "names.txt"}, names
+        assert not [p for p in folder.rglob("*") if p.is_symlink()]
+        # (the autograded notebook holds the instructor's restored test cells, by design)
+        assert not [p for p in folder.rglob("*") if p.is_file() and p.suffix != ".ipynb"
+                    and b"BEGIN HIDDEN TESTS" in p.read_bytes()]
+    flags = grades["eve"]["flags"]
+    for name in ("answers.txt: not copied: symbolic link", "grades.db: not copied: symbolic link",
+                 "data/course: not copied: symbolic link", "names.txt: not copied: hard link"):
+        assert f"autograde refused {name}" in flags, (name, flags)
+    for student in ("mallory", "trudy"):
+        assert float(grades[student]["score"]) == 0, grades[student]
+        assert "symbolic link" in grades[student]["flags"], grades[student]
+    assert "is a symbolic link" in grades["mallory"]["flags"] and "notebook is a symbolic link" in grades["trudy"]["flags"]
+
+
+def test_timestamp_and_copy_follow_no_link(tmp_path):
+    """In-process: timestamp.txt that is a FIFO (a plain read blocks for ever), a link to
+    /dev/zero (a plain read fills the memory) or inside a linked folder is not read, by
+    nbgrader's CourseDirectory and by the formgrader's API; the copy of the other files
+    replaces an earlier file and refuses a linked folder."""
+    import threading
+    from types import SimpleNamespace
+
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    nofollow = _grading()
+    nofollow.harden_nbgrader()
+    root = tmp_path / "course"
+    cases = {"fifo": None, "zero": None, "linked": None, "good": TS}
+    for name in cases:
+        (root / "submitted" / name).mkdir(parents=True)
+    for name in ("fifo", "zero", "good"):
+        (root / "submitted" / name / ASSIGNMENT).mkdir()
+    os.mkfifo(root / "submitted" / "fifo" / ASSIGNMENT / "timestamp.txt")
+    os.symlink("/dev/zero", root / "submitted" / "zero" / ASSIGNMENT / "timestamp.txt")
+    (root / "submitted" / "good" / ASSIGNMENT / "timestamp.txt").write_text(TS)
+    os.symlink(f"../good/{ASSIGNMENT}", root / "submitted" / "linked" / ASSIGNMENT)
+    cd = CourseDirectory(root=str(root))
+    api = SimpleNamespace(coursedir=cd, log=cd.log)
+    got = {}
+
+    def read():
+        for name in cases:
+            folder = cd.format_path(cd.submitted_directory, name, ASSIGNMENT)
+            got[name] = (cd.get_existing_timestamp(folder),
+                         NbGraderAPI.get_submitted_timestamp(api, ASSIGNMENT, name))
+    worker = threading.Thread(target=read, daemon=True)
+    worker.start()
+    worker.join(20)
+    assert not worker.is_alive(), "reading timestamp.txt blocked"
+    for name, text in cases.items():
+        want = None if text is None else exchange.parse_utc(text)
+        assert got[name] == (want, want), (name, got[name])
+    # the copy: an earlier file of the same name is replaced; a linked folder is refused
+    dest = tmp_path / "autograded" / "good" / ASSIGNMENT
+    dest.mkdir(parents=True)
+    (dest / "notes.txt").write_text("old")
+    (root / "submitted" / "good" / ASSIGNMENT / "notes.txt").write_text("new")
+    limits = exchange.Limits(ignore=("*.ipynb",))
+    report = nofollow.copy_other_files(root / "submitted" / "good" / ASSIGNMENT, dest, limits)
+    assert (dest / "notes.txt").read_text() == "new" and not report.refused
+    report = nofollow.copy_other_files(root / "submitted" / "linked" / ASSIGNMENT, dest, limits)
+    assert "symbolic link" in report.refused and report.copied == []
+    assert not [p for p in dest.parent.iterdir() if p.name.startswith(".")]  # no leftover
+    # the notebook, through a linked student folder or as a link itself: not opened
+    (root / "submitted" / "good" / ASSIGNMENT / NB).write_text("{}")
+    os.symlink("good", root / "submitted" / "linked-student")
+    os.symlink(NB, root / "submitted" / "good" / ASSIGNMENT / "linked.ipynb")
+    for path in (root / "submitted" / "linked-student" / ASSIGNMENT / NB,
+                 root / "submitted" / "linked" / ASSIGNMENT / NB,
+                 root / "submitted" / "good" / ASSIGNMENT / "linked.ipynb"):
+        with pytest.raises(nofollow.LinkedSubmission, match="symbolic link"):
+            nofollow.open_submitted(path, 1000)
+    os.close(nofollow.open_submitted(root / "submitted" / "good" / ASSIGNMENT / NB, 1000))

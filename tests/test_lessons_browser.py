@@ -141,6 +141,12 @@ def move_control(page, name):
     action, selector, value, watched = CONTROLS[name]
     before = snapshot(page, watched)
     control = page.locator(selector).first
+    # a control in a closed fold (lesson 06's monitor is "for the statistician"): the learner
+    # opens the fold first, by its summary
+    fold = page.locator("details.tk-fold", has=control)
+    if fold.count() and not fold.first.evaluate("d => d.open"):
+        fold.first.locator("summary").first.click()
+        page.wait_for_function("(d) => d.open", arg=fold.first.element_handle())
     if action == "click":
         control.click()
     elif action == "select":

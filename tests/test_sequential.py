@@ -582,3 +582,28 @@ def test_inference_bad_arguments_name_themselves(kwargs, error, message):
     with pytest.raises(error, match=message):
         sq.inference_after_stop(**args)
 
+
+
+def test_interim_report_in_words_for_a_page_and_formulas_for_the_statistician():
+    """The report's table notes its formulas (Z = Phi^-1(1 - P) ...): right in ``print(report)``,
+    wrong on a learner's page (the story lint).  ``rows_in_words`` keeps every quantity and value
+    and says what each means; ``formulas`` gives them as text or as LaTeX a fold can typeset."""
+    import sys
+    from pathlib import Path
+
+    from teachkit import _mathml
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import newcomer
+
+    r = sq.interim_report(80, 131, 0.06, hazard_ratio_design=0.58, futility_alpha=0.024,
+                          previous_events=[131 / 3], remaining_fractions=[1.0], note="a reconstruction")
+    table, words = r._rows(), r.rows_in_words()
+    assert [v for _, v, _ in words] == [v for _, v, _ in table] and len(words) == len(table)
+    assert "Z = Phi^-1(1 - P)" in r.table() and "B = Z sqrt(t)" in r.table()
+    assert newcomer.story_lint(" ".join(" ".join(row) for row in table))        # the lint sees them
+    assert not newcomer.story_lint(" ".join(" ".join(row) for row in words))
+    assert [q for q, _ in r.formulas()] == [q for q, _ in r.formulas(latex=True)] == \
+        ["log-rank Z (one-sided P)", "B-value", "hazard ratio"]
+    for _, tex in r.formulas(latex=True):
+        assert _mathml.to_mathml(tex, display=True).startswith("<math")

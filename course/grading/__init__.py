@@ -6,6 +6,9 @@
 * ``sealed``   the verdict of every graded test cell, decided outside the kernel (SealedTests);
 * ``runner``   the student's side of the sealed grading (runs inside the sandbox);
 * ``guard``    no submission can crash the run (GuardedNotebookExporter, CleanCellMetadata);
+* ``exchange`` collect and zip_collect follow no link (and the flags of what they refused);
+* ``nofollow`` nothing nbgrader reads from a student's folder after the collect follows a link;
+* ``inert``    student work rendered inert in the formgrader and the feedback;
 * ``report``   what ``make autograde`` prints at the end (flags, submissions not graded).
 
 See ../README.md, "Threat model".

@@ -336,7 +336,8 @@ def read_flags(course_root, assignment: str, student: str) -> list[str]:
 
 class CollectFlags(Preprocessor):
     """In ``autograde``, before teachkit's ``RecordFlags``: what ``collect``/``zip_collect``
-    refused from this student's submission becomes one of the autograder's flags."""
+    (and autograde's own copy of the other files, grading/nofollow.py) refused from this
+    student's submission becomes one of the autograder's flags."""
 
     enabled = Bool(True).tag(config=True)
     course_root = Unicode("").tag(config=True)
@@ -347,7 +348,8 @@ class CollectFlags(Preprocessor):
             return nb, resources
         found = read_flags(self.course_root, info["assignment"], info["student"])
         if found:
-            add_flag(resources, "collect refused " + "; ".join(found))
+            # "collect refused <path>: <reason>", "autograde refused ..." (grading/nofollow.py)
+            add_flag(resources, "; ".join(line.replace(": ", " refused ", 1) for line in found))
         return nb, resources
 
 

@@ -38,6 +38,7 @@ from traitlets import Integer
 
 HERE = Path(__file__).resolve().parent
 from . import common  # noqa: E402
+from . import nofollow  # noqa: E402
 from . import sandbox  # noqa: E402
 
 NOTES = common.NOTES
@@ -117,7 +118,11 @@ class GuardedNotebookExporter(NotebookExporter):
 
     def _read(self, filename: str) -> NotebookNode:
         try:
-            fd = sandbox.open_regular(Path(filename), self.max_bytes)
+            # no link followed in the student's folder, the assignment's folder or the file
+            # (grading/nofollow.py): a linked folder would have another notebook graded
+            fd = nofollow.open_submitted(filename, self.max_bytes)
+        except nofollow.LinkedSubmission as exc:
+            raise Ungradable(f"{exc}: not read") from exc
         except ValueError as exc:
             raise Ungradable(f"the notebook file is not a regular file or is larger than "
                              f"{self.max_bytes // 1024**2} MB") from exc
