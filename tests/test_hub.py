@@ -12,9 +12,10 @@ token, as their browser would:
 * each student fetches it with the assignment list's API, edits the notebook
   through the contents API (one solves it, one leaves it untouched, one is hostile:
   junk answers and numpy's comparisons monkeypatched to always agree) and submits;
-* the instructor collects, autogrades every submission, generates and releases
-  feedback (formgrader API) and exports the grades (``nbgrader export`` in a kernel
-  of their server);
+* the instructor collects, autogrades every submission (the formgrader's API, in the
+  instructor's server: the course's sandbox and sealed grader, as everywhere), generates
+  and releases feedback (formgrader API) and exports the grades (``nbgrader export`` in a
+  kernel of their server);
 * each student fetches their feedback.
 
 Then: scores, no hidden test in any feedback, private homes and course, no
@@ -542,10 +543,12 @@ def cycle(hub):
 def test_exported_scores(cycle):
     """Full automatic points for the solution, none for the untouched notebook; the hostile
     student (numpy's comparisons patched, junk answers) gets no hidden-test point and is
-    flagged in the export: the course's sealed grading (course/grading/sealed.py) runs the
-    hidden tests outside the student's kernel, also when autograde runs through the
-    instructor's formgrader on the hub.  Visible tests run in the student's kernel, where
-    the patched comparisons can pass them (course/README.md, "Threat model")."""
+    flagged in the export: the course's sealed grader (course/grading/sealed.py) decides
+    every graded test cell, visible and hidden, in the grader's process outside the
+    student's kernel (the kernel's patched numpy never meets a test), also when autograde
+    runs through the instructor's formgrader on the hub, in the course's bubblewrap sandbox
+    (course/README.md, "Threat model"). The bound below is loose: the same notebook scores
+    0 through ``nbgrader autograde`` of the course."""
     full = auto_points(cycle["source"])
     hidden = sum(float(nbg(c)["points"]) for c in nbformat.read(cycle["source"], as_version=4).cells
                  if nbg(c).get("grade") and "BEGIN HIDDEN TESTS" in c.source)

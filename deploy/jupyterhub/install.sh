@@ -34,6 +34,8 @@ if [ "${TEACHKIT_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
   "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3-venv)
   command -v node >/dev/null || need+=(nodejs)
   command -v npm >/dev/null || need+=(npm)
+  # the course's autograding sandbox (the formgrader's Autograde runs in the instructor's server)
+  command -v bwrap >/dev/null || need+=(bubblewrap)
   [ "${#need[@]}" -eq 0 ] || apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
