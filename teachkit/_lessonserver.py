@@ -23,8 +23,9 @@ a JupyterHub, through ``teachkit._wsguard``'s extension hook):
   to ``offline_buffer_bytes`` (jupyter_server keeps everything, without bound).
 * **Pre-heating** (``teachkit lessons``, where Voila keeps pools of kernels that already ran
   a lesson): pools sized for ``learners``, filled one kernel at a time in the background,
-  lesson 00 first, never past ``max_kernels``; a page that needs a cold kernel when the
-  server is at its bound takes the place of a pre-heated kernel of another lesson.
+  the course home and lesson 00 first, never past ``max_kernels``; once the class has
+  arrived, refills wait for a spare core; a page that needs a cold kernel when the server
+  is at its bound takes the place of a pre-heated kernel of another lesson.
 * **No template or theme from the address.**  ``?template=`` and ``?theme=`` are removed
   by a redirect: a page never renders in Voila's CDN-loading templates, and a made-up
   template name can no longer start a kernel with a request that never ends.
@@ -55,6 +56,8 @@ from traitlets import Dict, Float, Int, Unicode
 from traitlets.config import LoggingConfigurable
 
 COOKIE = "teachkit-learner"
+#: The course home, beside the lessons (the tree page opens it).
+HOME = "index.ipynb"
 #: Query argument of the one redirect that gives a cookie-less first visit its cookie.
 COOKIE_CHECK = "learner"
 #: What one lesson kernel is counted as when ``max_kernels`` is set from the memory.
@@ -149,8 +152,9 @@ class LessonServer(LoggingConfigurable):
         "Lesson kernels at most per learner (a browser, or an address when it keeps no "
         "cookie). A lesson closed or left frees its kernel at once.")).tag(config=True)
     learners = Int(1, help=(
-        "How many learners the server is sized for: the first lesson's pre-heated pool holds "
-        "this many kernels, every other lesson's a quarter of it (at least one).")).tag(config=True)
+        "How many learners the server is sized for: until the class arrives, the pre-heated "
+        "pools of the course home and the first lesson hold this many kernels each; every other "
+        "lesson's (and, once the class is there, theirs) a quarter of it, at least one.")).tag(config=True)
     pools = Dict(help=(
         "Pre-heated kernels per lesson, by notebook name (e.g. {'06-the-2019-interim.ipynb': 8}); "
         "overrides what `learners` gives.")).tag(config=True)
@@ -197,6 +201,7 @@ class LessonServer(LoggingConfigurable):
         self.kernel_manager = None
         self._heating: set = set()
         self._filled_once = False
+        self.arrived = False  # a pre-heated kernel was taken: the class is here
         self._wake: asyncio.Event | None = None
         self._tasks: list = []
         self._culler = None
@@ -351,17 +356,25 @@ class LessonServer(LoggingConfigurable):
         except Exception as exc:  # noqa: BLE001 - the kernel is stopped anyway
             self._log("warning", "teachkit: could not tell the page of %s: %s", lesson.kernel_id, exc)
 
-    def pool_targets(self) -> dict[str, int]:
+    def pool_targets(self, arrived: bool = False) -> dict[str, int]:
         """Pre-heated kernels wanted per notebook (lesson order): the first lesson gets
-        ``learners``, the others a quarter of it (at least one); ``pools`` overrides."""
+        ``learners`` (the class arriving), the others a quarter of it (at least one); once the
+        class has ``arrived`` (a pre-heated kernel was taken), the first lesson too;
+        ``pools`` overrides."""
         km = self.kernel_manager
         root = Path(getattr(km, "root_dir", "") or ".")
         names = sorted(str(p.relative_to(root)) for p in root.rglob("*.ipynb")
                        if ".ipynb_checkpoints" not in p.parts and _has_code(p))
         if getattr(km, "notebook_path", None):
             names = [km.notebook_path]
+        # the course home (index.ipynb, opened from /) comes first: every learner opens it,
+        # then lesson 00
+        homes = [n for n in names if Path(n).name == HOME]
+        names = homes + [n for n in names if n not in homes]
+        arriving = len(homes) + 1
         others = max(1, math.ceil(self.learners / 4))
-        targets = {name: (max(1, self.learners) if i == 0 else others) for i, name in enumerate(names)}
+        first = others if arrived else max(1, self.learners)
+        targets = {name: (first if i < arriving else others) for i, name in enumerate(names)}
         for name, size in self.pools.items():
             for key in targets:
                 if key == name or Path(key).stem == Path(name).stem:
@@ -370,11 +383,13 @@ class LessonServer(LoggingConfigurable):
 
     async def _preheat(self) -> None:
         """Keep the pools filled, one kernel at a time per task, the first lesson first."""
-        km = self.kernel_manager
-        targets = self.pool_targets()
+        targets, arrival = self.pool_targets(), False
         self._log("info", "teachkit: pre-heating %s (at most %d lesson kernels)",
                   ", ".join(f"{n} x{k}" for n, k in targets.items() if k), self.kernel_limit)
         while True:
+            if self.arrived and not arrival:
+                arrival = True
+                targets = self.pool_targets(arrived=True)
             name = self._next_to_heat(targets)
             if name is None:
                 self._wake.clear()
@@ -383,6 +398,15 @@ class LessonServer(LoggingConfigurable):
                 except asyncio.TimeoutError:
                     pass
                 continue
+            if self._kernel_manager_pools().get(name) and self.arrived:
+                # a refill, not a lesson left without kernels: it waits (up to a minute) for
+                # the machine to have a core to spare; learners come first
+                for _ in range(30):
+                    if _spare_core():
+                        break
+                    await asyncio.sleep(2)
+                if self._next_to_heat(targets) != name:
+                    continue
             try:
                 await self._heat_one(name)
             except asyncio.CancelledError:
@@ -390,6 +414,9 @@ class LessonServer(LoggingConfigurable):
             except Exception as exc:  # noqa: BLE001 - try again later
                 self._log("warning", "teachkit: pre-heating %s failed: %s", name, exc)
                 await asyncio.sleep(5)
+
+    def _kernel_manager_pools(self) -> dict:
+        return getattr(self.kernel_manager, "_pools", None) or {}
 
     def _next_to_heat(self, targets):
         """The lesson whose pool gets the next kernel: at first in lesson order, each to its
@@ -463,6 +490,17 @@ class Refusal:
 
 #: The reservation of the lesson page being rendered (set around Voila's handler).
 CURRENT: contextvars.ContextVar = contextvars.ContextVar("teachkit_lesson_page", default=None)
+
+
+def _spare_core() -> bool:
+    """Whether the machine has a core to spare (see teachkit.explorers._base._spare_core)."""
+    cores = os.cpu_count() or 1
+    try:
+        fields = Path("/proc/loadavg").read_text().split()
+        load, running = float(fields[0]), int(fields[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return True
+    return load < cores or running <= cores
 
 
 def _has_code(path: Path) -> bool:
@@ -658,6 +696,9 @@ class LessonKernels:
         lessons = getattr(self, "_teachkit_lessons", None)
         if lessons is not None and is_lesson_env(env):
             kwargs["env"] = {**{k: v for k, v in KERNEL_ENV.items() if k not in os.environ}, **env}
+            if lessons.learners > 1:
+                # a class shares the cores: the explorers draw on speculation only on a spare one
+                kwargs["env"]["TEACHKIT_SHARED_CORES"] = "1"
             if lessons.memory_limit and "preexec_fn" not in kwargs and os.name == "posix":
                 kwargs["preexec_fn"] = _AddressSpaceLimit(lessons.memory_limit)
             pooled = str(env.get("VOILA_PREHEAT")) == "True"
@@ -674,6 +715,8 @@ class LessonKernels:
         reservation = CURRENT.get()
         kernel_id = result[2]
         lesson = lessons.kernels.get(kernel_id) if lessons is not None else None
+        if lessons is not None:
+            lessons.arrived = True
         if lesson is not None:
             lesson.pooled, lesson.notebook, lesson.started = False, notebook_name, time.monotonic()
             if reservation is not None:

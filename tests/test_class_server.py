@@ -514,6 +514,8 @@ def test_widgets_made_by_a_page_are_refused_and_kernels_are_limited(server):
     assert int(line.split()[3]) == _lessonserver.parse_bytes(_lessonserver.LessonServer().kernel_memory)
     env = pid.environ()
     assert env.get("OPENBLAS_NUM_THREADS") == "1" or "OPENBLAS_NUM_THREADS" in os.environ
+    # one learner (Binder, a hub's own server): the explorers draw ahead on any core
+    assert "TEACHKIT_SHARED_CORES" not in env
 
 
 def test_a_kernel_over_its_memory_limit_gets_a_memory_error_and_the_learner_a_sentence():
@@ -591,6 +593,8 @@ def test_preheating_fills_lesson_00_first_within_the_bound(tmp_path_factory):
         print("\npools filled, in order:", filled)
         assert filled[:3] == ["00-first.ipynb"] * 3 and filled[3] == "01-second.ipynb"
         assert len(s.kernels()) == 4  # never past the bound
+        # a class: its kernels draw pictures on speculation only on a spare core
+        assert all(k.environ().get("TEACHKIT_SHARED_CORES") == "1" for k in s.kernels())
         # lesson 02 has no pre-heated kernel and the server is at its bound: a pre-heated kernel
         # of another lesson makes room (a learner is never refused for a pool)
         learner = Learner(s)

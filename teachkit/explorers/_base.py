@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import math
+import os
 import re
 import sys
+import time
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -26,6 +29,11 @@ from teachkit.explorers._png import _canvas_class, _encode_png
 #: A menu whose label and longest choice together pass this many characters is laid out
 #: with its label above it (class tk-wide-choice): side by side, the choice was cut.
 WIDE_CHOICE = 52
+
+#: Benchmarks only: a folder where a kernel's explorers write, per learner's move, when each
+#: stage ended (wall clock, to compare with the browser's): one JSON line per first picture
+#: shown after a move, and one per picture drawn ahead (tests/benchmarks/bench_lessons.py).
+MOVE_TIMINGS = os.environ.get("TEACHKIT_MOVE_TIMINGS") or None
 
 #: Shown wherever the synthetic cohort appears.
 SYNTHETIC_NOTE = "synthetic, calibrated to published summaries"
@@ -217,6 +225,14 @@ class Explorer:
     #: on the same control, then one step back (see :meth:`_draw_ahead`).  Off for an
     #: explorer whose compute is long (the replayer's 2,000 trials).
     DRAW_AHEAD = True
+    #: After a learner's jump on a slider (a click on its track: more than one step), while
+    #: the kernel is idle and the machine has a core to spare, prepare a move to every value
+    #: of that slider, nearest first (see :meth:`_prepare_grid`): the next click anywhere on
+    #: the track shows a kept picture.  A slider of more values than this is left alone.
+    GRID_MAX = 160
+    #: Bytes of pictures an explorer keeps at most for its grid (a 1000 x 500 picture is
+    #: 50-80 kB: a grid of 121 values fits).
+    GRID_BYTES = 12 * 2**20
 
     def __init__(self, **params):
         self._params_by_name = {p.name: p for p in self.PARAMS}
@@ -232,6 +248,7 @@ class Explorer:
         self._results: OrderedDict = OrderedDict()      # parameters -> compute() result
         self._pictures: OrderedDict = OrderedDict()     # parameters -> PNG of the final result
         self._generation = 0                            # counts moves: a newer one wins
+        self._keep_pictures = self.KEEP_PICTURES        # more while a slider's grid is kept
         with plots.style():
             self.figure = Figure(figsize=self.FIGSIZE, dpi=100)
             _canvas_class()(self.figure)
@@ -313,6 +330,12 @@ class Explorer:
     KEEP_BACKGROUNDS = 6
     KEEP_RESULTS = 16
 
+    _stamps: dict | None = None  # a move being timed (MOVE_TIMINGS)
+
+    def _stamp(self, stage: str) -> None:
+        if self._stamps is not None:
+            self._stamps[stage] = time.time()
+
     def _render(self) -> bytes:
         canvas = self.figure.canvas
         key = self._layout_key()
@@ -331,6 +354,7 @@ class Explorer:
         for artist in sorted(self._animated, key=lambda a: a.get_zorder()):
             if artist.get_visible():
                 artist.draw(renderer)
+        self._stamp("rendered")
         return _encode_png(canvas)
 
     def _prepare_backgrounds(self) -> None:
@@ -383,19 +407,31 @@ class Explorer:
         except Exception as exc:  # shown to the learner as one readable line
             self._fail(exc)
             return None
+        self._stamp("computed")
         if not self._present(result, final, reuse=progressive):
             return None
+        grid = None
+        if progressive and len(changes) == 1:
+            (name,) = changes
+            direction = self._direction(name, before[name], params[name])
+            if not direction:
+                pass
+            elif self._step_from(name, before[name], direction) == params[name]:
+                # a one-step move (a key press): the next is likely one step on
+                if final and self.DRAW_AHEAD:
+                    asyncio.get_running_loop().call_later(self.PAINT_PAUSE, self._draw_ahead, name,
+                                                          direction, self._generation, True)
+            elif self.GRID_MAX and self._params_by_name[name].kind in ("int", "float", "log"):
+                # a jump (a click on the track): the next click may land anywhere on it
+                grid = name
         if not final:
             # a short pause first: where the browser shares the machine's cores with the
             # kernel (a laptop), the first look is painted before the kernel goes on
             asyncio.get_running_loop().call_later(self.PAINT_PAUSE, self._go_on, steps,
-                                                  self._generation)
-        elif progressive and self.DRAW_AHEAD and len(changes) == 1:
-            (name,) = changes
-            direction = self._direction(name, before[name], params[name])
-            if direction:
-                asyncio.get_running_loop().call_later(self.PAINT_PAUSE, self._draw_ahead, name,
-                                                      direction, self._generation, True)
+                                                  self._generation, grid)
+        elif grid is not None:
+            asyncio.get_running_loop().call_later(self.PAINT_PAUSE, self._prepare_grid, grid,
+                                                  self._generation, None)
         return result
 
     def _direction(self, name, old, new) -> int:
@@ -411,8 +447,11 @@ class Explorer:
     def _next_value(self, name, direction):
         """The value one step of the control ``name`` away from the current one, as the
         browser will send it (see :meth:`Param.from_control`); None past either end."""
+        return self._step_from(name, self.params[name], direction)
+
+    def _step_from(self, name, value, direction):
+        """The value one step of the control ``name`` away from ``value`` (None past an end)."""
         p, control = self._params_by_name[name], self._controls.get(name)
-        value = self.params[name]
         if control is None:
             return None
         if p.kind == "choice":
@@ -432,6 +471,87 @@ class Explorer:
             return None
         return int(value) if p.kind == "int" else p.from_control(value)
 
+    def _slider_values(self, name) -> list:
+        """Every value of the slider ``name`` as the browser sends it and the explorer takes
+        it (:meth:`Param.from_control`), in order; [] for another control."""
+        p, control = self._params_by_name[name], self._controls.get(name)
+        if control is None or p.kind not in ("int", "float", "log"):
+            return []
+        n = int(round((control.max - control.min) / control.step))
+        if p.kind == "int":
+            return [int(control.min + k * control.step) for k in range(n + 1)]
+        if p.kind == "log":
+            return [p.from_control(control.base ** (control.min + k * control.step))
+                    for k in range(n + 1)]
+        return [p.from_control(control.min + k * control.step) for k in range(n + 1)]
+
+    def _prepare_grid(self, name, generation, values):
+        """Prepare, one value per call while the kernel is idle, a move of the slider
+        ``name`` to each of its values, up from the current one, then down
+        (:meth:`_prepare_move`: its picture drawn and kept), with the other parameters as
+        they are: called after a learner's jump on that slider, as a slider swapping
+        prepared pictures would have them all.  A newer move stops it (a newer jump starts
+        it again from there); it waits while the machine has no core to spare (a class
+        shares its cores) and ends at :attr:`GRID_BYTES` of kept pictures.  What is shown
+        does not change."""
+        if generation != self._generation:
+            return
+        loop = asyncio.get_running_loop()
+        if values is None:
+            values = self._slider_values(name)
+            if not 1 < len(values) <= self.GRID_MAX:
+                return
+            here = values.index(self.params[name]) if self.params[name] in values else 0
+            # up the track from here, then down: the static part of the figure (the layout)
+            # changes as seldom as it can
+            values = values[here + 1:] + values[:here][::-1]
+            if self.KEEP_PICTURES:
+                # room for the whole grid besides what the explorer keeps anyway
+                self._keep_pictures = max(self._keep_pictures, self.KEEP_PICTURES + len(values) + 1)
+        if not _spare_core():
+            loop.call_later(0.5, self._prepare_grid, name, generation, values)
+            return
+        while values:
+            if sum(map(len, self._pictures.values())) >= self.GRID_BYTES:
+                return
+            try:
+                params = self.validate({**self.params, name: values.pop(0)})
+            except ValueError:
+                continue  # a value the other parameters rule out: the move will say
+            if self._prepare_move(params):
+                break
+        if values:
+            loop.call_later(self.GRID_PAUSE, self._prepare_grid, name, generation, values)
+
+    #: Seconds between two values of a grid (the kernel takes learners' messages between).
+    GRID_PAUSE = 0.01
+
+    def _prepare_move(self, params) -> bool:
+        """Make a later move to ``params`` quick: draw its picture and keep it (nothing if
+        it is kept already, or cannot be computed: the move itself will say).  What is
+        shown does not change.  True if it did some work."""
+        key = _params_key(params)
+        if key in self._pictures:
+            return False
+        # drawing reads the parameters and the result (a layout key): they are those of the
+        # picture drawn ahead meanwhile, then those shown again
+        shown = self.params, self.result
+        start = time.time()
+        try:
+            result = self._compute_cached(params)
+            self.params, self.result = params, result
+            with plots.style():
+                self._draw(result)
+            _remember(self._pictures, key, self._render(), self._keep_pictures)
+        except Exception:  # noqa: BLE001 - nothing is shown: the move itself will say
+            pass
+        finally:
+            self.params, self.result = shown
+        if MOVE_TIMINGS:
+            _write_timing({"kind": "ahead", "explorer": type(self).__name__,
+                           "start": start, "end": time.time()})
+        return True
+
     def _draw_ahead(self, name, direction, generation, first):
         """Draw (and keep in :attr:`_pictures`) the picture one step of ``name`` away in
         ``direction``, then, at the next idle moment, one step the other way.  Called by the
@@ -442,31 +562,24 @@ class Explorer:
         explain."""
         if generation != self._generation:
             return
+        if not _spare_core():
+            return  # a class shares this machine's cores: no picture drawn on speculation
         value = self._next_value(name, direction)
         if value is not None:
-            # drawing reads the parameters and the result (a layout key): they are those of
-            # the picture drawn ahead meanwhile, then those shown again
-            shown = self.params, self.result
             try:
                 params = self.validate({**self.params, name: value})
-                key = _params_key(params)
-                if key not in self._pictures:
-                    result = self._compute_cached(params)
-                    self.params, self.result = params, result
-                    with plots.style():
-                        self._draw(result)
-                    _remember(self._pictures, key, self._render(), self.KEEP_PICTURES)
             except Exception:  # noqa: BLE001 - nothing is shown: the move itself will say
-                pass
-            finally:
-                self.params, self.result = shown
+                params = None
+            if params is not None:
+                self._prepare_move(params)
         if first:
             asyncio.get_running_loop().call_soon(self._draw_ahead, name, -direction, generation,
                                                  False)
 
-    def _go_on(self, steps, generation):
+    def _go_on(self, steps, generation, grid=None):
         """One more of :meth:`compute_steps` (called by the kernel's event loop between
-        messages); the final result is shown, a newer move abandons this one."""
+        messages); the final result is shown (then, after a jump on the slider ``grid``, the
+        rest of its track prepared: :meth:`_prepare_grid`), a newer move abandons this one."""
         if generation != self._generation:
             steps.close()
             return
@@ -475,10 +588,11 @@ class Explorer:
         except Exception as exc:
             self._fail(exc)
             return
-        if final:
-            self._present(result, final=True, reuse=True)
-        else:
-            asyncio.get_running_loop().call_soon(self._go_on, steps, generation)
+        loop = asyncio.get_running_loop()
+        if not final:
+            loop.call_soon(self._go_on, steps, generation, grid)
+        elif self._present(result, final=True, reuse=True) and grid is not None:
+            loop.call_later(self.PAINT_PAUSE, self._prepare_grid, grid, generation, None)
 
     def _steps(self, params):
         """:meth:`compute_steps`, reusing the result of a recent identical call (compute is
@@ -527,20 +641,28 @@ class Explorer:
             except Exception as exc:
                 self._fail(exc)
                 return False
+            self._stamp("drawn")
         self.error = None
         self.result = result
         if png is None:
             png = self._render()
+            self._stamp("encoded")
             if final:
-                _remember(self._pictures, key, png, self.KEEP_PICTURES)
+                _remember(self._pictures, key, png, self._keep_pictures)
         self.png = png
         if self._widget is not None:
             self._image.value = self.png
+            self._stamp("picture_sent")
             self._alt.value = html.escape(self.describe(result))
             self._show_message(self._note(result))
             self._update_views(result)
             self._update_numbers(result)
             self._update_code()
+        if self._stamps is not None:
+            self._stamp("all_sent")
+            _write_timing({**self._stamps, "kept": "drawn" not in self._stamps, "final": final,
+                           "bytes": len(self.png)})
+            self._stamps = None
         return True
 
     def _update_views(self, result) -> None:
@@ -680,6 +802,8 @@ class Explorer:
         to come back to (the first of :meth:`compute_steps` is shown at once)."""
         if self._syncing:
             return
+        if MOVE_TIMINGS:
+            self._stamps = {"kind": "move", "explorer": type(self).__name__, "received": time.time()}
         try:
             changes = {k: self._params_by_name[k].from_control(v) for k, v in changes.items()}
             params = self.validate({**self.params, **changes})
@@ -733,6 +857,44 @@ def tell_every_explorer(text: str) -> int:
         explorer._show_message(str(text), error=True)
         told += 1
     return told
+
+
+#: Set (to 1) by the lessons server in its lesson kernels when it serves a class (more than
+#: one learner: teachkit._lessonserver): pictures drawn on speculation then wait for a core
+#: to spare.
+SHARED_CORES = "TEACHKIT_SHARED_CORES"
+
+
+def _spare_core() -> bool:
+    """Whether the machine has a core to spare for pictures drawn on speculation (the next
+    key, the rest of a slider's track): always, but in a kernel of a class server
+    (:data:`SHARED_CORES`), where only if its load over the last minute is below its cores
+    or no more tasks than cores are running now (this kernel included; /proc/loadavg): a
+    core other learners' kernels and browsers are waiting for is not spent on a guess.
+    Elsewhere than Linux: True."""
+    if not os.environ.get(SHARED_CORES):
+        return True
+    cores = os.cpu_count() or 1
+    try:
+        fields = _loadavg().split()
+        load, running = float(fields[0]), int(fields[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return True
+    return load < cores or running <= cores
+
+
+def _loadavg() -> str:
+    with open("/proc/loadavg") as fh:
+        return fh.read()
+
+
+def _write_timing(record: dict) -> None:
+    """Append one timing record to this kernel's file in MOVE_TIMINGS (benchmarks only)."""
+    try:
+        with open(os.path.join(MOVE_TIMINGS, f"moves-{os.getpid()}.jsonl"), "a") as fh:
+            fh.write(json.dumps(record) + "\n")
+    except OSError:
+        pass
 
 
 def _progressive() -> bool:

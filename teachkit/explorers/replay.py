@@ -9,13 +9,14 @@ import html
 import math
 import sys
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
 from teachkit import aall1331 as _aall1331
 from teachkit import plots
-from teachkit.explorers._base import Explorer, Param, _result_repr
+from teachkit.explorers._base import Explorer, Param, _params_key, _remember, _result_repr
 from teachkit.explorers._layout import _LogBars, _ceiling
 
 
@@ -236,14 +237,38 @@ class TrialReplayer(Explorer):
         sizes = self.run_sizes(p["n_trials"])
         seeds = np.random.SeedSequence(p["seed"]).spawn(len(sizes))
         sims = []
+        first = self._first_runs.get(_params_key(p)) if hasattr(self, "_first_runs") else None
         for i, (size, seed) in enumerate(zip(sizes, seeds)):
-            sims.append(simulate.simulate_trials(
+            sims.append(first if i == 0 and first is not None else simulate.simulate_trials(
                 size, trial["patients_planned"], hazard_ratio=p["hazard_ratio"], events=events, information_fractions=fractions,
                 design=design, futility="design" if design.has_futility else None, seed=seed))
             self._progress_hook(i + 1, len(sizes), time.perf_counter() - start)
             if i + 1 < len(sizes):
                 yield (self._combine(p, sims, fractions, start) if i == 0 else None), False
         yield self._combine(p, sims, fractions, start), True
+
+    def _prepare_move(self, params) -> bool:
+        """A move's first look is the first run of replays, drawn over the y-axis of the last
+        final picture (:attr:`_shown_ymax`): after a jump on a slider, the first runs of the
+        slider's other values are computed ahead and kept (the same replays: the first run's
+        seed does not depend on what follows), not their pictures."""
+        from teachkit import aall1331, simulate
+
+        if not hasattr(self, "_first_runs"):
+            self._first_runs = OrderedDict()
+        p = self._full_params(params)
+        key = _params_key(p)
+        if key in self._first_runs:
+            return False
+        design = _design(p["n_looks"], p["spending"], p["futility"])
+        (seed,) = np.random.SeedSequence(p["seed"]).spawn(1)
+        run = simulate.simulate_trials(
+            self.run_sizes(p["n_trials"])[0], aall1331.fact("design.patients_planned").value,
+            hazard_ratio=p["hazard_ratio"], events=aall1331.monitoring_plan().events_planned,
+            information_fractions=_fractions(p["n_looks"]), design=design,
+            futility="design" if design.has_futility else None, seed=seed)
+        _remember(self._first_runs, key, run, self.GRID_MAX + 1)
+        return True
 
     @staticmethod
     def _combine(p, sims, fractions, start) -> ReplayResult:

@@ -23,9 +23,12 @@ issue 17 (item 9): each pre-heated lesson <= 1.2x the pre-heated one-slider page
 same run (the "/ baseline" column).
 
 **Slider to pixels** (issue 17, ``--part slider``): per lesson, a key press on the main
-control (``MAIN_CONTROL``) to the new picture painted (decoded, then the next animation
-frame), timed in the page, 30 moves (median, p95), each after the previous one has
-settled; where an explorer shows a first look before its final picture (the trial
+control (``MAIN_CONTROL``), and (issue 28, item 4) a click on its slider's track at places
+spread over it (``click_path``: a new value each time, never one step away), to the new
+picture painted (decoded, then the next animation frame), timed in the page, 30 moves
+(median, p95), each after the previous one has settled; the kernel stamps each move's
+stages (``TEACHKIT_MOVE_TIMINGS``: compute, draw, render, PNG, messages) and the table
+below the first says where the time goes; where an explorer shows a first look before its final picture (the trial
 replayer's first run of replays), the time to the final picture is printed below its row;
 in the same Voila server the floor:
 a notebook with one IntSlider swapping PNGs of the same explorer precomputed at the same
@@ -34,7 +37,7 @@ both again through a local TCP proxy adding 50 ms each way.  Target: every lesso
 p95 <= 2x the floor's.
 
 Run:  .venv/bin/python tests/benchmarks/bench_lessons.py [--part all|load|slider] [--moves N]
-          [--repeat N] [lesson-name-fragment ...]
+          [--ways keys clicks] [--repeat N] [lesson-name-fragment ...]
 Needs Chromium (/usr/bin/chromium), Playwright and psutil.
 """
 
@@ -226,27 +229,32 @@ def _param(name):
     return cls, next(p for p in cls.PARAMS if p.name == param)
 
 
-def key_path(name, moves=MOVES):
-    """The keys pressed and the values they reach: towards the end with more room first,
-    back the other way when the range runs out (revisited values are allowed: a learner
-    moves back too).  The range is the control's as the lesson shows it (an explorer may
-    narrow it: the Kaplan-Meier builder's rows end at the table's last row).
-    Returns [(key, value)]."""
+def control_values(name):
+    """The values of lesson ``name``'s main control as the lesson shows it (an explorer may
+    narrow the range: the Kaplan-Meier builder's rows end at the table's last row), in
+    order, and the index of the one it starts at."""
     cls, p = _param(name)
     ex = cls()
     ex.widget  # builds the controls, with the ranges the explorer sets
     control = ex._controls[p.name]
     if p.kind == "choice":
         values = [v for _, v in control.options]
-        i = values.index(control.value)
-        up, down, lo, hi = "ArrowDown", "ArrowUp", 0, len(values) - 1
-    else:
-        step = control.step
-        n = int(round((control.max - control.min) / step))
-        values = [control.min + k * step for k in range(n + 1)]
-        values = [int(v) if p.kind == "int" else round(v, 10) for v in values]
-        i = int(round((control.value - control.min) / step))
-        up, down, lo, hi = "ArrowRight", "ArrowLeft", 0, n
+        return values, values.index(control.value)
+    step = control.step
+    n = int(round((control.max - control.min) / step))
+    values = [control.min + k * step for k in range(n + 1)]
+    values = [int(v) if p.kind == "int" else round(v, 10) for v in values]
+    return values, int(round((control.value - control.min) / step))
+
+
+def key_path(name, moves=MOVES):
+    """The keys pressed and the values they reach: towards the end with more room first,
+    back the other way when the range runs out (revisited values are allowed: a learner
+    moves back too).  Returns [(key, value)]."""
+    _, p = _param(name)
+    values, i = control_values(name)
+    up, down = ("ArrowDown", "ArrowUp") if p.kind == "choice" else ("ArrowRight", "ArrowLeft")
+    lo, hi = 0, len(values) - 1
     direction = 1 if hi - i >= i - lo else -1
     path = []
     for _ in range(moves):
@@ -257,14 +265,15 @@ def key_path(name, moves=MOVES):
     return path
 
 
-def floor_folder(names) -> Path:
+def floor_folder(names, ways=("keys",), moves=MOVES) -> Path:
     """The lessons (copied) and, per lesson, a floor notebook: one IntSlider swapping PNGs
-    of that lesson's explorer precomputed at the values the benchmark visits (the same
-    pictures, bytes and size), in the same folder so that one Voila server serves both."""
-    import pickle
+    of that lesson's explorer precomputed (the same pictures, bytes and size), in the same
+    folder so that one Voila server serves both.  Keys (``floor-<lesson>``): the pictures
+    after each key press of ``key_path``, in that order (ArrowRight steps through them);
+    clicks (``floor-clicks-<lesson>``): the pictures at every value of the lesson's control,
+    on a slider with as many steps (a click at the same place on its track reaches the same
+    value's picture)."""
     import tempfile
-
-    import nbformat
 
     folder = Path(tempfile.mkdtemp(prefix="teachkit-bench-slider-"))
     for f in LESSONS.iterdir():
@@ -272,28 +281,49 @@ def floor_folder(names) -> Path:
             shutil.copy(f, folder / f.name)
     for name in names:
         cls, p = _param(name)
-        ex = cls()
-        frames = [ex.png]
-        for _, value in key_path(name):
-            ex.update(**{p.name: value})
-            if ex.png == frames[-1]:
-                raise RuntimeError(f"{name}: moving {p.name} to {value} left the picture unchanged")
-            frames.append(ex.png)
-        (folder / f"floor-{name}.pkl").write_bytes(pickle.dumps(frames))
-        nb = nbformat.v4.new_notebook()
-        nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python",
-                                      "name": "python3"}}
-        width = int(cls.FIGSIZE[0] * 100)
-        nb.cells = [nbformat.v4.new_markdown_cell(f"# Floor for {name}"), nbformat.v4.new_code_cell(
-            "import pickle\nimport ipywidgets as W\n"
-            f"frames = pickle.load(open('floor-{name}.pkl', 'rb'))\n"
-            "frame = W.IntSlider(value=0, min=0, max=len(frames) - 1, description='Frame')\n"
-            "image = W.Image(value=frames[0], format='png', layout=W.Layout(width='100%', "
-            f"max_width='{width}px', height='auto'))\n"
-            "frame.observe(lambda ch: setattr(image, 'value', frames[ch['new']]), names='value')\n"
-            "W.VBox([frame, image])")]
-        nbformat.write(nb, folder / f"floor-{name}.ipynb")
+        if "keys" in ways:
+            ex = cls()
+            frames = [ex.png]
+            for _, value in key_path(name, moves):
+                ex.update(**{p.name: value})
+                if ex.png == frames[-1]:
+                    raise RuntimeError(f"{name}: moving {p.name} to {value} left the picture unchanged")
+                frames.append(ex.png)
+            _floor_notebook(folder, f"floor-{name}", cls, frames)
+        if "clicks" in ways and _clickable(name):
+            ex = cls()
+            values, start = control_values(name)
+            frames = []
+            for value in values:
+                ex.update(**{p.name: value})
+                frames.append(ex.png)
+            n = len(values) - 1
+            reached = [start] + [int(round(f * n)) for f in click_path(name, moves)]
+            for a, b in zip(reached, reached[1:]):
+                if frames[a] == frames[b]:
+                    raise RuntimeError(f"{name}: a click from {values[a]} to {values[b]} leaves the picture unchanged")
+            _floor_notebook(folder, f"floor-clicks-{name}", cls, frames, start)
     return folder
+
+
+def _floor_notebook(folder, stem, cls, frames, start=0):
+    import pickle
+
+    import nbformat
+
+    (folder / f"{stem}.pkl").write_bytes(pickle.dumps(frames))
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}}
+    width = int(cls.FIGSIZE[0] * 100)
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# Floor ({stem})"), nbformat.v4.new_code_cell(
+        "import pickle\nimport ipywidgets as W\n"
+        f"frames = pickle.load(open('{stem}.pkl', 'rb'))\n"
+        f"frame = W.IntSlider(value={start}, min=0, max=len(frames) - 1, description='Frame')\n"
+        f"image = W.Image(value=frames[{start}], format='png', layout=W.Layout(width='100%', "
+        f"max_width='{width}px', height='auto'))\n"
+        "frame.observe(lambda ch: setattr(image, 'value', frames[ch['new']]), names='value')\n"
+        "W.VBox([frame, image])")]
+    nbformat.write(nb, folder / f"{stem}.ipynb")
 
 
 _WATCH_JS = """(control) => {
@@ -301,10 +331,13 @@ _WATCH_JS = """(control) => {
   let el = control;
   while (el && !el.querySelector('img.widget-image')) el = el.parentElement;
   const img = el.querySelector('img.widget-image');
-  window.__tk = {t0: null, key: null, times: [], last: null, pending: 0};
-  document.addEventListener('keydown', () => {
+  window.__tk = {t0: null, key: null, times: [], last: null, pending: 0, acts: [], paints: []};
+  const act = () => {
     window.__tk.t0 = window.__tk.key = performance.now(); window.__tk.last = null;
-  }, true);
+    window.__tk.acts.push(performance.timeOrigin + window.__tk.key);
+  };
+  document.addEventListener('keydown', act, true);
+  document.addEventListener('pointerdown', act, true);
   new MutationObserver(() => {
     const key = window.__tk.key;
     if (key === null) return;
@@ -313,8 +346,9 @@ _WATCH_JS = """(control) => {
     window.__tk.pending += 1;
     // painted: decoded, then the next frame
     img.decode().catch(() => null).then(() => requestAnimationFrame(() => {
-      const t = performance.now() - key;
-      if (first) window.__tk.times.push(t);
+      const now = performance.now();
+      const t = now - key;
+      if (first) { window.__tk.times.push(t); window.__tk.paints.push(performance.timeOrigin + now); }
       window.__tk.last = t;
       window.__tk.pending -= 1;
     }));
@@ -326,11 +360,13 @@ _WATCH_JS = """(control) => {
 _SETTLED_JS = "() => !document.querySelector('.tk-busy') && window.__tk.pending === 0"
 
 
-def press_and_time(browser, url, control_selector, keys, name):
-    """Open ``url``, focus the control, press ``keys`` one at a time (each after the
-    previous move has settled: its final picture painted); return two lists of ms, key
-    press to the first new picture and to the final one (the same but for an explorer
-    that shows a first look before its final result)."""
+def press_and_time(browser, url, control_selector, actions, name):
+    """Open ``url``, then, one at a time (each after the previous move has settled: its final
+    picture painted), press a key on the control (``("key", "ArrowRight")``) or click its
+    slider's track at a fraction of its length (``("click", 0.37)``); return three lists:
+    ms from the key press or click to the first new picture and to the final one (the same
+    but for an explorer that shows a first look before its final result), and the (action,
+    painted) wall-clock times in ms, to set against the kernel's (TEACHKIT_MOVE_TIMINGS)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     watch = PageWatch(page)
@@ -338,23 +374,67 @@ def press_and_time(browser, url, control_selector, keys, name):
     finals = []
     try:
         page.goto(url, timeout=180_000)
-        wait_interactive(page, timeout_ms=180_000)
-        page.wait_for_selector(control_selector, timeout=60_000)
-        control = page.locator(control_selector).first
+        wait_lesson(page, timeout_ms=180_000)
+        control = open_control(page, control_selector)
         page.evaluate(_WATCH_JS, control.element_handle())
+        track = page.locator(control_selector.replace(".noUi-handle", ".noUi-base")).first
         control.focus()
-        for k, key in enumerate(keys):
-            page.keyboard.press(key)
+        for k, (how, what) in enumerate(actions):
+            if how == "key":
+                page.keyboard.press(what)
+            else:
+                # noUiSlider ignores a tap while the previous tap's transition runs (class
+                # noUi-state-tap, 300 ms): a learner's next click comes later than that
+                page.wait_for_function("() => !document.querySelector('.noUi-state-tap')", timeout=10_000)
+                box = track.bounding_box()
+                page.mouse.click(box["x"] + what * box["width"], box["y"] + box["height"] / 2)
             page.wait_for_function("n => window.__tk.times.length > n", arg=k, timeout=60_000)
             page.wait_for_function(_SETTLED_JS, timeout=60_000)
             page.wait_for_timeout(30)
             finals.append(page.evaluate("() => window.__tk.last"))
         times = page.evaluate("() => window.__tk.times")
+        stamps = page.evaluate("() => [window.__tk.acts, window.__tk.paints]")
     finally:
         if watch.errors:
             print(f"  ! {name}: {watch.errors}", file=sys.stderr)
         context.close()
-    return times, finals
+    return times, finals, list(zip(*stamps))
+
+
+def wait_lesson(page, timeout_ms=180_000):
+    """The condition of tests/test_lessons_browser.py's wait_interactive (a widget shown,
+    Voila's spinner gone), where the first widgets may sit in a closed fold."""
+    page.wait_for_selector(".jupyter-widgets:visible", timeout=timeout_ms)
+    page.wait_for_function(
+        "() => !document.querySelector('#loading') || "
+        "getComputedStyle(document.querySelector('#loading')).display === 'none'", timeout=timeout_ms)
+
+
+def open_control(page, selector, timeout_ms=60_000):
+    """The control ``selector`` on an open lesson page, its fold "for the statistician"
+    opened first if it sits in a closed one (a learner clicks the fold's summary)."""
+    page.wait_for_selector(selector, state="attached", timeout=timeout_ms)
+    control = page.locator(selector).first
+    if control.evaluate("e => { const d = e.closest('details'); return !!d && !d.open; }"):
+        control.evaluate("e => e.closest('details').querySelector('summary').click()")
+    control.wait_for(state="visible", timeout=timeout_ms)
+    return control
+
+
+def click_path(name, moves=MOVES, seed=2024):
+    """Fractions of the track's length where the learner clicks: spread over the track
+    (2%-98%), each at least a tenth of it away from the one before (a new value every time,
+    none the draw-ahead of a key press could have foreseen)."""
+    import random
+
+    rng = random.Random(f"{seed}-{name}")
+    out, last = [], 0.5
+    while len(out) < moves:
+        f = rng.uniform(0.02, 0.98)
+        if abs(f - last) >= 0.1:
+            out.append(round(f, 4))
+            last = f
+    return out
 
 
 def _control_selector(name, floor):
@@ -458,31 +538,97 @@ class DelayProxy:
         self.thread.join(5)
 
 
-def slider_benchmark(browser, names, moves=MOVES):
-    """{(name, "lesson"|"floor", "direct"|"proxy"): times in ms} from one Voila server."""
-    folder = floor_folder(names)
-    server = VoilaServer(folder, preheat=False)
+#: Explorers whose main control is a slider (clicks on a track: not lesson 00's menu).
+def _clickable(name):
+    return _param(name)[1].kind in ("int", "float", "log")
+
+
+def slider_benchmark(browser, names, moves=MOVES, ways=("keys", "clicks")):
+    """{(name, "lesson"|"floor", "direct"|"proxy", "keys"|"clicks"): times in ms} from one
+    Voila server; the kernels' stage times (TEACHKIT_MOVE_TIMINGS) under
+    (name, "stages", "direct", way)."""
+    import tempfile
+
+    from teachkit.cli import voila_env
+
+    folder = floor_folder(names, ways, moves)
+    timings = Path(tempfile.mkdtemp(prefix="teachkit-moves-"))
+    server = VoilaServer(folder, preheat=False, env={**voila_env(), "TEACHKIT_MOVE_TIMINGS": str(timings)})
     proxy = DelayProxy(server.port)
     out = {}
     try:
         for name in names:
-            keys = [k for k, _ in key_path(name, moves)]
-            floor_keys = ["ArrowRight"] * len(keys)  # frame k is the picture after move k
-            for route, port in (("direct", server.port), ("proxy", proxy.port)):
-                for kind in ("floor", "lesson"):
-                    notebook = f"floor-{name}" if kind == "floor" else name
-                    url = f"http://127.0.0.1:{port}/voila/render/{notebook}.ipynb"
-                    times, finals = press_and_time(browser, url, _control_selector(name, kind == "floor"),
-                                                   floor_keys if kind == "floor" else keys, name)
-                    out[name, kind, route] = times
-                    out[name, kind, route, "final"] = finals
-                    print(f"  {route:6s} {kind:6s} {name:32s} median {statistics.median(times):6.0f} ms "
-                          f"p95 {_p95(times):6.0f} ms (final picture {statistics.median(finals):6.0f} / "
-                          f"{_p95(finals):6.0f})  load {os.getloadavg()[0]:.1f}", file=sys.stderr)
+            for way in ways:
+                if way == "clicks" and not _clickable(name):
+                    continue
+                if way == "keys":
+                    lesson_actions = [("key", k) for k, _ in key_path(name, moves)]
+                    floor_actions = [("key", "ArrowRight")] * len(lesson_actions)  # frame k: after move k
+                else:
+                    lesson_actions = floor_actions = [("click", f) for f in click_path(name, moves)]
+                for route, port in (("direct", server.port), ("proxy", proxy.port)):
+                    for kind in ("floor", "lesson"):
+                        notebook = name if kind == "lesson" else (
+                            f"floor-{name}" if way == "keys" else f"floor-clicks-{name}")
+                        url = f"http://127.0.0.1:{port}/voila/render/{notebook}.ipynb"
+                        for f in timings.glob("*.jsonl"):
+                            f.unlink()
+                        times, finals, stamps = press_and_time(
+                            browser, url, _control_selector(name, kind == "floor"),
+                            floor_actions if kind == "floor" else lesson_actions, name)
+                        out[name, kind, route, way] = times
+                        out[name, kind, route, way, "final"] = finals
+                        if kind == "lesson" and route == "direct":
+                            out[name, "stages", route, way] = stages(stamps, timings)
+                        print(f"  {way:6s} {route:6s} {kind:6s} {name:32s} median {statistics.median(times):6.0f} ms "
+                              f"p95 {_p95(times):6.0f} ms (final picture {statistics.median(finals):6.0f} / "
+                              f"{_p95(finals):6.0f})  load {os.getloadavg()[0]:.1f}", file=sys.stderr)
     finally:
         proxy.stop()
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(timings, ignore_errors=True)
+    return out
+
+
+#: A move's way through the machine, as the kernel stamps it (teachkit.explorers._base).
+STAGES = (("to kernel", "act", "received"), ("compute", "received", "computed"),
+          ("draw", "computed", "drawn"), ("render", "drawn", "rendered"), ("PNG", "rendered", "encoded"),
+          ("send picture", "encoded", "picture_sent"), ("other widgets", "picture_sent", "all_sent"),
+          ("to painted", "all_sent", "painted"))
+
+
+def stages(stamps, folder):
+    """Median ms of each stage of the moves (browser's action and paint, kernel's stamps on
+    the same clock), matching each action to the first move the kernel received after it;
+    moves shown from a kept picture have no draw, render or PNG; also the share of moves
+    that came while a picture was being drawn ahead, and those found kept."""
+    import json
+
+    records = []
+    for f in Path(folder).glob("*.jsonl"):
+        records += [json.loads(line) for line in f.read_text().splitlines() if line.strip()]
+    moves = sorted((r for r in records if r["kind"] == "move"), key=lambda r: r["received"])
+    ahead = [r for r in records if r["kind"] == "ahead"]
+    per_stage = {label: [] for label, _, _ in STAGES}
+    waited = kept = matched = 0
+    for act, painted in stamps:
+        act, painted = act / 1000, painted / 1000
+        move = next((m for m in moves if m["received"] >= act - 0.001), None)
+        if move is None or move["received"] > painted:
+            continue
+        matched += 1
+        moves.remove(move)
+        move = {**move, "act": act, "painted": painted}
+        kept += bool(move.get("kept"))
+        waited += any(a["start"] < move["received"] and a["end"] > act for a in ahead)
+        last = "act"
+        for label, start, end in STAGES:
+            if end in move and start in move:
+                per_stage[label].append(1000 * (move[end] - move[start]))
+        del last
+    out = {label: (statistics.median(v) if v else None) for label, v in per_stage.items()}
+    out["moves"], out["kept"], out["waited"] = matched, kept, waited
     return out
 
 
@@ -492,32 +638,50 @@ def _p95(values):
     return float(np.percentile(values, 95))
 
 
-def print_slider_table(out, names, load_before):
-    print(f"\nSlider to pixels: key press on the main control -> new picture painted, ms "
-          f"({MOVES} moves; median / p95), headless Chromium, one Voila server")
+def print_slider_table(out, names, load_before, moves=MOVES):
+    print(f"\nSlider to pixels: a key press on the main control, or a click on its slider's track, "
+          f"-> new picture painted, ms ({moves} moves; median / p95), headless Chromium, one Voila server")
     print("floor: the same Voila server, one IntSlider swapping PNGs of the same explorer "
-          "precomputed at the same values; proxy: through a local TCP proxy adding "
-          f"{PROXY_DELAY_S * 1000:.0f} ms each way")
-    head = (f"{'lesson':32s} {'lesson':>13s} {'floor':>13s} {'p95/floor':>9s}   "
+          "precomputed at the same values (clicks: at the same places on its track); proxy: through "
+          f"a local TCP proxy adding {PROXY_DELAY_S * 1000:.0f} ms each way")
+    head = (f"{'lesson':32s} {'way':6s} {'lesson':>13s} {'floor':>13s} {'p95/floor':>9s}   "
             f"{'proxy lesson':>13s} {'proxy floor':>13s} {'p95/floor':>9s}  target <= 2x")
     print(head)
     print("-" * len(head))
     for name in names:
-        row = [name.ljust(32)]
-        ok = []
-        for route in ("direct", "proxy"):
-            lesson, floor = out[name, "lesson", route], out[name, "floor", route]
-            ratio = _p95(lesson) / _p95(floor)
-            ok.append(ratio <= 2.0)
-            row.append(f"{statistics.median(lesson):5.0f} / {_p95(lesson):5.0f} "
-                       f"{statistics.median(floor):5.0f} / {_p95(floor):5.0f} {ratio:8.2f}x  ")
-        print(" ".join(row) + " " + " ".join("ok" if good else "MISS" for good in ok))
-        for route in ("direct", "proxy"):
-            first, final = out[name, "lesson", route], out[name, "lesson", route, "final"]
-            if final != first:  # a first look, then the final picture (the trial replayer)
-                print(f"  {route}: the first picture is a first look (part of the replays); the "
-                      f"final picture came after {statistics.median(final):.0f} / {_p95(final):.0f} ms "
-                      f"(median / p95), {_p95(final) / _p95(out[name, 'floor', route]):.2f}x the floor's p95")
+        for way in ("keys", "clicks"):
+            if (name, "lesson", "direct", way) not in out:
+                continue
+            row = [name.ljust(32), way.ljust(6)]
+            ok = []
+            for route in ("direct", "proxy"):
+                lesson, floor = out[name, "lesson", route, way], out[name, "floor", route, way]
+                ratio = _p95(lesson) / _p95(floor)
+                ok.append(ratio <= 2.0)
+                row.append(f"{statistics.median(lesson):5.0f} / {_p95(lesson):5.0f} "
+                           f"{statistics.median(floor):5.0f} / {_p95(floor):5.0f} {ratio:8.2f}x  ")
+            print(" ".join(row) + " " + " ".join("ok" if good else "MISS" for good in ok))
+            for route in ("direct", "proxy"):
+                first, final = out[name, "lesson", route, way], out[name, "lesson", route, way, "final"]
+                if final != first:  # a first look, then the final picture (the trial replayer)
+                    print(f"  {route}: the first picture is a first look (part of the replays); the "
+                          f"final picture came after {statistics.median(final):.0f} / {_p95(final):.0f} ms "
+                          f"(median / p95), {_p95(final) / _p95(out[name, 'floor', route, way]):.2f}x the "
+                          "floor's p95")
+    print("\nWhere a move's time goes (direct, lesson; median ms; the kernel's stamps on the browser's "
+          "clock): to kernel = key or click -> the explorer has the new value (browser, websocket, server, "
+          "kernel, and any picture being drawn ahead); to painted = the last widget message sent -> "
+          "the picture painted")
+    labels = [label for label, _, _ in STAGES]
+    print(f"{'lesson':32s} {'way':6s} " + " ".join(f"{label:>13s}" for label in labels)
+          + "  moves kept waited")
+    for name in names:
+        for way in ("keys", "clicks"):
+            st = out.get((name, "stages", "direct", way))
+            if not st:
+                continue
+            cells = " ".join(f"{st[label]:13.1f}" if st[label] is not None else f"{'-':>13s}" for label in labels)
+            print(f"{name:32s} {way:6s} {cells}  {st['moves']:5d} {st['kept']:4d} {st['waited']:6d}")
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"load average (1/5/15 min): {load_before} at the start, {load} at the end; "
           f"{psutil.cpu_count()} CPU(s)")
@@ -528,7 +692,9 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=1, help="visits per lesson and mode (median time)")
     parser.add_argument("--part", choices=("all", "load", "slider"), default="all",
                         help="load: request -> interactive and memory; slider: key press -> picture")
-    parser.add_argument("--moves", type=int, default=MOVES, help="key presses per lesson (slider part)")
+    parser.add_argument("--moves", type=int, default=MOVES, help="key presses (and clicks) per lesson (slider part)")
+    parser.add_argument("--ways", nargs="+", choices=("keys", "clicks"), default=["keys", "clicks"],
+                        help="slider part: key presses, clicks on the track, or both (default)")
     parser.add_argument("lessons", nargs="*", help="only lessons whose name contains one of these")
     args = parser.parse_args(argv)
     names = [n for n in lesson_names() if not args.lessons or any(f in n for f in args.lessons)]
@@ -543,9 +709,9 @@ def main(argv=None):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
             slider_names = [n for n in names if n in MAIN_CONTROL]
-            out = slider_benchmark(browser, slider_names, args.moves)
+            out = slider_benchmark(browser, slider_names, args.moves, tuple(args.ways))
             browser.close()
-        print_slider_table(out, slider_names, load_before)
+        print_slider_table(out, slider_names, load_before, args.moves)
         if args.part == "slider":
             return
 

@@ -1,0 +1,185 @@
+"""Clicks on a slider's track as quick as key presses (issue 28, item 4).
+
+After a learner's jump on a slider (a click on its track lands more than one step away), the
+kernel, while idle, prepares a move to every other value of that slider: the pictures are
+drawn and kept (the replayer, whose first look depends on the last final picture, keeps the
+first run of replays instead).  These tests play it as a kernel would (an event loop taking
+the control's changes) and check what a learner sees: nothing changes while the grid is
+drawn, a later click anywhere on the track shows a kept picture without drawing, and that
+picture is byte for byte the one an explorer made at those values shows (its text
+alternative and numbers too).  The time it saves is measured by
+tests/benchmarks/bench_lessons.py --part slider (keys and clicks); nothing here is timed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from teachkit import explorers
+from teachkit.explorers import _base
+from teachkit.explorers._base import _params_key
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_explorers import _in_own_thread  # noqa: E402
+
+#: The main sliders of lessons 02, 03 and 06 (tests/benchmarks/bench_lessons.py MAIN_CONTROL).
+SLIDERS = [(explorers.LogRankExplorer, "hazard_ratio"), (explorers.RiskClassifier, "months_from_diagnosis"),
+           (explorers.InterimMonitor, "events")]
+
+
+async def _until(condition, what, seconds=300.0):
+    """Let the loop run until ``condition()`` (a hang guard, not a timing)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"{what} did not happen")
+        await asyncio.sleep(0.05)
+
+
+def _matches_a_fresh_explorer(ex, cls):
+    fresh = cls(**ex.params)
+    fresh.widget
+    assert ex.png == fresh.png, ex.params
+    assert ex._alt.value == html.escape(fresh.describe())
+    assert ex.numbers() == fresh.numbers() and ex._message.value == fresh._message.value
+
+
+@pytest.mark.parametrize("cls, name", SLIDERS, ids=lambda x: getattr(x, "__name__", x))
+def test_after_a_click_on_the_track_every_value_is_drawn_ahead_and_shown_as_drawn(cls, name):
+    ex = cls()
+    ex.widget
+    control = ex._controls[name]
+    values = ex._slider_values(name)
+    assert 10 < len(values) <= ex.GRID_MAX
+    drawn = []
+    render = ex._render
+    ex._render = lambda: drawn.append(1) or render()
+
+    def kept(value):
+        return _params_key({**ex.params, name: value}) in ex._pictures
+
+    async def clicks():
+        start = values.index(ex.params[name])
+        far = values[(start + len(values) // 3) % len(values)]
+        control.value = far                                      # a click: a jump
+        assert len(drawn) == 1
+        shown = (ex.png, ex.result, dict(ex.params), ex._alt.value)
+        await _until(lambda: all(kept(v) for v in values), "the whole track drawn ahead")
+        assert (ex.png, ex.result, dict(ex.params), ex._alt.value) == shown  # nothing shown changed
+        # each value drawn once (the first picture before the count began)
+        assert len(drawn) == len(values) - 1
+        for i in (0, len(values) - 1, len(values) // 2, 3):       # clicks anywhere: no drawing
+            control.value = values[i]
+            assert len(drawn) == len(values) - 1, i
+            _matches_a_fresh_explorer(ex, cls)
+        # another parameter changed: the kept pictures are not those of the new settings
+        other = next(p for p in cls.PARAMS if p.name != name and p.kind in ("int", "float", "choice", "bool")
+                     and ex._controls.get(p.name) is not None)
+        n = len(drawn)
+        if other.kind == "bool":
+            ex._controls[other.name].value = not ex.params[other.name]
+        elif other.kind == "choice":
+            ex._controls[other.name].value = next(v for _, v in ex._controls[other.name].options
+                                                  if v != ex.params[other.name])
+        else:
+            step = ex._step_from(other.name, ex.params[other.name], 1) or ex._step_from(
+                other.name, ex.params[other.name], -1)
+            ex._controls[other.name].value = step
+        assert len(drawn) == n + 1
+        _matches_a_fresh_explorer(ex, cls)
+
+    _in_own_thread(lambda: asyncio.run(clicks()))
+    # the grid stays within its bytes
+    assert sum(map(len, ex._pictures.values())) <= ex.GRID_BYTES + max(map(len, ex._pictures.values()))
+
+
+def test_a_key_press_draws_one_step_ahead_only():
+    """Keys keep their way (one step on, one back: tests/test_explorers.py); only a jump
+    starts the grid."""
+    ex = explorers.InterimMonitor()
+    ex.widget
+    control = ex._controls["events"]
+    drawn = []
+    render = ex._render
+    ex._render = lambda: drawn.append(1) or render()
+
+    async def keys():
+        control.value = ex._next_value("events", 1)
+        await asyncio.sleep(ex.PAINT_PAUSE + 1.0)
+        assert len(drawn) == 2                 # the move and the next step; the one back is kept
+        assert len(ex._pictures) == 3
+
+    _in_own_thread(lambda: asyncio.run(keys()))
+
+
+def test_the_replayer_keeps_the_first_runs_not_pictures():
+    """Lesson 07's replayer: its first look is drawn over the last final picture's axis, so
+    after a jump the first run of replays of every other true hazard ratio is computed ahead;
+    a later click shows its first look without simulating it, and every number is the one a
+    replayer computing everything itself gives."""
+    from teachkit import simulate
+
+    ex = explorers.TrialReplayer(n_trials=500)
+    ex.widget
+    control = ex._controls["hazard_ratio"]
+    values = ex._slider_values("hazard_ratio")
+    runs = []
+    simulate_trials = simulate.simulate_trials
+
+    def counted(n, *args, **kwargs):
+        runs.append(n)
+        return simulate_trials(n, *args, **kwargs)
+
+    async def clicks():
+        control.value = values[-1]                                 # a click far up the track
+        await _until(lambda: len(getattr(ex, "_first_runs", {})) >= len(values) - 1 and ex.result.n_trials == 500,
+                     "the first runs of the whole track")
+        assert ex._pictures == {} and ex.png                       # no picture kept
+        simulate.simulate_trials = counted
+        try:
+            control.value = values[3]                              # a click: its first look
+            assert runs == []                                      # came from the kept run
+            await _until(lambda: ex.result.n_trials == 500, "the final picture")
+        finally:
+            simulate.simulate_trials = simulate_trials
+        assert runs == [250, 125]                                  # the rest of the replays only
+        fresh = explorers.TrialReplayer(n_trials=500).compute(**ex.params)
+        for field in ("power", "prob_efficacy", "prob_futility", "mean_log_hr_early", "mean_log_hr_final_all",
+                      "stop_look", "hr_at_stop"):
+            np.testing.assert_equal(getattr(ex.result, field), getattr(fresh, field), err_msg=field)
+
+    _in_own_thread(lambda: asyncio.run(clicks()))
+
+
+def test_on_a_class_server_nothing_is_drawn_ahead_without_a_spare_core(monkeypatch):
+    """A lesson kernel of a class (TEACHKIT_SHARED_CORES, set by the lessons server when it
+    serves more than one learner) draws on speculation only on a spare core: with none, the
+    grid waits; once one is free, it goes on."""
+    monkeypatch.setenv(_base.SHARED_CORES, "1")
+    busy = {"value": True}
+    monkeypatch.setattr(_base, "_loadavg", lambda: "9.0 9.0 9.0 9/300 1" if busy["value"] else "0.1 0.2 0.3 1/300 1")
+    assert _base._spare_core() is False
+    ex = explorers.LogRankExplorer()
+    ex.widget
+    control = ex._controls["hazard_ratio"]
+    values = ex._slider_values("hazard_ratio")
+
+    async def clicks():
+        control.value = values[-1]
+        await asyncio.sleep(ex.PAINT_PAUSE + 1.5)
+        assert len(ex._pictures) == 2                  # the first picture and the jump's
+        busy["value"] = False
+        await _until(lambda: len(ex._pictures) == len(values), "the grid once a core is free")
+        control.value = values[-2]                     # a key press back: nothing ahead while busy
+        busy["value"] = True
+
+    _in_own_thread(lambda: asyncio.run(clicks()))
+    monkeypatch.delenv(_base.SHARED_CORES)
+    assert _base._spare_core() is True                 # a laptop, Binder, a hub's own server
