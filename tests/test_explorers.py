@@ -871,3 +871,15 @@ def test_what_an_explorer_shows_passes_the_story_lint(cls):
         for text in _page_texts(ex.widget) + [ex.describe()]:
             found.update(newcomer.story_lint(text))
     assert not found, sorted(found)
+
+
+def test_boundary_explorer_names_its_spending_family_in_words():
+    """The picture's title and text alternative name the family as the lesson does, never by the
+    library's identifier (lesson 05's story showed 'obrien-fleming spending')."""
+    from teachkit.explorers.boundaries import _SPENDINGS
+    for spending in _SPENDINGS:
+        ex = explorers.BoundaryExplorer(spending=spending)
+        text = ex._title.get_text() + " " + ex.describe()
+        assert spending + " spending" not in text and "obrien" not in text, text
+        assert ("boundaries," if spending.startswith("classical") else "spending,") in ex._title.get_text()
+    assert "O'Brien-Fleming-type spending" in explorers.BoundaryExplorer()._title.get_text()

@@ -292,7 +292,7 @@ def test_bvalue_plot_path_and_drift_lines():
 def test_published_effects_forest_shows_the_paper():
     fig = plots.published_effects_forest()
     values = {t.get_gid(): t.get_text() for t in fig.axes[0].texts if t.get_gid()}
-    assert values["value.0"] == "0.7 (0.47-1.03)"          # DFS HR, Figure 2A
+    assert values["value.0"] == "0.70 (0.47-1.03)"         # DFS HR, Figure 2A (printed 0.70)
     assert values["value.1"] == "0.62 (0.39-0.98)"         # OS HR, Figure 2B
     assert values["value.2"] == "6.4 (3.4-12.4)"           # MRD OR, Table 2
     assert values["value.3"] == "3.2 (1.7-5.9)"            # HSCT OR, Table 2
@@ -369,3 +369,30 @@ def test_published_effects_carry_their_standing_and_caveats():
     mrd = plots.ARM_ENDPOINTS["mrd_negative_cycle_1"]
     analysed = aall1331.fact("flow.analysed").value
     assert all(mrd["counts"][a][1] == analysed[a] for a in analysed)
+
+
+def test_forest_plot_texts_do_not_run_together():
+    """Lesson 07's forest plot (long labels, a wide log axis): its tick labels, its two
+    'favours' words and its axis label do not overlap ('0.20.3', 'favours' under the label),
+    the 'favours' words sit on either side of the no-effect line, and ratios below 1 print
+    with two decimals, as the paper does."""
+    labels = ["DFS, hazard ratio (primary)", "Overall survival, hazard ratio (secondary)",
+              "Not MRD-negative after cycle 1, odds ratio (exploratory)",
+              "Not proceeding to transplant, odds ratio (post hoc)"]
+    fig = plots.forest_plot(labels, [0.70, 0.62, 0.156, 0.312], [0.47, 0.39, 0.0806, 0.169],
+                            [1.03, 0.98, 0.294, 0.588], xlabel="Ratio (95% CI), log scale")
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ticks = [t for t in ax.get_xticklabels() if t.get_text()]
+    boxes = [t.get_window_extent(renderer) for t in ticks]
+    assert all(not a.overlaps(b) for a, b in zip(boxes, boxes[1:])), [t.get_text() for t in ticks]
+    favours = [t for t in ax.texts if "favours" in t.get_text()]
+    fav = [t.get_window_extent(renderer) for t in favours]
+    label = ax.xaxis.label.get_window_extent(renderer)
+    assert len(fav) == 2 and fav[0].x1 <= fav[1].x0 + 0.5 and all(b.y0 >= label.y1 for b in fav)
+    ref = ax.transData.transform((1.0, 0))[0]
+    assert fav[0].x1 <= ref + 1 and fav[1].x0 >= ref - 1
+    values = {t.get_gid(): t.get_text() for t in ax.texts if t.get_gid()}
+    assert values["value.0"] == "0.70 (0.47-1.03)" and values["value.2"] == "0.16 (0.08-0.29)"
+    assert plots.figure_problems(fig) == []

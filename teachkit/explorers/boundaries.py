@@ -23,6 +23,21 @@ _SPENDING_LABELS = ("O'Brien-Fleming type (Lan-DeMets)", "Pocock type (Lan-DeMet
                     "classical O'Brien-Fleming", "classical Pocock")
 _SPENDINGS = ("obrien-fleming", "pocock", "hwang-shih-decani", "power",
               "classical-obrien-fleming", "classical-pocock")
+#: The families' names in words, for the picture's title and its text alternative (the title
+#: printed the library's identifier, "obrien-fleming spending", in lesson 05's story).
+_SPENDING_NAMES = dict(zip(_SPENDINGS, ("O'Brien-Fleming-type", "Pocock-type", "Hwang-Shih-DeCani",
+                                        "Kim-DeMets power", "classical O'Brien-Fleming",
+                                        "classical Pocock")))
+
+
+def _spending_name(design) -> str:
+    """``design``'s spending family in words ("O'Brien-Fleming-type spending"), with its
+    parameter (gamma or rho) if it has one."""
+    name = _SPENDING_NAMES.get(design.spending, design.spending)
+    if design.spending in ("hwang-shih-decani", "power") and design.parameter is not None:
+        name += f" ({'gamma' if design.spending == 'hwang-shih-decani' else 'rho'} {design.parameter:g})"
+    # the classical designs fix the boundaries' shape rather than spend a budget
+    return name + (" boundaries" if design.spending.startswith("classical") else " spending")
 #: Where the first look can go.  A menu, not a slider: a slider's decimal steps cannot
 #: hold 1/3, and a learner's page would then show 0.33's boundaries (Z 3.731) beside the
 #: lesson's table for 1/3 (Z 3.710).
@@ -262,7 +277,7 @@ class BoundaryExplorer(Explorer):
         planned_here = (p["timing"] == "planned" and k == 3 and abs(p["first_look"] - 1 / 3) < 1e-12)
         looks = ("AALL1331's looks as taken (reconstruction), " if p["timing"] == "as taken" else
                  "AALL1331's looks as planned (reconstruction), " if planned_here else "")
-        self._title.set_text(f"{looks}{k} look(s), {d._label()} spending, one-sided alpha {p['alpha']:g}\n"
+        self._title.set_text(f"{looks}{k} look(s), {_spending_name(d)}, one-sided alpha {p['alpha']:g}\n"
                              f"HR {p['hazard_ratio']:g} with {p['events_planned']} events: {fut}")
 
     def _note(self, r):
@@ -353,5 +368,5 @@ class BoundaryExplorer(Explorer):
                          f"(HR {r.hr_efficacy[k]:.2f}){futility}, alpha spent "
                          f"{r.alpha_per_look[k]:.4f}, stopped for efficacy by then "
                          f"{r.power_cumulative[k]:.2f}")
-        return (f"Group-sequential boundaries, {self.params['spending']} spending, one-sided alpha "
+        return (f"Group-sequential boundaries, {_spending_name(r.design)}, one-sided alpha "
                 f"{self.params['alpha']:g}: " + "; ".join(looks) + ". " + self.futility_sentence(r))

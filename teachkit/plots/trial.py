@@ -387,7 +387,7 @@ def set_arm_comparison(ax, endpoint):
 @_styled
 def forest_plot(labels, estimate, lower, upper, *, ratio=True, ax=None, title=None,
                 xlabel=None, favours=("favours blinatumomab", "favours chemotherapy"),
-                colors=None):
+                colors=None, wrap=32):
     """Effect sizes with confidence intervals, one row each (a forest plot).
 
     Ratios (hazard or odds ratios) are drawn on a log axis with the no-effect line at 1;
@@ -397,9 +397,14 @@ def forest_plot(labels, estimate, lower, upper, *, ratio=True, ax=None, title=No
     >>> fig = forest_plot(["DFS", "OS"], [0.70, 0.62], [0.47, 0.39], [1.03, 0.98],
     ...                   xlabel="Hazard ratio (95% CI)")
     >>> [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "value.0"]
-    ['0.7 (0.47-1.03)']
+    ['0.70 (0.47-1.03)']
     """
-    labels = [str(x) for x in labels]
+    import textwrap
+
+    # on its own figure, long labels wrap (at most ``wrap`` characters a line; None: never), so
+    # the axis keeps its width
+    labels = [("\n".join(textwrap.wrap(str(x), wrap)) or str(x)) if ax is None and wrap else str(x)
+              for x in labels]
     est, lo, hi = (np.asarray(v, dtype=float) for v in (estimate, lower, upper))
     n = len(labels)
     if not (est.shape == lo.shape == hi.shape == (n,)) or n == 0:
@@ -409,11 +414,13 @@ def forest_plot(labels, estimate, lower, upper, *, ratio=True, ax=None, title=No
     if ratio and np.any(lo <= 0):
         raise ValueError("ratios must be positive (lower > 0) for a log axis; use ratio=False")
     owned = ax is None
-    fig, ax = _figure_and_axes(ax, (9, 1.5 + 0.55 * n))
+    # room under the axis for the "favours" words between the ticks and the axis label
+    lines = max(s.count("\n") + 1 for s in labels)
+    h = 1.5 + (0.55 if lines == 1 else 0.75) * n + (0.3 if favours else 0.0)
+    fig, ax = _figure_and_axes(ax, (9, h))
     if owned:
-        h = 1.5 + 0.55 * n
-        left = min(0.6, (0.3 + 0.085 * max(len(s) for s in labels)) / 9)
-        fig.subplots_adjust(left=left, right=0.76, top=1 - 0.7 / h, bottom=0.8 / h)
+        left = min(0.6, (0.3 + 0.085 * max(len(line) for s in labels for line in s.split("\n"))) / 9)
+        fig.subplots_adjust(left=left, right=0.76, top=1 - 0.7 / h, bottom=(1.1 if favours else 0.8) / h)
     y = np.arange(n)[::-1]
     color = colors or OKABE_ITO["black"]
     ax.hlines(y, lo, hi, color=color, lw=2)
@@ -424,7 +431,8 @@ def forest_plot(labels, estimate, lower, upper, *, ratio=True, ax=None, title=No
         ax.set_xscale("log")
         span = np.array([lo.min(), hi.max(), ref])
         ax.set_xlim(span.min() / 1.25, span.max() * 1.25)
-        ticks = [v for v in (0.1, 0.2, 0.3, 0.5, 1, 2, 3, 5, 10, 20)
+        # 1-2-5 steps: 0.2 and 0.3 ran together on a narrow log axis ("0.20.3", lesson 07)
+        ticks = [v for v in (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20)
                  if ax.get_xlim()[0] <= v <= ax.get_xlim()[1]]
         ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
         ax.minorticks_off()
@@ -432,16 +440,24 @@ def forest_plot(labels, estimate, lower, upper, *, ratio=True, ax=None, title=No
     ax.set_ylim(-0.8, n - 0.2)
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="y", length=0)
-    ax.set_xlabel(xlabel or ("Ratio (95% CI), log scale" if ratio else "Difference (95% CI)"))
-    fmt = "{:.3g}" if ratio else "{:.1f}"
+    ax.set_xlabel(xlabel or ("Ratio (95% CI), log scale" if ratio else "Difference (95% CI)"),
+                  labelpad=16 if favours else 4)   # under the "favours" words, not over them
+    def fmt(v):   # ratios below 1 with two decimals, as the paper prints them (0.70, not 0.7)
+        return (f"{v:.2f}" if v < 1 else f"{v:.3g}") if ratio else f"{v:.1f}"
+
     for i, (yy, e, a, b) in enumerate(zip(y, est, lo, hi)):
-        ax.text(1.03, yy, f"{fmt.format(e)} ({fmt.format(a)}-{fmt.format(b)})",
+        ax.text(1.03, yy, f"{fmt(e)} ({fmt(a)}-{fmt(b)})",
                 transform=ax.get_yaxis_transform(), va="center", fontsize=10.5, gid=f"value.{i}")
     if favours:
-        ax.text(0.0, -0.13, f"← {favours[0]}", transform=ax.transAxes, fontsize=9,
-                color="#555555", ha="left", va="top")
-        ax.text(1.0, -0.13, f"{favours[1]} →", transform=ax.transAxes, fontsize=9,
+        # just under the tick labels, on either side of the no-effect line (points, so the gap
+        # does not depend on the figure's height)
+        from matplotlib.transforms import blended_transform_factory, offset_copy
+        under = offset_copy(blended_transform_factory(ax.transData, ax.transAxes), fig=ax.figure,
+                            y=-17, units="points")
+        ax.text(ref, 0.0, f"← {favours[0]} ", transform=under, fontsize=9,
                 color="#555555", ha="right", va="top")
+        ax.text(ref, 0.0, f" {favours[1]} →", transform=under, fontsize=9,
+                color="#555555", ha="left", va="top")
     _set_title(fig, ax, title or "Effect sizes with 95% confidence intervals", owned)
     return fig
 
@@ -477,7 +493,7 @@ def published_effects_forest(ax=None):
         rows.append((label, float(r["odds_ratio"][0]), float(r["odds_ratio_ci_lower"][0]),
                      float(r["odds_ratio_ci_upper"][0])))
     labels, est, lo, hi = zip(*rows)
-    fig = forest_plot(labels, est, lo, hi, ax=ax, favours=None,
+    fig = forest_plot(labels, est, lo, hi, ax=ax, favours=None, wrap=None,
                       xlabel="Hazard ratio or odds ratio (95% CI), log scale",
                       title="AALL1331: published effects, blinatumomab vs chemotherapy (final analysis)")
     caveat = f"{MULTIPLICITY_CAVEAT} *{MRD_MISSING_NOTE}"
