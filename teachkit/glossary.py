@@ -263,7 +263,8 @@ ENTRIES: tuple[Entry, ...] = tuple(sorted((
       "A line below which the trial may stop because the hoped-for benefit has become implausible."),
     E("binding-futility", "Binding / non-binding futility", ("04", "05"),
       "Two separate questions. First, how the efficacy boundaries are computed: *non-binding* boundaries "
-      "do not count on the futility rule being obeyed (AALL1331's, and the course's); *binding* "
+      "do not count on the futility rule being obeyed (the course's plan; the paper does not say which "
+      "AALL1331 used); *binding* "
       "boundaries count on it and can therefore be a little lower at the end. Second, what the committee "
       "does at a look: follow the futility rule or not. With non-binding boundaries the chance of a false "
       "claim stays at its alpha either way.",

@@ -352,6 +352,16 @@ def test_widget_order_labels_buttons_and_reveal():
     assert "Serious toxicity and toxic deaths: You ticked it" in page
     assert "What closing randomization cost" in page and "Context" in page
     assert "as if the rule had been followed" in page and "sensitivity check" in page
+    # issue 26 (the story's time): the costs in words are shown; the estimates and the inference
+    # after the stop are the statistician's, in a closed disclosure; so is the reading of the
+    # conditional powers in the report
+    v = ex.result.reveal
+    assert v.costs == v.costs_story + " " + v.costs_depth
+    assert "confirmatory answer" in v.costs_story and "stage-wise" not in v.costs_story
+    folded = page[page.index("<details"):page.index("</details>")]
+    assert html.escape(v.costs_depth) in folded and "stage-wise P" in folded and "<summary>For the statistician" in folded
+    report = ex._report_html.value
+    assert "<details" in report and report.index("<details") < report.index("predictive power = ")
     assert radio.disabled and ex._controls["moved_os"].disabled     # a recorded decision is locked
     assert ex._alt.value == html.escape(ex.result.alt_text) and "Decision recorded" in ex._alt.value
     ex._restart_button.click()

@@ -150,6 +150,56 @@ def _errors_in(page, index):
     return [t for t in texts if re.search(r"Error|Traceback", t)]
 
 
+PRACTICE_LESSON = "00-the-trial"
+
+
+def lesson_practice(page, base, timeout_ms) -> dict:
+    """Lesson 00's practice questions on the site, as a learner meets them: question 3 is a
+    choice of two (was the boundary crossed?), so the second choice, if the first was wrong,
+    is right and counts (the worked answer comes after two wrong tries). Then the progress is
+    in localStorage, still shown after a reload, and on the course home (the site's front page)."""
+    out = {}
+    saved = "() => (document.querySelector('.tk-practice-saved') || {}).innerText || ''"
+
+    def open_lesson():
+        page.goto(f"{base}/voici/render/{PRACTICE_LESSON}.html", timeout=timeout_ms)
+        page.locator(".tk-practice .widget-html-content:has-text('Question 1 of')").first.wait_for(timeout=timeout_ms)
+        page.wait_for_function("() => !!document.querySelector('.tk-practice-saved [data-tk-text]')", timeout=60_000)
+
+    open_lesson()
+    out["before"] = page.evaluate(saved)
+    out["exercise_link"] = page.locator(".tk-practice-exercise a").first.get_attribute("href")
+    panel = page.locator(".tk-panel.tk-practice")        # the lesson's own check has a "Check" too
+    for n in (2, 3):
+        panel.get_by_role("button", name="Next question").click()
+        page.locator(f".tk-practice .widget-html-content:has-text('Question {n} of')").first.wait_for(timeout=30_000)
+    radios = panel.get_by_role("radiogroup", name=re.compile("Is the boundary crossed")).get_by_role("radio")
+    out["options"] = radios.count()
+    live = page.locator(".tk-practice .tk-live")
+    out["feedback"] = []
+    for i in range(radios.count()):
+        before = live.inner_text()
+        radios.nth(i).check()
+        panel.get_by_role("button", name="Check").click()
+        page.wait_for_function("(before) => { const t = document.querySelector('.tk-practice .tk-live').innerText;"
+                               " return t !== before && /^(Right|Not quite)/.test(t.trim()); }",
+                               arg=before, timeout=30_000)
+        out["feedback"].append(live.inner_text().strip()[:80])
+        if out["feedback"][-1].startswith("Right"):
+            break
+    page.wait_for_function(f"() => /1 of 4 questions answered right/.test(({saved})())", timeout=30_000)
+    out["stored"] = page.evaluate("(k) => JSON.parse(localStorage.getItem(k) || 'null')", "teachkit:practice")
+    open_lesson()                                   # a new visit: the widget starts afresh
+    out["after_reload"] = page.evaluate(saved)
+    page.goto(f"{base}/index.html", timeout=timeout_ms)
+    home = page.locator("[data-tk-practice-lesson='00']").first
+    home.wait_for(timeout=60_000)
+    page.wait_for_function("() => /right/.test(document.querySelector(\"[data-tk-practice-lesson='00']\").textContent)",
+                           timeout=30_000)
+    out["home"] = home.inner_text()
+    return out
+
+
 def drive(args) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -254,6 +304,15 @@ def drive(args) -> dict:
             download.save_as(downloads / download.suggested_filename)
             record["untouched_status"] = page.locator("#handin-status").inner_text()
             context.close()
+            if args.lesson_practice:
+                # a lesson's practice questions on the site (Pyodide), in a context of their own
+                context = browser.new_context(viewport={"width": 1280, "height": 900})
+                context.on("request", on_request)
+                page = context.new_page()
+                page.on("console", lambda m: m.type == "error" and record["console_errors"].append(m.text[:300]))
+                page.on("pageerror", lambda e: record["console_errors"].append(f"pageerror: {e}"[:300]))
+                record["lesson_practice"] = lesson_practice(page, base, timeout)
+                context.close()
             browser.close()
     except Exception as exc:  # recorded for the caller
         record["exception"] = f"{type(exc).__name__}: {exc}"[:3000]
@@ -280,6 +339,7 @@ def main(argv=None):
     d.add_argument("--axe", default=None)
     d.add_argument("--timeout", type=float, default=300.0)
     d.add_argument("--loopback", action="store_true")
+    d.add_argument("--lesson-practice", action="store_true", help="also lesson 00's practice questions")
     args = parser.parse_args(argv)
     if args.loopback:
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
@@ -427,7 +487,7 @@ def handin(site, tmp_path_factory, axe_source):
     out = work / "result.json"
     cmd = ["unshare", "-n", sys.executable, str(Path(__file__).resolve()), "drive", "--loopback", "--site", str(site),
            "--out", str(out), "--solutions", str(work / "solutions.json"), "--tests", str(work / "tests.json"),
-           "--downloads", str(work / "downloads"), "--axe", str(axe)]
+           "--downloads", str(work / "downloads"), "--axe", str(axe), "--lesson-practice"]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=2400)
     assert run.returncode == 0, f"driver failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
     record = json.loads(out.read_text())
@@ -452,6 +512,23 @@ def test_practice_in_the_browser_offline(handin):
     assert "your work as last saved" in record["download_status"]
     assert record["untouched_name"] == f"{UNTOUCHED}_{ASSIGNMENT}.ipynb"
     assert "the original, untouched" in record["untouched_status"]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_lessons_practice_questions_on_the_site(handin):
+    """Issue 27, item 1 on the static site: lesson 00's questions run in Pyodide, a right
+    answer is kept in the browser's localStorage (nothing sent: the offline checks above), a
+    new visit shows it and the course home counts it; under the questions the lesson links
+    its coding exercise ("How to run a cell") in the site's notebook app."""
+    record, _ = handin
+    got = record["lesson_practice"]
+    assert "0 of 4 questions answered right" in got["before"], got
+    assert got["options"] == 2 and got["feedback"][-1].startswith("Right"), got
+    assert got["stored"]["v"] == 1 and got["stored"]["lessons"]["00"]["right"] == ["crossed"], got
+    assert "1 of 4 questions answered right (question 3)" in got["after_reload"], got
+    assert got["home"] == "Practice: 1 of 4 right", got
+    assert got["exercise_link"].endswith("notebooks/index.html?path=practice/how-to-run-a-cell.ipynb"), got
 
 
 @pytest.mark.browser

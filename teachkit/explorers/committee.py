@@ -27,7 +27,7 @@ from teachkit.explorers.committee_evidence import (  # noqa: F401  (re-exported:
     EvidenceCard, evidence_cards, june_2019_report, final_dfs_events,
     final_analysis, single_look_at_80, conditional_power_readings, _recommendation_feedback,
     _evidence_feedback, Reveal, CommitteeResult, reconstruction_note,
-    _stage, _costs_text, estimate_agreement_text)
+    _stage, _costs_text, _costs_story, _costs_depth, estimate_agreement_text)
 
 
 # --------------------------------------------------------------------------------------
@@ -193,7 +193,8 @@ class CommitteeRoom(Explorer):
             "not rules that decide it: the committee weighs the whole picture, as its charter "
             "lets it (Methods, Trial Oversight), and recommends; the sponsor decides.")
         label = RECOMMENDATION_LABELS[RECOMMENDATIONS.index(choice)]
-        return Reveal(choice, label, agrees, feedback, ev, summary, committee, costs, context, final)
+        return Reveal(choice, label, agrees, feedback, ev, summary, committee, costs, context, final,
+                      _costs_story(report), _costs_depth(report, final))
 
     @staticmethod
     def _summary(stage, report, cards, n, reveal) -> str:
@@ -469,18 +470,26 @@ class CommitteeRoom(Explorer):
         if r is None:  # pragma: no cover - the room always has a result
             return ""
         rep = r.report
+        # the story shows the report in words; the assumptions row is the plan's label, given
+        # below in one clause and in full in the disclosure (issue 26: the story's time)
         rows = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td>"
-                       f"<td>{html.escape(c)}</td></tr>" for a, b, c in rep.rows_in_words())
+                       f"<td>{html.escape(c)}</td></tr>" for a, b, c in rep.rows_in_words()
+                       if a != "assumptions")
         reading = "".join(f"<li><b>{html.escape(n)} = {v:.2f}</b> ({html.escape(a)}): "
                           f"{html.escape(t)}</li>" for n, v, a, t in r.readings)
         return (f"<p><b>Monitoring report, disease-free survival (primary end point)</b></p>"
                 f"<table><tr><th>quantity</th><th>value</th><th>what it means</th></tr>{rows}</table>"
-                f"<p><b>How a committee reads the conditional powers</b></p><ul>{reading}</ul>"
+                "<p><small>The looks' timing is our reconstruction: the paper does not give it "
+                "(lesson 05).</small></p>"
+                # the statistician's reading of the report: closed, opened by choice
+                "<details class='tk-report-more'><summary>For the statistician: how a committee "
+                "reads the conditional powers, and the reconstruction</summary>"
+                f"<ul>{reading}</ul>"
                 "<p>Conditional power tells a committee whether the trial can still answer its "
                 "question (a futility argument); it is never a licence to stop for efficacy. Look "
                 "at the spread across assumptions rather than at one number (Jennison &amp; "
                 "Turnbull 2000, ch. 10).</p>"
-                f"<p><small>{html.escape(r.reconstruction_note)}</small></p>")
+                f"<p><small>{html.escape(r.reconstruction_note)}</small></p></details>")
 
     @staticmethod
     def _cards_view(r) -> str:
@@ -503,10 +512,7 @@ class CommitteeRoom(Explorer):
         verdict = "the same as the committee" if v.agrees else "not what the committee recommended"
         ev = "".join(f"<li>{html.escape(text)}</li>" for _, _, _, text in v.evidence_feedback)
         f = v.final
-        from teachkit import aall1331
-
-        table = (f"<p><small>{html.escape(aall1331.monitoring_plan().after_stop_label)}</small></p>"
-                 f"<table><tr><th></th><th>adjusted (stage-wise), as if the rule had been followed</th>"
+        table = (f"<table><tr><th></th><th>adjusted (stage-wise), as if the rule had been followed</th>"
                  f"<th>naive</th></tr>"
                  f"<tr><td>one-sided P</td><td>{f.p_value:.4f}</td><td>{f.naive_p_value:.4f}</td></tr>"
                  f"<tr><td>hazard ratio</td><td>{f.hazard_ratio:.3f}</td><td>{f.naive_hazard_ratio:.3f}</td></tr>"
@@ -517,7 +523,12 @@ class CommitteeRoom(Explorer):
                 f"<h4>The evidence that moved you</h4><p>{html.escape(v.evidence_summary)}</p><ul>{ev}</ul>"
                 f"<h4>What the committee recommended, and why</h4><p>{html.escape(v.committee)}</p>"
                 f"<h4>What closing randomization cost, and what the final numbers can say</h4>"
-                f"<p>{html.escape(v.costs)}</p>{table}"
+                f"<p>{html.escape(v.costs_story)}</p>"
+                # the statistician's part, closed: the estimates at the look and at the end, and
+                # the final analysis as if the stopping rule had been followed (issue 25, 6 and 10)
+                "<details class='tk-report-more'><summary>For the statistician: the estimates at "
+                "the look and at the end, and the final analysis as if the stopping rule had been "
+                f"followed</summary><p>{html.escape(v.costs_depth)}</p>{table}</details>"
                 f"<h4>Context</h4><p>{html.escape(v.context)}</p>")
 
 

@@ -439,16 +439,14 @@ def estimate_agreement_text(report) -> str:
             f"{plan.shared_events_correlation:.2f}).")
 
 
-def _costs_text(report, final) -> str:
-    """What closing randomization cost (issue 25, items 6, 9, 10): the confirmatory answer and
-    the unadjusted evidence, the events the closure took beside the plateau, the estimates,
-    and inference after the stop labelled as a sensitivity check."""
+def _costs_story(report) -> str:
+    """What closing randomization cost, in the story's words (issue 25, item 9): the
+    confirmatory answer and the unadjusted evidence, the events the closure took beside the
+    plateau."""
     from teachkit import aall1331
 
-    plan = aall1331.monitoring_plan()
     cost = aall1331.closure_cost()
     pub = _fact("results.dfs_hazard_ratio")
-    recut = next(t for t in plan.final_thresholds if t.name.startswith("the plan re-cut"))
     return (
         "What closing randomization cost: the confirmatory answer. AALL1331 was one of the "
         "confirmatory trials of blinatumomab's accelerated approval (Introduction), and its primary "
@@ -463,8 +461,19 @@ def _costs_text(report, final) -> str:
         "And the stop rested on evidence that no rule adjusts: overall survival (secondary), MRD "
         "(exploratory, missing results counted as positive) and toxicity (a safety end point), with "
         "no planned multiplicity adjustment (Limitations) in an open-label trial; the final OS P is "
-        "itself conditioned on a closure that OS helped trigger. "
-        + estimate_agreement_text(report) + " "
+        "itself conditioned on a closure that OS helped trigger.")
+
+
+def _costs_depth(report, final) -> str:
+    """The statistician's part of the costs (issue 25, items 6 and 10): the interim and final
+    estimates with the shared events, and inference after the stop labelled as a sensitivity
+    check."""
+    from teachkit import aall1331
+
+    plan = aall1331.monitoring_plan()
+    recut = next(t for t in plan.final_thresholds if t.name.startswith("the plan re-cut"))
+    return (
+        estimate_agreement_text(report) + " "
         f"Inference after the stop, {plan.after_stop_label[0].lower()}{plan.after_stop_label[1:]} "
         f"With the plan's looks taken (131/3, {plan.interim_events:g} and {plan.final_events} events), "
         f"the final boundary left was Z >= {recut.z:.3f} (P <= {recut.p:.4f}; the paper compares with "
@@ -473,6 +482,13 @@ def _costs_text(report, final) -> str:
         f"HR {final.hazard_ratio:.3f} ({100 * final.conf_level:g}% CI {final.ci_lower:.3f}-"
         f"{final.ci_upper:.3f}). The adjustment is small because no boundary was crossed; trials that stop "
         "at a boundary exaggerate the effect much more (lesson 07).")
+
+
+def _costs_text(report, final) -> str:
+    """What closing randomization cost (issue 25, items 6, 9, 10): the story's part
+    (:func:`_costs_story`) and the statistician's (:func:`_costs_depth`), which the room
+    shows folded."""
+    return _costs_story(report) + " " + _costs_depth(report, final)
 
 
 # --------------------------------------------------------------------------------------
@@ -490,9 +506,11 @@ class Reveal:
     evidence_feedback: tuple     # (key, ticked, cited, text) per kind of evidence
     evidence_summary: str
     committee: str               # what the committee recommended and why
-    costs: str                   # what the choice costs: inference after the stop
+    costs: str                   # what the choice costs: costs_story + " " + costs_depth
     context: str                 # accelerated approval, duties, stopping rules as guidelines
     final: Any                   # teachkit.sequential.InferenceAfterStop (final analysis)
+    costs_story: str = ""        # the costs in the story's words (shown)
+    costs_depth: str = ""        # estimates and inference after the stop (folded in the room)
 
     __repr__ = _result_repr
 

@@ -246,12 +246,11 @@ class EventsPlanner(Explorer):
 
         planned = aall1331.fact("design.events_planned").value
         patients = aall1331.fact("design.patients_planned").value
-        return (f"{r.events.events_fixed:.1f} events for one analysis (Schoenfeld's formula), "
-                f"× {r.events.inflation_factor:.4f} for the looks = {r.events.events:.1f}. The picture "
-                f"draws the events expected from the patients needed and from the "
-                f"{r.patients_available} available.<br>Why not AALL1331's {planned} events and {patients} patients? This "
-                f"planner uses a simpler formula and no futility rule; the paper does not say how "
-                f"{planned} was found (lesson 04 gives two readings).")
+        return (f"The picture draws the events expected from the patients needed and from the "
+                f"{r.patients_available} available.<br>Why not AALL1331's {planned} events and "
+                f"{patients} patients? This planner uses a simpler formula (Schoenfeld's) and no "
+                f"futility rule; the paper does not say how {planned} was found (two readings are "
+                f"reconstructed below the planner).")
 
     def code(self, params=None) -> str:
         """:func:`teachkit.sequential.group_sequential_design`,
