@@ -12,17 +12,23 @@ grades); to reach the Jupyter server that runs the formgrader (its HTTP port, it
 student's grades are untouched, the hostile submission's grades are nbgrader's, and its outputs
 say DENIED for every attempt.
 
+The same submission folder was copied in by hand with links among its other files (to the
+hidden tests and the gradebook, paths relative to where they land): the formgrader's run copies
+none of them into ``autograded/`` (course/grading/nofollow.py, patched into nbgrader inside the
+server) and flags them. Another student's ``timestamp.txt`` is a FIFO: the formgrader's list of
+submissions still answers (nbgrader alone opens it to read and blocks the server).
+
 Before the course sandboxed every route (when the sandbox switched on only for
-``nbgrader autograde`` on the command line) the formgrader ran student code as the instructor:
-this test is then expected to fail (``xfail(strict=True)``: if it passed, the detector would
-be broken). Needs the grading sandbox (bubblewrap, root or user namespaces): skips elsewhere.
+``nbgrader autograde`` on the command line) the formgrader ran student code as the instructor
+and these tests failed (they were a strict xfail then). Needs the grading sandbox (bubblewrap,
+root or user namespaces): skips elsewhere.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
-import sys
+import os
 from pathlib import Path
 
 import nbformat
@@ -39,9 +45,8 @@ _spec.loader.exec_module(tc)
 
 ASSIGNMENT = "planning-events"
 NB = f"{ASSIGNMENT}.ipynb"
-# The configuration before "every grading route sandboxed": the sandbox only for `nbgrader
-# autograde` on the command line.
-ARGV_ONLY = 'AUTOGRADING = "autograde" in sys.argv[1:2]' in (ROOT / "course" / "nbgrader_config.py").read_text()
+#: links a student planted among the other files of a folder copied in by hand
+LINKS = {"answers.txt": f"../../../source/{ASSIGNMENT}/{NB}", "grades.db": "../../../gradebook.db"}
 pytestmark = [
     pytest.mark.skipif(not fh.NBGRADER.exists(), reason="nbgrader is not installed next to this Python"),
     pytest.mark.skipif(not tc.sandbox_available(), reason="the grading sandbox needs bubblewrap and root or "
@@ -108,12 +113,16 @@ print("ESCAPE token" if found else "DENIED token")
 
 
 def _digest(course: Path) -> dict:
-    """Every file of the course nbgrader does not write while grading, with its hash."""
+    """Every file of the course nbgrader does not write while grading, with its hash (a link:
+    where it points)."""
     out = {}
     for path in sorted(course.rglob("*")):
         rel = path.relative_to(course)
+        if path.is_symlink():
+            out[str(rel)] = "-> " + os.readlink(path)
+            continue
         if not path.is_file() or rel.parts[0] in ("autograded", "feedback", ".jupyter") or \
-                rel.name in ("gradebook.db", "gradebook.db-journal", ".nbgrader.log") or \
+                rel.name in ("gradebook.db", "gradebook.db-journal", ".nbgrader.log", "collect_flags.csv") or \
                 "__pycache__" in rel.parts or rel.parts[0].startswith(".jupyter-"):
             continue
         out[str(rel)] = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -154,10 +163,17 @@ def graded(tmp_path_factory):
         at = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "plan-setup")
         nb.cells.insert(at + 1, nbformat.v4.new_code_cell(hostile_cell(course, server)))
         nbformat.write(nb, course / "submitted" / "mallory" / ASSIGNMENT / NB)
+        for name, target in LINKS.items():
+            os.symlink(target, course / "submitted" / "mallory" / ASSIGNMENT / name)
+        trudy = course / "submitted" / "trudy" / ASSIGNMENT
+        trudy.mkdir(parents=True)
+        nbformat.write(release, trudy / NB)
+        os.mkfifo(trudy / "timestamp.txt")
         before = _digest(course)
         status, answer = server.request("POST", f"/formgrader/api/submission/{ASSIGNMENT}/mallory/autograde")
+        listed = server.request("GET", f"/formgrader/api/submissions/{ASSIGNMENT}", timeout=60)
         yield dict(course=course, status=status, answer=answer, before=before, after=_digest(course),
-                   ada_before=ada_before, server_log=server.log())
+                   ada_before=ada_before, listed=listed, server_log=server.log())
     finally:
         server.stop()
 
@@ -173,8 +189,6 @@ def test_formgrader_autograde_button_answers(graded):
     assert graded["answer"]["success"], graded["answer"]
 
 
-@pytest.mark.xfail(ARGV_ONLY, strict=True, raises=AssertionError, reason="the configuration sandboxes only `nbgrader autograde` "
-                   "on the command line: the formgrader's button runs student code as the instructor")
 def test_hostile_code_graded_by_the_formgrader_reads_and_writes_nothing(graded):
     course = graded["course"]
     text = _outputs(course, "mallory")
@@ -188,8 +202,6 @@ def test_hostile_code_graded_by_the_formgrader_reads_and_writes_nothing(graded):
     assert graded["after"] == graded["before"], "the grading run changed the course"
 
 
-@pytest.mark.xfail(ARGV_ONLY, strict=True, raises=AssertionError, reason="the configuration sandboxes only `nbgrader autograde` "
-                   "on the command line: the formgrader's button runs student code as the instructor")
 def test_grades_after_the_formgrader_run_are_nbgraders(graded):
     course = graded["course"]
     assert _grades(course, "ada") == graded["ada_before"], "another student's grades changed"
@@ -200,3 +212,21 @@ def test_grades_after_the_formgrader_run_are_nbgraders(graded):
     for (_, gid), pts in auto.items():
         score = mallory[gid][0]
         assert score is not None and 0 <= score <= pts, (gid, score)
+
+
+def test_the_formgrader_copies_no_link_and_lists_past_a_fifo(graded):
+    """Links among a hand-copied submission's files are not followed by the formgrader's
+    Autograde (nbgrader's own copy would put the hidden tests and the gradebook in
+    autograded/, then in the feedback), and they are flagged; a FIFO as a student's
+    timestamp.txt does not block the formgrader's list of submissions."""
+    course = graded["course"]
+    folder = course / "autograded" / "mallory" / ASSIGNMENT
+    assert folder.is_dir() and not [n for n in LINKS if (folder / n).exists() or (folder / n).is_symlink()]
+    assert not [p for p in folder.rglob("*") if p.suffix != ".ipynb" and p.is_file()
+                and b"BEGIN HIDDEN TESTS" in p.read_bytes()]
+    comments = " ".join(str(v) for k, v in _grades(course, "mallory").items() if k.startswith("comment:"))
+    for name in LINKS:
+        assert f"autograde refused {name}: not copied: symbolic link" in comments, comments
+    status, listed = graded["listed"]
+    assert status == 200 and {"ada", "mallory", "trudy"} <= {s["student"] for s in listed}, listed
+    assert next(s for s in listed if s["student"] == "trudy")["timestamp"] is None

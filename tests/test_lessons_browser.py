@@ -357,6 +357,14 @@ def test_keyboard_only(name, slider, voila_server, page):
     img = panel.locator(".tk-figure img.widget-image")
     before_src, before_alt = img.get_attribute("src"), img.get_attribute("alt")
     note_before = panel.locator(".tk-live").inner_text()
+    # a slider in a closed fold (lesson 06's monitor is "for the statistician"): the keyboard
+    # user reaches the fold's summary with Tab and opens it with Enter first
+    fold = page.locator("details.tk-fold", has=page.locator(handle))
+    if fold.count() and not fold.first.evaluate("d => d.open"):
+        fold.first.locator("summary").first.evaluate("e => e.dataset.target = 'fold'")
+        _tab_to(page, "summary[data-target=fold]")
+        page.keyboard.press("Enter")
+        page.wait_for_function("(d) => d.open", arg=fold.first.element_handle())
     _tab_to(page, handle)
     for key in ("Home", "ArrowRight", "ArrowRight"):
         page.keyboard.press(key)
