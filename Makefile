@@ -83,7 +83,8 @@ LIBRARY_TESTS := tests/test_survival.py tests/test_cox.py tests/test_tables.py \
 	tests/test_datasets.py tests/test_sequential.py tests/test_design.py tests/test_risk.py \
 	tests/test_aall1331.py tests/test_cohort.py tests/test_simulate.py tests/test_plots.py \
 	tests/test_explorers.py tests/test_display.py tests/test_layout.py tests/test_committee.py \
-	tests/test_show_code.py tests/test_claims.py teachkit
+	tests/test_show_code.py tests/test_claims.py tests/test_monitoring_plan.py \
+	tests/test_figures_look_right.py teachkit
 
 test-matrix:
 	@for v in $(MATRIX); do \

@@ -493,7 +493,7 @@ CURRENT: contextvars.ContextVar = contextvars.ContextVar("teachkit_lesson_page",
 
 
 def _spare_core() -> bool:
-    """Whether the machine has a core to spare (see teachkit.explorers._base._spare_core)."""
+    """Whether the machine has a core to spare (see teachkit.explorers._ahead._spare_core)."""
     cores = os.cpu_count() or 1
     try:
         fields = Path("/proc/loadavg").read_text().split()

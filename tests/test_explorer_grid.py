@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 
 from teachkit import explorers
-from teachkit.explorers import _base
-from teachkit.explorers._base import _params_key
+from teachkit.explorers import _ahead
+from teachkit.explorers._ahead import _params_key
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_explorers import _in_own_thread  # noqa: E402
@@ -162,10 +162,10 @@ def test_on_a_class_server_nothing_is_drawn_ahead_without_a_spare_core(monkeypat
     """A lesson kernel of a class (TEACHKIT_SHARED_CORES, set by the lessons server when it
     serves more than one learner) draws on speculation only on a spare core: with none, the
     grid waits; once one is free, it goes on."""
-    monkeypatch.setenv(_base.SHARED_CORES, "1")
+    monkeypatch.setenv(_ahead.SHARED_CORES, "1")
     busy = {"value": True}
-    monkeypatch.setattr(_base, "_loadavg", lambda: "9.0 9.0 9.0 9/300 1" if busy["value"] else "0.1 0.2 0.3 1/300 1")
-    assert _base._spare_core() is False
+    monkeypatch.setattr(_ahead, "_loadavg", lambda: "9.0 9.0 9.0 9/300 1" if busy["value"] else "0.1 0.2 0.3 1/300 1")
+    assert _ahead._spare_core() is False
     ex = explorers.LogRankExplorer()
     ex.widget
     control = ex._controls["hazard_ratio"]
@@ -181,5 +181,5 @@ def test_on_a_class_server_nothing_is_drawn_ahead_without_a_spare_core(monkeypat
         busy["value"] = True
 
     _in_own_thread(lambda: asyncio.run(clicks()))
-    monkeypatch.delenv(_base.SHARED_CORES)
-    assert _base._spare_core() is True                 # a laptop, Binder, a hub's own server
+    monkeypatch.delenv(_ahead.SHARED_CORES)
+    assert _ahead._spare_core() is True                 # a laptop, Binder, a hub's own server

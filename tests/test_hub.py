@@ -542,13 +542,14 @@ def cycle(hub):
 
 def test_exported_scores(cycle):
     """Full automatic points for the solution, none for the untouched notebook; the hostile
-    student (numpy's comparisons patched, junk answers) gets no hidden-test point and is
-    flagged in the export: the course's sealed grader (course/grading/sealed.py) decides
+    student (numpy's comparisons patched, junk answers) gets no point at all and is flagged
+    in the export: the course's sealed grader (course/grading/sealed.py) decides
     every graded test cell, visible and hidden, in the grader's process outside the
     student's kernel (the kernel's patched numpy never meets a test), also when autograde
     runs through the instructor's formgrader on the hub, in the course's bubblewrap sandbox
-    (course/README.md, "Threat model"). The bound below is loose: the same notebook scores
-    0 through ``nbgrader autograde`` of the course."""
+    inside the instructor's (non-root) server (course/README.md, "Threat model").
+    Before the sealed grader the visible tests ran in the student's kernel and this notebook
+    scored 6 of 8."""
     full = auto_points(cycle["source"])
     hidden = sum(float(nbg(c)["points"]) for c in nbformat.read(cycle["source"], as_version=4).cells
                  if nbg(c).get("grade") and "BEGIN HIDDEN TESTS" in c.source)
@@ -556,7 +557,7 @@ def test_exported_scores(cycle):
     by_work = {what: float(cycle["rows"][student]["raw_score"]) for student, what in cycle["work"].items()}
     assert by_work["solved"] == pytest.approx(full)
     assert by_work["untouched"] == 0
-    assert 0 <= by_work["hostile"] <= full - hidden, by_work
+    assert by_work["hostile"] == 0, by_work
     flags = {what: cycle["rows"][student].get("flags", "") for student, what in cycle["work"].items()}
     assert flags["hostile"] and not flags["solved"] and not flags["untouched"], flags
     print(f"\nexported raw scores (max {full} automatic, {hidden} hidden): {by_work}; flags: {flags}")

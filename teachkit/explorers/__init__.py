@@ -51,26 +51,52 @@ True
 
 from __future__ import annotations
 
-from teachkit.explorers._a11y import figure_html, frontend, show_figure
-from teachkit.explorers._base import SYNTHETIC_NOTE, Explorer, Param
-from teachkit.explorers.boundaries import BoundaryExplorer, BoundaryResult
-from teachkit.explorers.check import CheckYourself
-from teachkit.explorers.committee import CommitteeResult, CommitteeRoom, committee_check
-from teachkit.explorers.interim import InterimMonitor, InterimResult, june_2019_interim
-from teachkit.explorers.kaplan_meier import KaplanMeierBuilder, KaplanMeierBuildResult
-from teachkit.explorers.log_rank import LogRankExplorer, LogRankResult
-from teachkit.explorers.overview import EndpointResult, TrialOverview
-from teachkit.explorers.practice import Practice, practice_for
-from teachkit.explorers.planning import EventsPlanner, PlanResult
-from teachkit.explorers.replay import ReplayResult, TrialReplayer
-from teachkit.explorers.risk_groups import RiskClassifier, RiskResult
-from teachkit.explorers.stratification import (StratificationResult, StratificationSimulator,
-                                               trial_strata_mix)
+import importlib
+
+#: Where each public name lives.  The package imports a module when one of its names is first
+#: used (PEP 562): a page that needs one explorer, or only the practice questions (the course
+#: home), does not load every explorer with what they import (teachkit.sequential, scipy's
+#: optimizers: about 25 MB of a lesson kernel).
+_WHERE = {
+    "_a11y": ("figure_html", "frontend", "show_figure"),
+    "_base": ("SYNTHETIC_NOTE", "Explorer", "Param"),
+    "boundaries": ("BoundaryExplorer", "BoundaryResult"),
+    "check": ("CheckYourself",),
+    "committee": ("CommitteeResult", "CommitteeRoom", "committee_check"),
+    "interim": ("InterimMonitor", "InterimResult", "june_2019_interim"),
+    "kaplan_meier": ("KaplanMeierBuilder", "KaplanMeierBuildResult"),
+    "log_rank": ("LogRankExplorer", "LogRankResult"),
+    "overview": ("EndpointResult", "TrialOverview"),
+    "practice": ("Practice", "practice_for"),
+    "planning": ("EventsPlanner", "PlanResult"),
+    "replay": ("ReplayResult", "TrialReplayer"),
+    "risk_groups": ("RiskClassifier", "RiskResult"),
+    "stratification": ("StratificationResult", "StratificationSimulator", "trial_strata_mix"),
+}
+_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 
 __all__ = ["Param", "Explorer", "ALL", "SYNTHETIC_NOTE", "CheckYourself", "CommitteeRoom", "show_figure",
            "figure_html", "frontend", "Practice", "practice_for"]
 
-#: Every explorer of issue 6, in lesson order.
-ALL = (TrialOverview, KaplanMeierBuilder, LogRankExplorer, RiskClassifier,
-       StratificationSimulator, EventsPlanner, BoundaryExplorer, InterimMonitor, TrialReplayer,
-       CommitteeRoom)
+#: Every explorer of issue 6, in lesson order (``ALL``).
+_ALL = ("TrialOverview", "KaplanMeierBuilder", "LogRankExplorer", "RiskClassifier",
+        "StratificationSimulator", "EventsPlanner", "BoundaryExplorer", "InterimMonitor", "TrialReplayer",
+        "CommitteeRoom")
+
+
+def __getattr__(name):
+    if name == "ALL":
+        value = tuple(__getattr__(n) for n in _ALL)
+    elif name in _MODULE_OF:
+        value = getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
+    else:
+        try:  # a submodule (``explorers.boundaries``), as when the package imported them all
+            value = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_MODULE_OF) | {"ALL"})

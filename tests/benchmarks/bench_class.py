@@ -130,7 +130,8 @@ def wait_preheated(server, timeout=1800.0) -> float:
 
 
 async def wait_interactive(page, timeout_ms=600_000, widgets=True):
-    await page.wait_for_selector(".jupyter-widgets" if widgets else ".jp-RenderedMarkdown",
+    # the first widgets of a lesson may sit in a closed fold "for the statistician"
+    await page.wait_for_selector(".jupyter-widgets:visible" if widgets else ".jp-RenderedMarkdown",
                                  state="visible", timeout=timeout_ms)
     await page.wait_for_function(
         "() => !document.querySelector('#loading') || "
@@ -167,8 +168,12 @@ class Learner:
         await go.wait()
         page = self.page
         selector = _control_selector(name, floor=False)
-        await page.wait_for_selector(selector, timeout=120_000)
+        await page.wait_for_selector(selector, state="attached", timeout=120_000)
         control = page.locator(selector).first
+        # in a closed fold (lesson 06's monitor): the learner opens it (as bench_lessons.py)
+        if await control.evaluate("e => { const d = e.closest('details'); return !!d && !d.open; }"):
+            await control.evaluate("e => e.closest('details').querySelector('summary').click()")
+        await control.wait_for(state="visible", timeout=120_000)
         await page.evaluate(_WATCH_JS, await control.element_handle())
         await control.focus()
         out = []
