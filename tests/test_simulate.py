@@ -581,5 +581,12 @@ def test_orthant_probabilities_work_with_the_static_sites_scipy(monkeypatch):
     assert old.exact_any_significant == pytest.approx(installed.exact_any_significant, abs=1e-6)
     assert round(old.exact_all_favour, 3) == 0.155
     monkeypatch.undo()
-    # reproducible on the installed scipy (its quasi-random points come from a fixed generator)
-    assert endpoint_agreement(r, 10, seed=1).exact_all_favour == installed.exact_all_favour
+    # reproducible on the installed scipy: bit for bit where its quasi-random points come from
+    # the fixed generator teachkit passes (``rng``, newer scipy); to the algorithm's stated 1e-7
+    # where scipy draws them from NumPy's global state (older scipy, e.g. on Python 3.10)
+    import inspect
+    again = endpoint_agreement(r, 10, seed=1).exact_all_favour
+    if "rng" in inspect.signature(scipy.stats.multivariate_normal.cdf).parameters:
+        assert again == installed.exact_all_favour
+    else:
+        assert again == pytest.approx(installed.exact_all_favour, abs=1e-7)
