@@ -430,13 +430,17 @@ print("PASSWD", sorted(line.split(":")[0] for line in open("/etc/passwd").read()
 
 # --------------------------------------------------------------------------- the course
 
-NBGRADER_RSS = """import resource, sys
+# The peak is read from /proc/self/status (VmHWM: this process's own memory since exec), not
+# getrusage's ru_maxrss: Linux carries the parent's peak into a child across fork/vfork and exec,
+# so under a long pytest run (CI) ru_maxrss reported pytest's own peak (902 MB), not nbgrader's.
+NBGRADER_RSS = """import re, sys
 from nbgrader.apps.nbgraderapp import main
 sys.argv = ["nbgrader"] + sys.argv[1:]
 try:
     main()
 finally:
-    sys.stderr.write("MAXRSS %d\\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    with open("/proc/self/status") as f:
+        sys.stderr.write("MAXRSS %s\\n" % re.search(r"VmHWM:\\s*(\\d+)", f.read()).group(1))
 """
 
 
@@ -680,7 +684,8 @@ def test_the_run_goes_on_and_memory_stays_bounded(graded):
     assert graded.proc.returncode == 0
     for student in graded.students:
         assert (graded.root / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists(), student
-    assert graded.rss is not None and graded.rss < 600 * 1024, f"nbgrader peaked at {graded.rss} kB"
+    # measured 160 MB (its own peak, VmHWM); reading the 90 MB notebook whole would add ~270 MB
+    assert graded.rss is not None and graded.rss < 400 * 1024, f"nbgrader peaked at {graded.rss} kB"
     nb = autograded(graded, "flood")
     cell = next(c for c in nb.cells if "chunk" in c.source)
     assert sum(len(o.get("text", "")) for o in cell.outputs) <= 2.1 * 1024**2
