@@ -213,6 +213,9 @@ window.__loadingScreen = null;
 
 
 def assert_shown_when_ready(page):
+    # the watch records when the loading screen is removed, which may come a moment after it is
+    # hidden (what wait_interactive waits for): wait for the record (CI once read it as null)
+    page.wait_for_function("() => window.__shownUnready !== null", timeout=30_000)
     shown = page.evaluate("window.__shownUnready")
     assert shown == [], f"the page was shown before it was ready: {shown}"
     assert page.get_attribute("body", "data-teachkit-reveal") == "ready"
@@ -459,7 +462,17 @@ def test_committee_room_decision_before_reveal_keyboard_only(voila_server, page,
     reveal.wait_for(timeout=60_000)
     text = room.inner_text()
     assert "You ticked it" in text and "Close randomization" in text
-    assert "stage-wise" in text.lower()                     # what the choice costs (lesson 07)
+    assert "what closing randomization cost" in text.lower()   # the costs, in the story
+    # the final analysis as if the rule had been followed is the statistician's, folded: closed
+    # (not in the text shown) until its summary is opened with the keyboard
+    more = room.locator("details.tk-report-more",
+                        has=page.locator("summary", has_text="as if the stopping rule had been followed")).first
+    assert "stage-wise" not in text.lower() and not more.evaluate("d => d.open")
+    tab_forward_to(more.locator("summary"))
+    page.keyboard.press("Enter")
+    page.wait_for_function("(d) => d.open", arg=more.element_handle())
+    assert more.evaluate("d => d.open"), "the fold was drawn again, closed"
+    assert "stage-wise" in more.inner_text().lower(), more.inner_text()
     assert_axe_clean(page, axe_source, "after the committee room's reveal")
     assert page.watch.errors == [], "\n".join(page.watch.errors)
 
@@ -711,8 +724,13 @@ def test_controls_stay_in_step_with_their_readouts(voila_server, page):
     Lesson 05: gamma and rho appear only for their spending families."""
     page.goto(f"{voila_server.url}/voila/render/06-the-2019-interim.ipynb", timeout=120_000)
     wait_interactive(page)
-    assert _visible(page, "Observed one-sided P") and not _visible(page, "Observed hazard ratio")
     monitor = page.locator(".tk-panel", has=page.locator(".widget-dropdown", has_text="Observed result given as")).first
+    # the monitor is "for the statistician": its fold is closed until the learner opens it
+    fold = page.locator("details.tk-fold", has=monitor).first
+    assert not _visible(page, "Observed one-sided P") and not fold.evaluate("d => d.open")
+    fold.locator("summary").first.click()
+    page.wait_for_function("(d) => d.open", arg=fold.element_handle())
+    assert _visible(page, "Observed one-sided P") and not _visible(page, "Observed hazard ratio")
     alt = monitor.locator(".tk-alt")
     before = re.search(r"Z = (-?\d+\.\d+)", alt.inner_text()).group(1)
     page.locator(".widget-dropdown:has-text('Observed result given as') select").select_option(label="hazard ratio")
