@@ -151,7 +151,11 @@ def test_choice_question_by_keyboard_and_the_worked_answer(practice_server, page
     assert page.locator(".tk-practice-worked").is_visible()
     lb.assert_axe_clean(page, axe_source, "with the worked answer shown")
     page.get_by_role("button", name="Show a hint").click()
-    assert page.get_by_role("button", name="Hide the hint").get_attribute("aria-expanded") == "true"
+    # the page script marks the button expanded when its words change (a moment later)
+    hide = page.get_by_role("button", name="Hide the hint")
+    hide.wait_for(timeout=30_000)
+    page.wait_for_function("(b) => b.getAttribute('aria-expanded') === 'true'", arg=hide.element_handle(),
+                           timeout=10_000)
     assert page.watch.errors == [] and page.watch.outside == []
 
 
