@@ -216,7 +216,7 @@ class KaplanMeierBuilder(Explorer):
             "<table class='tk-steptable' style='border-collapse:collapse;font-family:monospace'>"
             f"<caption style='text-align:left'>Product-limit table, {html.escape(r.group)}. "
             "One row per distinct time with a relapse <i>or</i> a censoring, "
-            "as R prints it: a censoring-only row (d = 0) leaves S(t) unchanged and only "
+            "as statistical software prints it: a censoring-only row (d = 0) leaves S(t) unchanged and only "
             "shrinks the next row's n. Written by hand, the table usually keeps the relapse "
             "times only and subtracts the censored from n; both give the same curve.</caption>"
             f"{head}{''.join(rows)}</table>")
