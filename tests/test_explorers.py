@@ -642,6 +642,36 @@ def test_check_yourself_gives_feedback_through_its_widget_on_check():
     assert box.children[0].value == "<b>Was the boundary crossed?</b>"
 
 
+def test_check_waits_for_the_choice_still_on_its_way():
+    """In a kernel, ipywidgets may deliver a radio group's last change after the Check click
+    (changes wait for the busy kernel, clicks do not): the click is judged once the choices
+    on their way have arrived, on the last one, and that choice does not wipe the verdict.
+    Played with the same order of messages, in an event loop as in a kernel, for a right and
+    a wrong last choice; outside a loop the click is judged at once."""
+    import asyncio
+
+    from teachkit.explorers.check import SETTLE
+
+    async def click_then_choice(last):
+        q = explorers.CheckYourself("Was the boundary crossed?", ["Yes", "No", "Maybe"], answer="No",
+                                    right="Z stayed below it.", wrong="Compare Z with the bound.")
+        q.widget
+        q._buttons.value = "Maybe"               # the first change reached the kernel
+        q._check.click()                         # the click overtakes the later changes
+        assert q._feedback.value == ""           # not judged on "Maybe"
+        q._buttons.value = last                  # the last change arrives
+        await asyncio.sleep(SETTLE + 0.2)
+        return q._feedback.value
+
+    assert "Right" in asyncio.run(click_then_choice("No"))
+    assert "Not quite" in asyncio.run(click_then_choice("Yes"))
+    q = explorers.CheckYourself("Crossed?", ["Yes", "No"], answer="No")
+    q.widget
+    q._buttons.value = "No"
+    q._check.click()
+    assert "Right" in q._feedback.value          # no loop running: judged at once
+
+
 @pytest.mark.parametrize("kwargs, name", [
     (dict(question="", options=["a", "b"], answer="a"), "question"),
     (dict(question="q", options=["a"], answer="a"), "options"),

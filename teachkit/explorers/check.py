@@ -9,9 +9,36 @@ option clears the verdict until "Check" is pressed again.
 
 from __future__ import annotations
 
+import asyncio
 import html
 
 from teachkit.explorers._a11y import COLORS, panel
+
+#: Seconds a "Check" waits before judging, inside a kernel (see :func:`after_pending_choices`).
+SETTLE = 0.4
+
+
+def after_pending_choices(judge, settle: float = SETTLE) -> bool:
+    """Run ``judge`` once the learner's last choice has reached the kernel.
+
+    ipywidgets sends a widget's value changes one at a time: while the kernel is busy (an
+    explorer still drawing), a radio group's later changes wait in the browser until the
+    kernel has answered the first, but a button's click goes at once.  A learner who chose
+    the third option and pressed "Check" was then judged on the first, and the verdict was
+    wiped a moment later when the third arrived (lesson 06, with the monitor busy).  Inside a
+    running event loop (a kernel handling a message) the judgement is therefore scheduled
+    ``settle`` seconds later, after the choices already on their way; outside one (a script,
+    a test) it runs at once.  Returns True when it was deferred.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None:
+        judge()
+        return False
+    loop.call_later(settle, judge)
+    return True
 
 
 class CheckYourself:
@@ -76,7 +103,7 @@ class CheckYourself:
             self._check = W.Button(description="Check", button_style="",
                                    tooltip="judge the answer chosen above", layout=W.Layout(width="auto"))
             self._check.add_class("tk-check-button")
-            self._check.on_click(lambda _b: self._judge())
+            self._check.on_click(lambda _b: self._request_check())
             # the question names the radio group (the front end links them)
             question = W.HTML(f"<b>{html.escape(self.question)}</b>")
             question.add_class("tk-question")
@@ -84,8 +111,21 @@ class CheckYourself:
                                  classes=("tk-panel", "tk-check"))
         return self._widget
 
+    def _request_check(self):
+        """"Check" pressed: judge the choice once the choices on their way have arrived."""
+        self._check_pending = True
+
+        def judge():
+            self._check_pending = False
+            self._judge()
+
+        after_pending_choices(judge)
+
     def _chosen(self, change):
-        """Another option chosen: the earlier verdict no longer applies."""
+        """Another option chosen: the earlier verdict no longer applies (unless "Check" was
+        pressed and is waiting for this very choice)."""
+        if getattr(self, "_check_pending", False):
+            return
         if self.feedback:
             self.feedback = ""
             self._feedback.value = ""

@@ -60,6 +60,7 @@ import html
 import numpy as np
 
 from teachkit.explorers._a11y import panel
+from teachkit.explorers.check import after_pending_choices
 # The parts, one module per idea; their public names are this module's too.
 from teachkit.explorers._practice_bank import QUESTIONS, catalogue, lesson_key
 from teachkit.explorers._practice_core import (LESSONS, STORAGE_KEY, TRIES_BEFORE_WORKED, Mistake, Problem,
@@ -233,7 +234,7 @@ class Practice:
                                       layout=W.Layout(width="auto", max_width="100%"))
         self._choice.add_class("tk-radiogroup")
         self._check = W.Button(description="Check", button_style="primary", layout=W.Layout(width="auto"))
-        self._check.on_click(lambda _b: self._on_check())
+        self._check.on_click(lambda _b: after_pending_choices(self._on_check))
         answer_row = W.Box([self._text, self._choice, self._check])
         answer_row.add_class("tk-practice-row")
         self._tolerance = W.HTML()
@@ -261,7 +262,7 @@ class Practice:
 
     def _on_text_msg(self, _widget, content, _buffers):
         if isinstance(content, dict) and content.get("event") == "submit":
-            self._on_check()
+            after_pending_choices(self._on_check)   # the typed value may still be on its way
 
     def _on_check(self):
         p = self.problem()
