@@ -642,7 +642,7 @@ def test_check_yourself_gives_feedback_through_its_widget_on_check():
     assert box.children[0].value == "<b>Was the boundary crossed?</b>"
 
 
-def test_check_waits_for_the_choice_still_on_its_way():
+def test_check_waits_for_the_choice_still_on_its_way(monkeypatch):
     """In a kernel, ipywidgets may deliver a radio group's last change after the Check click
     (changes wait for the busy kernel, clicks do not): the click is judged once the choices
     on their way have arrived, on the last one, and that choice does not wipe the verdict.
@@ -650,9 +650,13 @@ def test_check_waits_for_the_choice_still_on_its_way():
     a wrong last choice; outside a loop the click is judged at once."""
     import asyncio
 
+    from teachkit.explorers import check
     from teachkit.explorers.check import SETTLE
 
+    assert check._kernel_loop() is None          # pytest is no kernel (even with a browser's loop running)
+
     async def click_then_choice(last):
+        monkeypatch.setattr(check, "_kernel_loop", asyncio.get_running_loop)   # as in a kernel
         q = explorers.CheckYourself("Was the boundary crossed?", ["Yes", "No", "Maybe"], answer="No",
                                     right="Z stayed below it.", wrong="Compare Z with the bound.")
         q.widget
@@ -663,8 +667,16 @@ def test_check_waits_for_the_choice_still_on_its_way():
         await asyncio.sleep(SETTLE + 0.2)
         return q._feedback.value
 
-    assert "Right" in asyncio.run(click_then_choice("No"))
-    assert "Not quite" in asyncio.run(click_then_choice("Yes"))
+    def in_a_loop_of_its_own(last):
+        # a thread of its own: a browser test may keep Playwright's loop running in this one
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, click_then_choice(last)).result(timeout=30)
+
+    assert "Right" in in_a_loop_of_its_own("No")
+    assert "Not quite" in in_a_loop_of_its_own("Yes")
+    monkeypatch.undo()
     q = explorers.CheckYourself("Crossed?", ["Yes", "No"], answer="No")
     q.widget
     q._buttons.value = "No"

@@ -726,10 +726,12 @@ def test_controls_stay_in_step_with_their_readouts(voila_server, page):
     wait_interactive(page)
     monitor = page.locator(".tk-panel", has=page.locator(".widget-dropdown", has_text="Observed result given as")).first
     # the monitor is "for the statistician": its fold is closed until the learner opens it
+    # (the page remembers an opened fold: an earlier test in this browser may have opened it)
     fold = page.locator("details.tk-fold", has=monitor).first
-    assert not _visible(page, "Observed one-sided P") and not fold.evaluate("d => d.open")
-    fold.locator("summary").first.click()
-    page.wait_for_function("(d) => d.open", arg=fold.element_handle())
+    if not fold.evaluate("d => d.open"):
+        assert not _visible(page, "Observed one-sided P")
+        fold.locator("summary").first.click()
+        page.wait_for_function("(d) => d.open", arg=fold.element_handle())
     assert _visible(page, "Observed one-sided P") and not _visible(page, "Observed hazard ratio")
     alt = monitor.locator(".tk-alt")
     before = re.search(r"Z = (-?\d+\.\d+)", alt.inner_text()).group(1)
@@ -752,7 +754,11 @@ def test_controls_stay_in_step_with_their_readouts(voila_server, page):
     page.wait_for_function("""() => [...document.querySelectorAll('.widget-hslider')].some(
         e => e.innerText.includes('Hwang-Shih-DeCani gamma') && e.offsetParent !== null)""", timeout=30_000)
     assert not _visible(page, "Kim-DeMets rho")
-    assert "0.0000" not in page.inner_text("body")
+    # no control or result reads as a string of zeros (a gamma of 0.0000); the practice's tables
+    # and tolerances legitimately show small alphas to 5 or 6 decimals (0.00002, +-0.000005)
+    shown = page.evaluate("""() => [...document.querySelectorAll('.tk-panel')]
+        .filter(p => !p.closest('.tk-practice')).map(p => p.innerText).join(' ')""")
+    assert shown and "0.0000" not in shown
 
 
 # ---- the folds "for the statistician" (issue 26, item 1), on a notebook made here ---------

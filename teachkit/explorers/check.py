@@ -18,6 +18,23 @@ from teachkit.explorers._a11y import COLORS, panel
 SETTLE = 0.4
 
 
+def _kernel_loop():
+    """The event loop of the IPython kernel this code runs in, or None outside a kernel (a
+    running loop alone is not enough: Playwright's synchronous API keeps one running in the
+    thread of a test that drives a browser, and it runs only while the test awaits a page)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return None
+    shell = get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return None
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 def after_pending_choices(judge, settle: float = SETTLE) -> bool:
     """Run ``judge`` once the learner's last choice has reached the kernel.
 
@@ -27,13 +44,10 @@ def after_pending_choices(judge, settle: float = SETTLE) -> bool:
     the third option and pressed "Check" was then judged on the first, and the verdict was
     wiped a moment later when the third arrived (lesson 06, with the monitor busy).  Inside a
     running event loop (a kernel handling a message) the judgement is therefore scheduled
-    ``settle`` seconds later, after the choices already on their way; outside one (a script,
-    a test) it runs at once.  Returns True when it was deferred.
+    ``settle`` seconds later, after the choices already on their way; outside a kernel (a
+    script, a test) it runs at once.  Returns True when it was deferred.
     """
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        loop = None
+    loop = _kernel_loop()
     if loop is None:
         judge()
         return False
