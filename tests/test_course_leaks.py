@@ -55,10 +55,6 @@ PENDING = {
     "logrank-and-hr": _UND_A.format("logrank-and-hr") + "parts `hr` and `z-interim` have no hidden test",
     "risk-groups": _UND_A.format("risk-groups") + "parts `share` and `vignettes` have no hidden test",
     "planning-events": _UND_A.format("planning-events") + "part `grid` has no hidden test",
-    "interim-decision": "issue 30, und-b's rework pending: part `aall` has no hidden test; the trial's "
-                        "boundary 2.6414 is in boundary-visible's and decide-visible's messages",
-    "after-the-stop": "issue 30, und-b's rework pending: part `aall` has no hidden test; aall-test's "
-                      "message gives the naive and stage-wise P (0.0325, 0.0329)",
 }
 
 
