@@ -50,8 +50,6 @@ STUDENTS = ("ada", "grace")
 # so it must then be removed here).
 _UND_A = ("issue 30, pending helper und-a's rework of {}: ")
 PENDING = {
-    "km-by-hand": _UND_A.format("km-by-hand") + "`s20` has no hidden test and its value, S(16) = 0.6275, "
-                  "is in km-table-visible's message (teachkit's survival table)",
     "logrank-and-hr": _UND_A.format("logrank-and-hr") + "parts `hr` and `z-interim` have no hidden test",
     "risk-groups": _UND_A.format("risk-groups") + "parts `share` and `vignettes` have no hidden test",
     "planning-events": _UND_A.format("planning-events") + "part `grid` has no hidden test",
