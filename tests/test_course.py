@@ -435,6 +435,45 @@ def test_course_has_the_seven_assignments():
         assert source_notebooks(a), f"{a} has no notebook"
 
 
+#: The assignments in lesson order (issue 30, item 4): numbered as their lessons.
+LESSON_ORDER = ("km-by-hand", "logrank-and-hr", "risk-groups", "planning-events", "looking-early",
+                "interim-decision", "after-the-stop")
+
+
+def _points(assignment):
+    auto = written = 0
+    for path in source_notebooks(assignment):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = nbg(cell)
+            if meta.get("grade"):
+                if cell.cell_type == "code":
+                    auto += meta["points"]
+                else:
+                    written += meta["points"]
+    return auto, written
+
+
+def test_assignments_are_numbered_and_listed_in_lesson_order_with_their_points():
+    """Each notebook's title is 'Assignment N' in lesson order and states its points as the
+    metadata gives them; the course guide's table and the README list all seven, in that order,
+    with the same points."""
+    assert set(LESSON_ORDER) == set(ASSIGNMENTS)
+    guide = (COURSE / "README.md").read_text()
+    readme = (COURSE.parent / "README.md").read_text()
+    rows = [line for line in guide.splitlines() if re.match(r"\| \d \| `", line)]
+    assert [re.match(r"\| \d \| `([^`]+)`", r).group(1) for r in rows] == list(LESSON_ORDER)
+    for number, assignment in enumerate(LESSON_ORDER, start=1):
+        auto, written = _points(assignment)
+        (path,) = source_notebooks(assignment)
+        first = nbformat.read(path, as_version=4).cells[0].source
+        assert first.startswith(f"# Assignment {number}: "), (assignment, first[:40])
+        assert f"{auto + written} points ({auto} automatic, {written} written)" in first, assignment
+        row = rows[number - 1]
+        assert row.startswith(f"| {number} | `{assignment}` | {number:02d} ") and row.endswith(f"| {auto} + {written} |"), row
+        assert f"{number} `{assignment}` ({'lesson ' if number == 1 else ''}{number:02d}; {auto} + {written})" in \
+            " ".join(readme.split()), assignment
+
+
 def test_config_root_is_absolute_and_settings_are_loaded():
     from traitlets.config.loader import PyFileConfigLoader
 
