@@ -673,3 +673,40 @@ def test_flags_column_names_tampering_and_only_tampering(course):
     for a, student in FLAGGED:
         html = (course / "feedback" / student / a / f"{a}.html").read_text()
         assert "TamperingFlagged" in html and "BEGIN HIDDEN TESTS" not in html
+
+
+def test_the_proportional_hazards_reference_agrees_with_lifelines():
+    """logrank-and-hr's Part 6 grades against a Grambsch-Therneau test written in its visible
+    test cell (``_zph``); here that function is checked against lifelines'
+    proportional_hazard_test (time_transform="identity"), on the synthetic cohort and on a
+    trial whose hazard ratio wanes, where the verdicts differ."""
+    pd = pytest.importorskip("pandas")
+    lifelines = pytest.importorskip("lifelines")
+    from lifelines.statistics import proportional_hazard_test
+    import math
+    import numpy as np
+    import teachkit as tk
+
+    (path,) = source_notebooks("logrank-and-hr")
+    cell = next(c for c in nbformat.read(path, as_version=4).cells if nbg(c).get("grade_id") == "ph-check-visible")
+    source = cell.source[cell.source.index("def _zph"):cell.source.index("got = ph_check")]
+    space = {"np": np, "math": math, "tk": tk}
+    exec(source, space)
+    cohort = tk.cohort.synthetic_cohort()
+    rng = np.random.default_rng(3)
+    gr = (rng.uniform(size=300) < 0.5).astype(float)
+    early = rng.exponential(1 / np.where(gr == 1, 0.25, 1.0))
+    waning = np.where(early < 1, early, 1 + rng.exponential(1 / np.where(gr == 1, 1.5, 1.0)))
+    cens = rng.uniform(0.5, 4, 300)
+    cases = [(np.asarray(cohort.dfs_time, float), np.asarray(cohort.dfs_event, bool),
+              (np.asarray(cohort.arm) == "blinatumomab").astype(float)),
+             (np.minimum(waning, cens), waning <= cens, gr)]
+    ps = []
+    for tt, ee, xx in cases:
+        _, _, stat, p = space["_zph"](tt, ee, xx)
+        df = pd.DataFrame({"T": tt, "E": ee.astype(int), "x": xx})
+        cph = lifelines.CoxPHFitter().fit(df, "T", "E")
+        ref = proportional_hazard_test(cph, df, time_transform="identity")
+        assert stat == pytest.approx(float(np.ravel(ref.test_statistic)[0]), rel=2e-3)
+        ps.append(p)
+    assert ps[0] > 0.05 > ps[1], ps
