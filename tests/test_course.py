@@ -333,6 +333,16 @@ def patients_needed(events, hr, control_2y, accrual, follow_up):
     return float(tk.design.patients_required(events, accrual, follow_up, -math.log(control_2y) / 2, hr))
 n_aall = patients_needed(d_aall, hr_design, control_2y, accrual=4.5, follow_up=1.25)
 """,
+        "plateau": """
+def max_events(patients, cure_fraction, hr):
+    return float(tk.design.maximum_events(patients, cure_fraction, hr))
+def plan_verdict(planned_events, patients, cure_fraction, hr):
+    return "reachable" if max_events(patients, cure_fraction, hr) >= planned_events else "out of reach"
+dfs = tk.aall1331.fact("results.dfs_2y").value
+pi = dfs["chemotherapy"]
+hr_plateau = math.log(dfs["blinatumomab"]) / math.log(pi)
+analysed = tk.aall1331.fact("closure.analysed_of_planned").value["analysed"]
+""",
     },
     "after-the-stop": {
         "stagewise": """
@@ -346,6 +356,15 @@ def stagewise_p(z, t1, c1):
     design = tk.sequential.group_sequential_design([t1, 1.0], spending="user",
                                                    parameter=[float(norm.sf(c1)), 0.025])
     return float(tk.sequential.inference_after_stop(design, z, [100 * t1, 100]).p_value)
+""",
+        "went-on": """
+def went_on(hr, events, t1, c1, f1, n_trials=200_000, seed=1):
+    design = tk.sequential.group_sequential_design(
+        [t1, 1.0], futility_alpha=0.024, futility_drift=tk.sequential.drift_from_hazard_ratio(0.58, events))
+    exact = tk.sequential.bias_by_stopping(design, hr, events, futility=True)
+    return float(exact.p_reached_final), math.log(exact.hr_reached_final)
+def direction(hr, events, t1, c1, f1):
+    return "towards benefit" if went_on(hr, events, t1, c1, f1)[1] < math.log(hr) else "away from benefit"
 """,
     },
 }
