@@ -395,7 +395,7 @@ SCENARIOS = {}
 for _a in ASSIGNMENTS:
     SCENARIOS[(_a, "solution")] = (None, set(), True)
     SCENARIOS[(_a, "untouched")] = ("untouched", "all", False)
-SCENARIOS[("km-by-hand", "hardcoded")] = (hardcoded, {"km-table-hidden"}, True)
+SCENARIOS[("km-by-hand", "hardcoded")] = (hardcoded, {"km-table-hidden", "s20-hidden"}, True)
 SCENARIOS[("km-by-hand", "raises")] = (raises, {"median-visible", "median-hidden"}, True)
 SCENARIOS[("km-by-hand", "loops")] = (loops, {"greenwood-visible", "greenwood-hidden"}, True)
 SCENARIOS[("km-by-hand", "deleted")] = (deleted, set(), True)

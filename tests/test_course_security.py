@@ -48,7 +48,7 @@ _spec.loader.exec_module(tc)
 ROOT = tc.ROOT
 COURSE = tc.COURSE
 ASSIGNMENT = "km-by-hand"
-HIDDEN = {"km-table-hidden", "greenwood-hidden", "median-hidden"}
+HIDDEN = {"km-table-hidden", "greenwood-hidden", "median-hidden", "s20-hidden"}
 SANDBOX = tc.sandbox_available()
 needs_sandbox = pytest.mark.skipif(
     not SANDBOX, reason="the grading sandbox needs bubblewrap and root or user namespaces "
@@ -136,9 +136,9 @@ def edits_locked(nb):
 
 TAMPERED = {"tamper-numpy": tamper_numpy, "tamper-wrong-answers": tamper_wrong_answers,
             "tamper-builtins": tamper_builtins_math_teachkit, "tamper-ipython": tamper_ipython}
-HONEST = {"liar-values": (liar_values, {"km-table-visible", "km-table-hidden", "s20-test"}),
+HONEST = {"liar-values": (liar_values, {"km-table-visible", "km-table-hidden", "s20-test", "s20-hidden"}),
           "edits-locked": (edits_locked, set()),
-          "hardcoded": (tc.hardcoded, {"km-table-hidden"})}
+          "hardcoded": (tc.hardcoded, {"km-table-hidden", "s20-hidden"})}
 
 
 # --------------------------------------------------------------------------- issue 29
@@ -657,7 +657,7 @@ def test_hidden_checks_do_not_quote_the_expected_shapes(graded):
 @pytest.mark.parametrize("student", ["pipe-junk", "pipe-deep"])
 def test_nonsense_on_the_runners_pipe_is_a_grading_error_not_a_crash(graded, student):
     """Before: a bogus reply crashed nbgrader's preprocessor and dropped the submission."""
-    assert auto_scores(graded, student) == {g: (0.0 if g == "s20-test" else p) for g, p in FULL.items()}
+    assert auto_scores(graded, student) == {g: (0.0 if g in ("s20-test", "s20-hidden") else p) for g, p in FULL.items()}
     cell = next(c for c in autograded(graded, student).cells if tc.nbg(c).get("grade_id") == "s20-test")
     assert cell.outputs[-1].ename == "GradingError"
 
