@@ -119,11 +119,13 @@ def test_a_key_press_draws_one_step_ahead_only():
     _in_own_thread(lambda: asyncio.run(keys()))
 
 
-def test_the_replayer_keeps_the_first_runs_not_pictures():
+def test_the_replayer_prepares_runs_not_pictures():
     """Lesson 07's replayer: its first look is drawn over the last final picture's axis, so
-    after a jump the first run of replays of every other true hazard ratio is computed ahead;
-    a later click shows its first look without simulating it, and every number is the one a
-    replayer computing everything itself gives."""
+    after a jump no picture is kept; the first run of replays of every other true hazard
+    ratio is computed ahead (a later click shows its first look without simulating it),
+    then the rest of their runs, value by value (a click on a value done shows its final
+    picture at once, without simulating anything); every number is the one a replayer
+    computing everything itself gives."""
     from teachkit import simulate
 
     ex = explorers.TrialReplayer(n_trials=500)
@@ -137,23 +139,42 @@ def test_the_replayer_keeps_the_first_runs_not_pictures():
         runs.append(n)
         return simulate_trials(n, *args, **kwargs)
 
+    def same_as_fresh(result):
+        fresh = explorers.TrialReplayer(n_trials=500).compute(**ex.params)
+        for field in ("n_trials", "power", "prob_efficacy", "prob_futility", "mean_log_hr_early",
+                      "mean_log_hr_reached", "mean_log_hr_final_all", "stop_look", "efficacy", "hr_at_stop"):
+            np.testing.assert_equal(getattr(result, field), getattr(fresh, field), err_msg=field)
+
+    def done(value):
+        return _params_key({**ex.params, "hazard_ratio": value}) in ex._results
+
+    def first_run(value):  # or the whole result (the first value's, computed when it opened)
+        return done(value) or _params_key({**ex.params, "hazard_ratio": value}) in getattr(ex, "_first_runs", {})
+
     async def clicks():
         control.value = values[-1]                                 # a click far up the track
-        await _until(lambda: len(getattr(ex, "_first_runs", {})) >= len(values) - 1 and ex.result.n_trials == 500,
+        await _until(lambda: all(map(first_run, values)) and ex.result.n_trials == 500,
                      "the first runs of the whole track")
         assert ex._pictures == {} and ex.png                       # no picture kept
         simulate.simulate_trials = counted
         try:
+            assert not done(values[3])                             # the values nearest go first
             control.value = values[3]                              # a click: its first look
-            assert runs == []                                      # came from the kept run
+            assert runs == [] and ex.result.first_look             # came from the kept run
             await _until(lambda: ex.result.n_trials == 500, "the final picture")
+            assert runs == [250, 125]                              # the rest of the replays only
+            same_as_fresh(ex.result)
+            # the rest of the track, run by run: then a click shows a final picture at once
+            await _until(lambda: all(map(done, values)), "every value's replays")
+            for value in (values[30], values[0], values[17]):
+                runs.clear()
+                control.value = value
+                assert runs == [] and not ex.result.first_look and ex.result.n_trials == 500
+                same_as_fresh(ex.result)
         finally:
             simulate.simulate_trials = simulate_trials
-        assert runs == [250, 125]                                  # the rest of the replays only
-        fresh = explorers.TrialReplayer(n_trials=500).compute(**ex.params)
-        for field in ("power", "prob_efficacy", "prob_futility", "mean_log_hr_early", "mean_log_hr_final_all",
-                      "stop_look", "hr_at_stop"):
-            np.testing.assert_equal(getattr(ex.result, field), getattr(fresh, field), err_msg=field)
+        assert ex._pictures == {}
+        assert len(ex._results) <= ex.KEEP_RESULTS and len(ex._later_runs) <= ex.GRID_MAX + 1
 
     _in_own_thread(lambda: asyncio.run(clicks()))
 
