@@ -121,11 +121,11 @@ def test_a_key_press_draws_one_step_ahead_only():
 
 def test_the_replayer_prepares_runs_not_pictures():
     """Lesson 07's replayer: its first look is drawn over the last final picture's axis, so
-    after a jump no picture is kept; the first run of replays of every other true hazard
+    after a jump no first look is kept; the first run of replays of every other true hazard
     ratio is computed ahead (a later click shows its first look without simulating it),
-    then the rest of their runs, value by value (a click on a value done shows its final
-    picture at once, without simulating anything); every number is the one a replayer
-    computing everything itself gives."""
+    then the rest of their runs and the final picture, value by value (a click on a value
+    done shows its final picture at once, without simulating or drawing anything); every
+    number and picture is the one a replayer computing everything itself gives."""
     from teachkit import simulate
 
     ex = explorers.TrialReplayer(n_trials=500)
@@ -155,7 +155,7 @@ def test_the_replayer_prepares_runs_not_pictures():
         control.value = values[-1]                                 # a click far up the track
         await _until(lambda: all(map(first_run, values)) and ex.result.n_trials == 500,
                      "the first runs of the whole track")
-        assert ex._pictures == {} and ex.png                       # no picture kept
+        assert ex.png and all(k in ex._results for k in ex._pictures)  # no first look kept
         simulate.simulate_trials = counted
         try:
             assert not done(values[3])                             # the values nearest go first
@@ -166,14 +166,19 @@ def test_the_replayer_prepares_runs_not_pictures():
             same_as_fresh(ex.result)
             # the rest of the track, run by run: then a click shows a final picture at once
             await _until(lambda: all(map(done, values)), "every value's replays")
+            drawn = []
+            render = ex._render
+            ex._render = lambda: drawn.append(1) or render()
             for value in (values[30], values[0], values[17]):
                 runs.clear()
                 control.value = value
-                assert runs == [] and not ex.result.first_look and ex.result.n_trials == 500
+                assert runs == [] and drawn == [] and not ex.result.first_look and ex.result.n_trials == 500
                 same_as_fresh(ex.result)
+                assert ex.png == explorers.TrialReplayer(n_trials=500, hazard_ratio=value).png
+            # the next first look keeps the y-axis of the kept picture last shown
+            assert ex._shown_ymax == ex._ymax(ex.result)
         finally:
             simulate.simulate_trials = simulate_trials
-        assert ex._pictures == {}
         assert len(ex._results) <= ex.KEEP_RESULTS and len(ex._later_runs) <= ex.GRID_MAX + 1
 
     _in_own_thread(lambda: asyncio.run(clicks()))

@@ -174,8 +174,8 @@ class TrialReplayer(Explorer):
     FIGSIZE = (10.0, 5.8)
     FIRST = 125     # replays a move shows at once
     CHUNK = 250     # replays per run after the first
-    # 2,000 replays are not drawn ahead on a guess; a kept final picture would leave the
-    # next first look's y-axis (the last final picture's height, _shown_ymax) behind
+    # 2,000 replays are not drawn ahead on a guess (a key press computes them); a move's
+    # final picture is kept only while a slider's track is prepared (_prepare_grid)
     DRAW_AHEAD = False
     KEEP_PICTURES = 0
     PARAMS = (
@@ -256,7 +256,8 @@ class TrialReplayer(Explorer):
         click anywhere shows its first look at once), then, one value at a time up from
         here and then down, the rest of its runs (a click on a value done shows its final
         picture at once).  Each call of :meth:`_prepare_move` is one run (at most 250
-        replays, about 30 ms here): a learner's move waits for no more than that."""
+        replays, about 30 ms here; the last also draws the final picture, kept): a learner's
+        move waits for no more than that."""
         if values is None and generation == self._generation:
             track = self._slider_values(name)
             if 1 < len(track) <= self.GRID_MAX:
@@ -264,6 +265,8 @@ class TrialReplayer(Explorer):
                 order = track[here + 1:] + track[:here][::-1]
                 runs = len(self.run_sizes(self.params["n_trials"]))
                 values = order + [v for v in order for _ in range(runs - 1)]
+                # room for the track's final pictures (50-80 kB each; GRID_BYTES bounds them)
+                self._keep_pictures = max(self._keep_pictures, len(track) + 1)
         super()._prepare_grid(name, generation, values)
 
     def _prepare_move(self, params) -> bool:
@@ -293,7 +296,26 @@ class TrialReplayer(Explorer):
         result = self._combine(p, [self._first_runs[key]] + done, _fractions(p["n_looks"]),
                                time.perf_counter() - seconds)
         _remember(self._results, key, result, self.KEEP_RESULTS)
+        # its final picture too (drawing sets the y-axis a first look takes: kept as it was)
+        shown = self.params, self.result, getattr(self, "_shown_ymax", None)
+        try:
+            self.params, self.result = p, result
+            with plots.style():
+                self._draw(result)
+            _remember(self._pictures, key, self._render(), self._keep_pictures)
+        except Exception:  # noqa: BLE001 - nothing is shown: the move itself will say
+            pass
+        finally:
+            (self.params, self.result), self._shown_ymax = shown[:2], shown[2]
         return True
+
+    def _present(self, result, final=True, reuse=False) -> bool:
+        """As the base's; a final picture shown (drawn or kept) sets the y-axis of the next
+        first look (:meth:`_ymax`), whether it was drawn now or kept."""
+        shown = super()._present(result, final, reuse)
+        if shown and not result.first_look:
+            self._shown_ymax = self._ymax(result)
+        return shown
 
     def _run_caches(self):
         """Runs done ahead, by parameters: the first run, and the later ones with the seconds
