@@ -672,7 +672,9 @@ def print_slider_table(out, names, load_before, moves=MOVES, read_s=0.0):
             for route in ("direct", "proxy"):
                 first, final = out[name, "lesson", route, way], out[name, "lesson", route, way, "final"]
                 if final != first:  # a first look, then the final picture (the trial replayer)
-                    print(f"  {route}: the first picture is a first look (part of the replays); the "
+                    at_once = sum(a == b for a, b in zip(first, final))
+                    print(f"  {route}: the first picture is a first look (part of the replays), or the final "
+                          f"one where the kernel had it ready ({at_once} of {len(first)} moves); the "
                           f"final picture came after {statistics.median(final):.0f} / {_p95(final):.0f} ms "
                           f"(median / p95), {_p95(final) / _p95(out[name, 'floor', route, way]):.2f}x the "
                           "floor's p95")
