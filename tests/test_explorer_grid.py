@@ -209,3 +209,34 @@ def test_on_a_class_server_nothing_is_drawn_ahead_without_a_spare_core(monkeypat
     _in_own_thread(lambda: asyncio.run(clicks()))
     monkeypatch.delenv(_ahead.SHARED_CORES)
     assert _ahead._spare_core() is True                 # a laptop, Binder, a hub's own server
+
+
+def test_the_replayer_prepares_the_track_after_a_key_press_too():
+    """A key press on the true-HR slider (a move of one step) prepares the track as a click
+    does, nearest values first: the next key press, either way, shows its final picture at
+    once, the same as a replayer computing it itself."""
+    from teachkit import simulate
+
+    ex = explorers.TrialReplayer(n_trials=500)
+    ex.widget
+    control = ex._controls["hazard_ratio"]
+    runs = []
+    simulate_trials = simulate.simulate_trials
+
+    def key(direction):
+        return _params_key({**ex.params, "hazard_ratio": ex._next_value("hazard_ratio", direction)})
+
+    async def keys():
+        control.value = ex._next_value("hazard_ratio", 1)
+        await _until(lambda: ex.result.n_trials == 500 and key(1) in ex._results and key(-1) in ex._results,
+                     "the values one step either way")
+        simulate.simulate_trials = lambda n, *a, **k: runs.append(n) or simulate_trials(n, *a, **k)
+        try:
+            control.value = ex._next_value("hazard_ratio", -1)
+            assert runs == [] and not ex.result.first_look
+        finally:
+            simulate.simulate_trials = simulate_trials
+        fresh = explorers.TrialReplayer(n_trials=500, hazard_ratio=ex.params["hazard_ratio"])
+        assert ex.png == fresh.png and ex.describe() == fresh.describe()
+
+    _in_own_thread(lambda: asyncio.run(keys()))

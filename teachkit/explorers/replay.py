@@ -251,18 +251,23 @@ class TrialReplayer(Explorer):
     KEEP_RESULTS = 48
 
     def _prepare_grid(self, name, generation, values):
-        """After a jump on a slider (a click on its track), while the kernel is idle and the
+        """After a learner's move (a key press or a click; :meth:`_present` asks for the
+        true-HR slider's track whichever control moved), while the kernel is idle and the
         machine has a core to spare: first the first run of every value of the track (a
-        click anywhere shows its first look at once), then, one value at a time up from
-        here and then down, the rest of its runs (a click on a value done shows its final
+        click anywhere shows its first look at once), then, one value at a time from the
+        nearest (a key press's next value first) to the farthest, the rest of its runs (a click on a value done shows its final
         picture at once).  Each call of :meth:`_prepare_move` is one run (at most 250
         replays, about 30 ms here; the last also draws the final picture, kept): a learner's
         move waits for no more than that."""
-        if values is None and generation == self._generation:
+        if values is None:
+            if generation != self._generation or getattr(self, "_track_generation", None) == generation:
+                return  # a newer move, or this move's track is on its way already
+            self._track_generation = generation
             track = self._slider_values(name)
             if 1 < len(track) <= self.GRID_MAX:
                 here = track.index(self.params[name]) if self.params[name] in track else 0
-                order = track[here + 1:] + track[:here][::-1]
+                order = [track[i] for i in sorted(set(range(len(track))) - {here},
+                                                  key=lambda i: (abs(i - here), i < here))]
                 runs = len(self.run_sizes(self.params["n_trials"]))
                 values = order + [v for v in order for _ in range(runs - 1)]
                 # room for the track's final pictures (50-80 kB each; GRID_BYTES bounds them)
@@ -315,6 +320,13 @@ class TrialReplayer(Explorer):
         shown = super()._present(result, final, reuse)
         if shown and not result.first_look:
             self._shown_ymax = self._ymax(result)
+            if reuse:
+                # a learner's move, key or click: the rest of the true-HR track is prepared
+                # while the learner reads (a key press's next value first)
+                import asyncio
+
+                asyncio.get_running_loop().call_later(self.PAINT_PAUSE, self._prepare_grid, "hazard_ratio",
+                                                      self._generation, None)
         return shown
 
     def _run_caches(self):
