@@ -119,11 +119,13 @@ def test_a_key_press_draws_one_step_ahead_only():
     _in_own_thread(lambda: asyncio.run(keys()))
 
 
-def test_the_replayer_keeps_the_first_runs_not_pictures():
+def test_the_replayer_prepares_runs_not_pictures():
     """Lesson 07's replayer: its first look is drawn over the last final picture's axis, so
-    after a jump the first run of replays of every other true hazard ratio is computed ahead;
-    a later click shows its first look without simulating it, and every number is the one a
-    replayer computing everything itself gives."""
+    after a jump no first look is kept; the first run of replays of every other true hazard
+    ratio is computed ahead (a later click shows its first look without simulating it),
+    then the rest of their runs and the final picture, value by value (a click on a value
+    done shows its final picture at once, without simulating or drawing anything); every
+    number and picture is the one a replayer computing everything itself gives."""
     from teachkit import simulate
 
     ex = explorers.TrialReplayer(n_trials=500)
@@ -137,23 +139,47 @@ def test_the_replayer_keeps_the_first_runs_not_pictures():
         runs.append(n)
         return simulate_trials(n, *args, **kwargs)
 
+    def same_as_fresh(result):
+        fresh = explorers.TrialReplayer(n_trials=500).compute(**ex.params)
+        for field in ("n_trials", "power", "prob_efficacy", "prob_futility", "mean_log_hr_early",
+                      "mean_log_hr_reached", "mean_log_hr_final_all", "stop_look", "efficacy", "hr_at_stop"):
+            np.testing.assert_equal(getattr(result, field), getattr(fresh, field), err_msg=field)
+
+    def done(value):
+        return _params_key({**ex.params, "hazard_ratio": value}) in ex._results
+
+    def first_run(value):  # or the whole result (the first value's, computed when it opened)
+        return done(value) or _params_key({**ex.params, "hazard_ratio": value}) in getattr(ex, "_first_runs", {})
+
     async def clicks():
         control.value = values[-1]                                 # a click far up the track
-        await _until(lambda: len(getattr(ex, "_first_runs", {})) >= len(values) - 1 and ex.result.n_trials == 500,
+        await _until(lambda: all(map(first_run, values)) and ex.result.n_trials == 500,
                      "the first runs of the whole track")
-        assert ex._pictures == {} and ex.png                       # no picture kept
+        assert ex.png and all(k in ex._results for k in ex._pictures)  # no first look kept
         simulate.simulate_trials = counted
         try:
+            assert not done(values[3])                             # the values nearest go first
             control.value = values[3]                              # a click: its first look
-            assert runs == []                                      # came from the kept run
+            assert runs == [] and ex.result.first_look             # came from the kept run
             await _until(lambda: ex.result.n_trials == 500, "the final picture")
+            assert runs == [250, 125]                              # the rest of the replays only
+            same_as_fresh(ex.result)
+            # the rest of the track, run by run: then a click shows a final picture at once
+            await _until(lambda: all(map(done, values)), "every value's replays")
+            drawn = []
+            render = ex._render
+            ex._render = lambda: drawn.append(1) or render()
+            for value in (values[30], values[0], values[17]):
+                runs.clear()
+                control.value = value
+                assert runs == [] and drawn == [] and not ex.result.first_look and ex.result.n_trials == 500
+                same_as_fresh(ex.result)
+                assert ex.png == explorers.TrialReplayer(n_trials=500, hazard_ratio=value).png
+            # the next first look keeps the y-axis of the kept picture last shown
+            assert ex._shown_ymax == ex._ymax(ex.result)
         finally:
             simulate.simulate_trials = simulate_trials
-        assert runs == [250, 125]                                  # the rest of the replays only
-        fresh = explorers.TrialReplayer(n_trials=500).compute(**ex.params)
-        for field in ("power", "prob_efficacy", "prob_futility", "mean_log_hr_early", "mean_log_hr_final_all",
-                      "stop_look", "hr_at_stop"):
-            np.testing.assert_equal(getattr(ex.result, field), getattr(fresh, field), err_msg=field)
+        assert len(ex._results) <= ex.KEEP_RESULTS and len(ex._later_runs) <= ex.GRID_MAX + 1
 
     _in_own_thread(lambda: asyncio.run(clicks()))
 
@@ -183,3 +209,34 @@ def test_on_a_class_server_nothing_is_drawn_ahead_without_a_spare_core(monkeypat
     _in_own_thread(lambda: asyncio.run(clicks()))
     monkeypatch.delenv(_ahead.SHARED_CORES)
     assert _ahead._spare_core() is True                 # a laptop, Binder, a hub's own server
+
+
+def test_the_replayer_prepares_the_track_after_a_key_press_too():
+    """A key press on the true-HR slider (a move of one step) prepares the track as a click
+    does, nearest values first: the next key press, either way, shows its final picture at
+    once, the same as a replayer computing it itself."""
+    from teachkit import simulate
+
+    ex = explorers.TrialReplayer(n_trials=500)
+    ex.widget
+    control = ex._controls["hazard_ratio"]
+    runs = []
+    simulate_trials = simulate.simulate_trials
+
+    def key(direction):
+        return _params_key({**ex.params, "hazard_ratio": ex._next_value("hazard_ratio", direction)})
+
+    async def keys():
+        control.value = ex._next_value("hazard_ratio", 1)
+        await _until(lambda: ex.result.n_trials == 500 and key(1) in ex._results and key(-1) in ex._results,
+                     "the values one step either way")
+        simulate.simulate_trials = lambda n, *a, **k: runs.append(n) or simulate_trials(n, *a, **k)
+        try:
+            control.value = ex._next_value("hazard_ratio", -1)
+            assert runs == [] and not ex.result.first_look
+        finally:
+            simulate.simulate_trials = simulate_trials
+        fresh = explorers.TrialReplayer(n_trials=500, hazard_ratio=ex.params["hazard_ratio"])
+        assert ex.png == fresh.png and ex.describe() == fresh.describe()
+
+    _in_own_thread(lambda: asyncio.run(keys()))

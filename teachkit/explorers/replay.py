@@ -174,8 +174,8 @@ class TrialReplayer(Explorer):
     FIGSIZE = (10.0, 5.8)
     FIRST = 125     # replays a move shows at once
     CHUNK = 250     # replays per run after the first
-    # 2,000 replays are not drawn ahead on a guess; a kept final picture would leave the
-    # next first look's y-axis (the last final picture's height, _shown_ymax) behind
+    # 2,000 replays are not drawn ahead on a guess (a key press computes them); a move's
+    # final picture is kept only while a slider's track is prepared (_prepare_grid)
     DRAW_AHEAD = False
     KEEP_PICTURES = 0
     PARAMS = (
@@ -225,50 +225,130 @@ class TrialReplayer(Explorer):
     def compute_steps(self, **params):
         """The first run of 125 replays (what a move shows at once: about 20 ms here), then
         one step per run, then all of them.  The first result is a true part of the last
-        (the same trials), with ``n_trials`` = 125."""
-        from teachkit import aall1331, simulate
-
+        (the same trials), with ``n_trials`` = 125.  Runs done ahead of the move
+        (:meth:`_prepare_move`) are taken, not run again."""
         p = self._full_params(params)
         start = time.perf_counter()
         fractions = _fractions(p["n_looks"])
-        events = aall1331.monitoring_plan().events_planned
-        trial = {"events_planned": events, "patients_planned": aall1331.fact("design.patients_planned").value}
-        design = _design(p["n_looks"], p["spending"], p["futility"])
         sizes = self.run_sizes(p["n_trials"])
-        seeds = np.random.SeedSequence(p["seed"]).spawn(len(sizes))
+        self._run_caches()
+        key = _params_key(p)
+        ahead = [self._first_runs[key]] if key in self._first_runs else []
+        if ahead and key in self._later_runs:
+            later, seconds = self._later_runs[key]
+            ahead += later
+            start -= seconds
         sims = []
-        first = self._first_runs.get(_params_key(p)) if hasattr(self, "_first_runs") else None
-        for i, (size, seed) in enumerate(zip(sizes, seeds)):
-            sims.append(first if i == 0 and first is not None else simulate.simulate_trials(
-                size, trial["patients_planned"], hazard_ratio=p["hazard_ratio"], events=events, information_fractions=fractions,
-                design=design, futility="design" if design.has_futility else None, seed=seed))
+        for i in range(len(sizes)):
+            sims.append(ahead[i] if i < len(ahead) else self._run(p, i))
             self._progress_hook(i + 1, len(sizes), time.perf_counter() - start)
             if i + 1 < len(sizes):
                 yield (self._combine(p, sims, fractions, start) if i == 0 else None), False
         yield self._combine(p, sims, fractions, start), True
 
-    def _prepare_move(self, params) -> bool:
-        """A move's first look is the first run of replays, drawn over the y-axis of the last
-        final picture (:attr:`_shown_ymax`): after a jump on a slider, the first runs of the
-        slider's other values are computed ahead and kept (the same replays: the first run's
-        seed does not depend on what follows), not their pictures."""
-        from teachkit import aall1331, simulate
+    #: Final results kept by their parameters (the base keeps 16): room for a whole track
+    #: of the hazard-ratio slider (41 values) prepared after a jump (:meth:`_prepare_move`).
+    KEEP_RESULTS = 48
 
-        if not hasattr(self, "_first_runs"):
-            self._first_runs = OrderedDict()
+    def _prepare_grid(self, name, generation, values):
+        """After a learner's move (a key press or a click; :meth:`_present` asks for the
+        true-HR slider's track whichever control moved), while the kernel is idle and the
+        machine has a core to spare: first the first run of every value of the track (a
+        click anywhere shows its first look at once), then, one value at a time from the
+        nearest (a key press's next value first) to the farthest, the rest of its runs (a click on a value done shows its final
+        picture at once).  Each call of :meth:`_prepare_move` is one run (at most 250
+        replays, about 30 ms here; the last also draws the final picture, kept): a learner's
+        move waits for no more than that."""
+        if values is None:
+            if generation != self._generation or getattr(self, "_track_generation", None) == generation:
+                return  # a newer move, or this move's track is on its way already
+            self._track_generation = generation
+            track = self._slider_values(name)
+            if 1 < len(track) <= self.GRID_MAX:
+                here = track.index(self.params[name]) if self.params[name] in track else 0
+                order = [track[i] for i in sorted(set(range(len(track))) - {here},
+                                                  key=lambda i: (abs(i - here), i < here))]
+                runs = len(self.run_sizes(self.params["n_trials"]))
+                values = order + [v for v in order for _ in range(runs - 1)]
+                # room for the track's final pictures (50-80 kB each; GRID_BYTES bounds them)
+                self._keep_pictures = max(self._keep_pictures, len(track) + 1)
+        super()._prepare_grid(name, generation, values)
+
+    def _prepare_move(self, params) -> bool:
+        """One run of replays towards a later move to ``params`` (True if there was one to
+        do): the first run (a move's first look is drawn over the y-axis of the last final
+        picture, :attr:`_shown_ymax`, so no picture is kept), then the next run not yet
+        done; with the last, the final result is kept (:attr:`_results`) and a move there
+        shows its final picture without computing.  The same replays as the move's own (each
+        run's seed is spawned from the explorer's by its index); what is shown does not
+        change."""
+        self._run_caches()
         p = self._full_params(params)
         key = _params_key(p)
-        if key in self._first_runs:
+        if key in self._results:
             return False
+        if key not in self._first_runs:
+            _remember(self._first_runs, key, self._run(p, 0), self.GRID_MAX + 1)
+            return True
+        done, seconds = self._later_runs.get(key, ([], 0.0))
+        start = time.perf_counter()
+        done = done + [self._run(p, len(done) + 1)]
+        seconds += time.perf_counter() - start
+        if len(done) + 1 < len(self.run_sizes(p["n_trials"])):
+            _remember(self._later_runs, key, (done, seconds), self.GRID_MAX + 1)
+            return True
+        self._later_runs.pop(key, None)
+        result = self._combine(p, [self._first_runs[key]] + done, _fractions(p["n_looks"]),
+                               time.perf_counter() - seconds)
+        _remember(self._results, key, result, self.KEEP_RESULTS)
+        # its final picture too (drawing sets the y-axis a first look takes: kept as it was)
+        shown = self.params, self.result, getattr(self, "_shown_ymax", None)
+        try:
+            self.params, self.result = p, result
+            with plots.style():
+                self._draw(result)
+            _remember(self._pictures, key, self._render(), self._keep_pictures)
+        except Exception:  # noqa: BLE001 - nothing is shown: the move itself will say
+            pass
+        finally:
+            (self.params, self.result), self._shown_ymax = shown[:2], shown[2]
+        return True
+
+    def _present(self, result, final=True, reuse=False) -> bool:
+        """As the base's; a final picture shown (drawn or kept) sets the y-axis of the next
+        first look (:meth:`_ymax`), whether it was drawn now or kept."""
+        shown = super()._present(result, final, reuse)
+        if shown and not result.first_look:
+            self._shown_ymax = self._ymax(result)
+            if reuse:
+                # a learner's move, key or click: the rest of the true-HR track is prepared
+                # while the learner reads (a key press's next value first)
+                import asyncio
+
+                asyncio.get_running_loop().call_later(self.PAINT_PAUSE, self._prepare_grid, "hazard_ratio",
+                                                      self._generation, None)
+        return shown
+
+    def _run_caches(self):
+        """Runs done ahead, by parameters: the first run, and the later ones with the seconds
+        they took (:meth:`_prepare_move`)."""
+        if not hasattr(self, "_first_runs"):
+            self._first_runs = OrderedDict()
+            self._later_runs = OrderedDict()
+
+    def _run(self, p, index):
+        """Run ``index`` of :meth:`run_sizes` for the parameters ``p`` (its own seed, spawned
+        from the explorer's by its index, as :meth:`compute_steps` does)."""
+        from teachkit import aall1331, simulate
+
+        sizes = self.run_sizes(p["n_trials"])
+        seed = np.random.SeedSequence(p["seed"]).spawn(len(sizes))[index]
         design = _design(p["n_looks"], p["spending"], p["futility"])
-        (seed,) = np.random.SeedSequence(p["seed"]).spawn(1)
-        run = simulate.simulate_trials(
-            self.run_sizes(p["n_trials"])[0], aall1331.fact("design.patients_planned").value,
+        return simulate.simulate_trials(
+            sizes[index], aall1331.fact("design.patients_planned").value,
             hazard_ratio=p["hazard_ratio"], events=aall1331.monitoring_plan().events_planned,
             information_fractions=_fractions(p["n_looks"]), design=design,
             futility="design" if design.has_futility else None, seed=seed)
-        _remember(self._first_runs, key, run, self.GRID_MAX + 1)
-        return True
 
     @staticmethod
     def _combine(p, sims, fractions, start) -> ReplayResult:

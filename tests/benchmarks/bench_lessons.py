@@ -360,13 +360,16 @@ _WATCH_JS = """(control) => {
 _SETTLED_JS = "() => !document.querySelector('.tk-busy') && window.__tk.pending === 0"
 
 
-def press_and_time(browser, url, control_selector, actions, name):
+def press_and_time(browser, url, control_selector, actions, name, read_s=0.0):
     """Open ``url``, then, one at a time (each after the previous move has settled: its final
     picture painted), press a key on the control (``("key", "ArrowRight")``) or click its
     slider's track at a fraction of its length (``("click", 0.37)``); return three lists:
     ms from the key press or click to the first new picture and to the final one (the same
     but for an explorer that shows a first look before its final result), and the (action,
-    painted) wall-clock times in ms, to set against the kernel's (TEACHKIT_MOVE_TIMINGS)."""
+    painted) wall-clock times in ms, to set against the kernel's (TEACHKIT_MOVE_TIMINGS).
+    ``read_s``: seconds the learner reads a settled picture before the next move (0: the next
+    move as soon as the last one settled; a learner reading gives the kernel idle time to
+    prepare, as it does in a lesson)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     watch = PageWatch(page)
@@ -392,6 +395,8 @@ def press_and_time(browser, url, control_selector, actions, name):
             page.wait_for_function(_SETTLED_JS, timeout=60_000)
             page.wait_for_timeout(30)
             finals.append(page.evaluate("() => window.__tk.last"))
+            if read_s:
+                page.wait_for_timeout(int(read_s * 1000))
         times = page.evaluate("() => window.__tk.times")
         stamps = page.evaluate("() => [window.__tk.acts, window.__tk.paints]")
     finally:
@@ -543,7 +548,7 @@ def _clickable(name):
     return _param(name)[1].kind in ("int", "float", "log")
 
 
-def slider_benchmark(browser, names, moves=MOVES, ways=("keys", "clicks")):
+def slider_benchmark(browser, names, moves=MOVES, ways=("keys", "clicks"), read_s=0.0):
     """{(name, "lesson"|"floor", "direct"|"proxy", "keys"|"clicks"): times in ms} from one
     Voila server; the kernels' stage times (TEACHKIT_MOVE_TIMINGS) under
     (name, "stages", "direct", way)."""
@@ -575,7 +580,7 @@ def slider_benchmark(browser, names, moves=MOVES, ways=("keys", "clicks")):
                             f.unlink()
                         times, finals, stamps = press_and_time(
                             browser, url, _control_selector(name, kind == "floor"),
-                            floor_actions if kind == "floor" else lesson_actions, name)
+                            floor_actions if kind == "floor" else lesson_actions, name, read_s)
                         out[name, kind, route, way] = times
                         out[name, kind, route, way, "final"] = finals
                         if kind == "lesson" and route == "direct":
@@ -638,9 +643,12 @@ def _p95(values):
     return float(np.percentile(values, 95))
 
 
-def print_slider_table(out, names, load_before, moves=MOVES):
+def print_slider_table(out, names, load_before, moves=MOVES, read_s=0.0):
+    reading = (f"the learner reads each picture {read_s:g} s before the next move" if read_s
+               else "the next move as soon as the last settled")
     print(f"\nSlider to pixels: a key press on the main control, or a click on its slider's track, "
-          f"-> new picture painted, ms ({moves} moves; median / p95), headless Chromium, one Voila server")
+          f"-> new picture painted, ms ({moves} moves; median / p95; {reading}), headless Chromium, "
+          "one Voila server")
     print("floor: the same Voila server, one IntSlider swapping PNGs of the same explorer "
           "precomputed at the same values (clicks: at the same places on its track); proxy: through "
           f"a local TCP proxy adding {PROXY_DELAY_S * 1000:.0f} ms each way")
@@ -664,7 +672,9 @@ def print_slider_table(out, names, load_before, moves=MOVES):
             for route in ("direct", "proxy"):
                 first, final = out[name, "lesson", route, way], out[name, "lesson", route, way, "final"]
                 if final != first:  # a first look, then the final picture (the trial replayer)
-                    print(f"  {route}: the first picture is a first look (part of the replays); the "
+                    at_once = sum(a == b for a, b in zip(first, final))
+                    print(f"  {route}: the first picture is a first look (part of the replays), or the final "
+                          f"one where the kernel had it ready ({at_once} of {len(first)} moves); the "
                           f"final picture came after {statistics.median(final):.0f} / {_p95(final):.0f} ms "
                           f"(median / p95), {_p95(final) / _p95(out[name, 'floor', route, way]):.2f}x the "
                           "floor's p95")
@@ -693,6 +703,9 @@ def main(argv=None):
     parser.add_argument("--part", choices=("all", "load", "slider"), default="all",
                         help="load: request -> interactive and memory; slider: key press -> picture")
     parser.add_argument("--moves", type=int, default=MOVES, help="key presses (and clicks) per lesson (slider part)")
+    parser.add_argument("--read", type=float, default=0.0, metavar="S",
+                        help="slider part: seconds the learner reads a settled picture before the next move "
+                             "(default 0: the next move at once)")
     parser.add_argument("--ways", nargs="+", choices=("keys", "clicks"), default=["keys", "clicks"],
                         help="slider part: key presses, clicks on the track, or both (default)")
     parser.add_argument("lessons", nargs="*", help="only lessons whose name contains one of these")
@@ -709,9 +722,9 @@ def main(argv=None):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
             slider_names = [n for n in names if n in MAIN_CONTROL]
-            out = slider_benchmark(browser, slider_names, args.moves, tuple(args.ways))
+            out = slider_benchmark(browser, slider_names, args.moves, tuple(args.ways), args.read)
             browser.close()
-        print_slider_table(out, slider_names, load_before, args.moves)
+        print_slider_table(out, slider_names, load_before, args.moves, args.read)
         if args.part == "slider":
             return
 
