@@ -180,6 +180,16 @@ t, n, d, s = km_table(time, event)
 ''')
 
 
+def swaps_mistakes(nb):
+    """which_mistake that mixes up two mistakes (deleting the censored patients and counting
+    them as relapses both pull the curve down): passes the visible checks, fails the hidden."""
+    cell = next(c for c in nb.cells if nbg(c).get("grade_id") == "which-mistake")
+    a, b = 'curves["censored as relapses"]', 'curves["censored left out"]'
+    assert a in cell.source and b in cell.source
+    cell.source = cell.source.replace(a, "@A@").replace(b, a).replace("@A@", b)
+    return nb
+
+
 def raises(nb):
     """The median cell crashes before defining its function."""
     return replace_cell(nb, "median", 'raise RuntimeError("I do not know how to do this")\n'
@@ -395,7 +405,9 @@ SCENARIOS = {}
 for _a in ASSIGNMENTS:
     SCENARIOS[(_a, "solution")] = (None, set(), True)
     SCENARIOS[(_a, "untouched")] = ("untouched", "all", False)
-SCENARIOS[("km-by-hand", "hardcoded")] = (hardcoded, {"km-table-hidden", "s20-hidden"}, True)
+SCENARIOS[("km-by-hand", "hardcoded")] = (hardcoded, {"km-table-hidden", "s20-hidden", "which-mistake-visible",
+                                                    "which-mistake-hidden"}, True)
+SCENARIOS[("km-by-hand", "swaps-mistakes")] = (swaps_mistakes, {"which-mistake-hidden"}, True)
 SCENARIOS[("km-by-hand", "raises")] = (raises, {"median-visible", "median-hidden"}, True)
 SCENARIOS[("km-by-hand", "loops")] = (loops, {"greenwood-visible", "greenwood-hidden"}, True)
 SCENARIOS[("km-by-hand", "deleted")] = (deleted, set(), True)
