@@ -181,6 +181,10 @@ class LessonServer(LoggingConfigurable):
         "Messages a page may send its lesson kernel per second, on average over `message_burst`; "
         "beyond, they are dropped.")).tag(config=True)
     message_burst = Int(200, help="Messages a page may send at once before the rate applies.").tag(config=True)
+    state_requests = Int(2000, help=(
+        "Requests for a widget's state a page may send outside the rate, once per widget: a "
+        "page loads a lesson's widgets with one request per widget, all at once, when its "
+        "kernel is slow to answer (a class on few cores).")).tag(config=True)
     max_message_bytes = Int(2**20, help="Largest message a page may send its lesson kernel.").tag(config=True)
     unsent_bytes = Int(16 * 2**20, help=(
         "Bytes of output waiting for a page that does not read them; beyond, its websocket "
