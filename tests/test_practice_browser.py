@@ -138,6 +138,7 @@ def test_choice_question_by_keyboard_and_the_worked_answer(practice_server, page
         page.keyboard.press("Enter")
     page.wait_for_selector(".tk-practice .widget-html-content:has-text('Question 3 of 4')", timeout=120_000)
     group = page.get_by_role("radiogroup", name=re.compile("Is the boundary crossed"))
+    group.first.wait_for(timeout=120_000)   # the question's text can come before its choices
     assert group.count() == 1
     radios = group.get_by_role("radio")
     wrong = next(o for o in expected.options if o != expected.answer)

@@ -153,12 +153,12 @@ def _errors_in(page, index):
 PRACTICE_LESSON = "00-the-trial"
 
 
-def lesson_practice(page, base, timeout_ms) -> dict:
+def lesson_practice(page, base, timeout_ms, out=None) -> dict:
     """Lesson 00's practice questions on the site, as a learner meets them: question 3 is a
     choice of two (was the boundary crossed?), so the second choice, if the first was wrong,
     is right and counts (the worked answer comes after two wrong tries). Then the progress is
     in localStorage, still shown after a reload, and on the course home (the site's front page)."""
-    out = {}
+    out = {} if out is None else out        # filled as it goes: what a failure had seen
     page.set_default_timeout(timeout_ms)
     saved = "() => (document.querySelector('.tk-practice-saved') || {}).innerText || ''"
 
@@ -175,6 +175,7 @@ def lesson_practice(page, base, timeout_ms) -> dict:
         panel.get_by_role("button", name="Next question").click()
         page.locator(f".tk-practice .widget-html-content:has-text('Question {n} of')").first.wait_for(timeout=timeout_ms)
     radios = panel.get_by_role("radiogroup", name=re.compile("Is the boundary crossed")).get_by_role("radio")
+    radios.first.wait_for()                 # the question's text can come before its choices
     out["options"] = radios.count()
     live = page.locator(".tk-practice .tk-live")
     out["feedback"] = []
@@ -188,6 +189,7 @@ def lesson_practice(page, base, timeout_ms) -> dict:
         out["feedback"].append(live.inner_text().strip()[:80])
         if out["feedback"][-1].startswith("Right"):
             break
+    out["saved_after_check"] = page.evaluate(saved)
     page.wait_for_function(f"() => /1 of 4 questions answered right/.test(({saved})())", timeout=timeout_ms)
     out["stored"] = page.evaluate("(k) => JSON.parse(localStorage.getItem(k) || 'null')", "teachkit:practice")
     open_lesson()                                   # a new visit: the widget starts afresh
@@ -313,7 +315,8 @@ def drive(args) -> dict:
                 page = context.new_page()
                 page.on("console", lambda m: m.type == "error" and record["console_errors"].append(m.text[:300]))
                 page.on("pageerror", lambda e: record["console_errors"].append(f"pageerror: {e}"[:300]))
-                record["lesson_practice"] = lesson_practice(page, base, timeout)
+                record["lesson_practice"] = {}
+                lesson_practice(page, base, timeout, record["lesson_practice"])
                 context.close()
             browser.close()
     except Exception as exc:  # recorded for the caller, with the driver's line that waited
@@ -497,7 +500,7 @@ def handin(site, tmp_path_factory, axe_source):
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=2400)
     assert run.returncode == 0, f"driver failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
     record = json.loads(out.read_text())
-    assert "exception" not in record, record["exception"]
+    assert "exception" not in record, (record["exception"], record.get("lesson_practice"))
     return record, work / "downloads"
 
 
