@@ -74,6 +74,24 @@ STOPPED_IDLE = ("This lesson stopped after {minutes} minutes without use, to mak
                 "learners. Reload the page to continue.")
 
 
+#: Seconds Voila's executor waits, once the kernel has answered a cell, for the rest of that
+#: cell's output (nbclient's ``iopub_timeout``, 4 s by default). With a class on two cores the
+#: output came later than 4 s, and Voila left it off the page ("Timeout waiting for IOPub
+#: output"): lesson 06's monitor, its main control in it, was missing for 16 and for 30
+#: learners. The wait ends as soon as the output is complete, so a long bound costs nothing
+#: on a server at rest.
+IOPUB_TIMEOUT = 120
+
+
+def executor_settings(config) -> int:
+    """Give Voila's executor (``config.VoilaExecutor``) :data:`IOPUB_TIMEOUT`, unless the
+    configuration names its own; returns the bound in force."""
+    executor = config.VoilaExecutor
+    if "iopub_timeout" not in executor:
+        executor.iopub_timeout = IOPUB_TIMEOUT
+    return executor.iopub_timeout
+
+
 def parse_bytes(text) -> int:
     """``"1.5G"``, ``"800M"``, ``"0"`` or a number of bytes -> bytes (0: no limit).
 

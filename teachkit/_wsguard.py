@@ -394,6 +394,8 @@ def _load_jupyter_server_extension(serverapp) -> None:
         IOLoop.current().add_callback(lessons.start)
         serverapp.log.info("teachkit: lesson kernels bounded (%d in all, %d per learner)",
                            lessons.kernel_limit, lessons.kernels_per_learner)
+        serverapp.log.info("teachkit: Voila waits up to %s s for a cell's output",
+                           _lessonserver.executor_settings(serverapp.config))
 
 
 def lessons_voila():
@@ -412,6 +414,8 @@ def lessons_voila():
             IOLoop.current().add_callback(lessons.start)
             self.log.info("teachkit: lesson kernels bounded (%d in all, %d per learner)",
                           lessons.kernel_limit, lessons.kernels_per_learner)
+            self.log.info("teachkit: Voila waits up to %s s for a cell's output",
+                          _lessonserver.executor_settings(self.config))
             return settings
 
     return LessonsVoila

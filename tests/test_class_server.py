@@ -651,6 +651,51 @@ def test_a_page_loading_its_widgets_one_by_one_gets_every_widget(kind, tmp_path_
         s.stop()
 
 
+#: A cell whose last output reaches the server 6 s after the kernel answered it, as outputs
+#: did under a class's load (the kernel answers, then waits, then shows the output).
+LATE_OUTPUT = textwrap.dedent("""
+    import time
+    from IPython.display import HTML, display
+    _kernel = get_ipython().kernel
+    _send = _kernel.session.send
+    def _late(stream, msg_or_type, *args, **kwargs):
+        out = _send(stream, msg_or_type, *args, **kwargs)
+        if msg_or_type == "execute_reply":
+            _kernel.session.send = _send
+            time.sleep(6)
+            display(HTML("<p>the late output came</p>"))
+        return out
+    _kernel.session.send = _late
+    print("the cell ran")
+""")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_cell_output_that_comes_late_is_still_on_the_page(kind, tmp_path_factory):
+    """bench_class.py at 16 and 30 learners: lesson 06's monitor (its main control in it) was
+    missing from the page, and the server's log said "Timeout waiting for IOPub output":
+    Voila's executor waited 4 s for a cell's output after the kernel's answer, then went on
+    without it. The lessons server gives it teachkit._lessonserver.IOPUB_TIMEOUT."""
+    import nbformat
+
+    folder = tmp_path_factory.mktemp("late")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LATE_OUTPUT),
+                                         nbformat.v4.new_code_cell("print('and the next one')")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, folder / "lesson.ipynb")
+    (folder / "voila.json").write_text((ROOT / "lessons" / "voila.json").read_text())
+    s = Server(kind, folder, cull_closed_after=0, cull_idle_after=0)
+    try:
+        status, kernel, _, body = Learner(s).page()
+        assert status == 200 and kernel
+        assert "the cell ran" in body and "and the next one" in body
+        assert "the late output came" in body, "the output 6 s after the answer was left off the page"
+        assert "Timeout waiting for IOPub output" not in s.log()
+        assert f"Voila waits up to {_lessonserver.IOPUB_TIMEOUT} s for a cell's output" in s.log()
+    finally:
+        s.stop()
+
+
 # ---------------------------------------------------------------------------
 # Issue 28, item 3: pre-heating sized to a class, lesson 00 first, within the bound
 # ---------------------------------------------------------------------------
@@ -704,6 +749,11 @@ def test_settings_and_their_errors():
     assert cli.main(["lessons", "--kernel-memory", "lots"]) == 2
     lessons = _lessonserver.LessonServer()
     assert 2 <= lessons.kernel_limit <= 100 and lessons.kernels_per_learner == 6
+    from traitlets.config import Config
+
+    assert _lessonserver.executor_settings(Config()) == _lessonserver.IOPUB_TIMEOUT
+    own = Config({"VoilaExecutor": {"iopub_timeout": 30}})
+    assert _lessonserver.executor_settings(own) == 30      # an instructor's own setting stays
 
 
 def test_every_deployment_refuses_overrides_from_the_address():
