@@ -101,9 +101,16 @@ PAGE_MESSAGES = frozenset({"comm_open", "comm_close", "comm_msg", "comm_info_req
                            "kernel_info_request", "shutdown_request"})
 
 
+#: A ``comm_msg`` content this small may be a request for a widget's state (read to find out).
+SMALL_CONTENT = 512
+#: Frames this small are read before the rate is applied (reading them costs little).
+SMALL_FRAME = 2048
+
+
 def frame_header(frame, v1: bool):
     """(msg_type, content or None) of an incoming frame, None when it cannot be read; the
-    content is read for ``comm_open`` only (its target decides)."""
+    content is read for ``comm_open`` (its target decides) and for a small ``comm_msg`` (a
+    request for a widget's state is one)."""
     try:
         if isinstance(frame, str):
             msg = json.loads(frame)
@@ -113,7 +120,9 @@ def frame_header(frame, v1: bool):
             offsets = [int.from_bytes(frame[8 * (i + 1): 8 * (i + 2)], "little") for i in range(count)]
             offsets.append(len(frame))
             kind = json.loads(bytes(frame[offsets[1]:offsets[2]]))["msg_type"]
-            content = json.loads(bytes(frame[offsets[4]:offsets[5]])) if kind == "comm_open" else None
+            content = None
+            if kind == "comm_open" or (kind == "comm_msg" and offsets[5] - offsets[4] <= SMALL_CONTENT):
+                content = json.loads(bytes(frame[offsets[4]:offsets[5]]))
             return kind, content
         count = int.from_bytes(frame[:4], "big")
         offsets = [int.from_bytes(frame[4 * (i + 1): 4 * (i + 2)], "big") for i in range(count)]
@@ -122,6 +131,21 @@ def frame_header(frame, v1: bool):
         return msg["header"]["msg_type"], msg.get("content")
     except (ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError):
         return None
+
+
+def state_request(kind, content):
+    """The comm id a ``comm_msg`` asks the state of (``request_state``), else None.
+
+    A page loads a lesson's widgets with one request on the ``jupyter.widget.control`` comm;
+    when the kernel does not answer it within 4 s (a class on two cores), the page falls back
+    to one ``request_state`` per widget, all at once: 190 for lesson 06, almost the whole
+    burst of the rate, so that pages under load lost widgets (their main control among them)."""
+    if kind != "comm_msg" or not isinstance(content, dict):
+        return None
+    data, comm_id = content.get("data"), content.get("comm_id")
+    if isinstance(data, dict) and data.get("method") == "request_state" and isinstance(comm_id, str):
+        return comm_id
+    return None
 
 
 class _Bucket:
@@ -159,6 +183,8 @@ def guarded(base):
         _bucket = None
         _dropped = None  # reason -> messages dropped
         _comms = None
+        _synced = None  # widgets whose state this page asked for (outside the rate)
+        _infos = 0
 
         async def prepare(self):
             lessons = _lessons_of(self)
@@ -184,7 +210,7 @@ def guarded(base):
                     self._refuse("%s has %d websockets", learner, lessons.websockets_per_learner)
                 self._lesson, self._learner = lessons, learner
                 self._bucket = _Bucket(lessons.messages_per_second, lessons.message_burst)
-                self._comms, self._dropped = {}, {}
+                self._comms, self._dropped, self._synced, self._infos = {}, {}, set(), 0
                 lessons.sockets.setdefault(kernel_id, weakref.WeakSet()).add(self)
                 lessons.learner_sockets.setdefault(learner, weakref.WeakSet()).add(self)
                 lessons.seen(kernel_id)
@@ -237,12 +263,17 @@ def guarded(base):
             lessons = self._lesson
             if len(frame) > lessons.max_message_bytes:
                 return self._drop("a %d-byte message (more than %d)", len(frame), lessons.max_message_bytes)
-            if not self._bucket.take():
+            # a small frame is read before the rate (a page loading its widgets passes outside
+            # it); a larger one is read only within the rate
+            small = len(frame) <= SMALL_FRAME
+            if not small and not self._bucket.take():
                 return self._drop("a message over %g a second", lessons.messages_per_second)
             header = frame_header(frame, self.subprotocol == V1)
             if header is None:
                 return self._drop("a message it could not read")
             kind, content = header
+            if small and not self._synced_once(lessons, kind, content) and not self._bucket.take():
+                return self._drop("a message over %g a second", lessons.messages_per_second)
             if kind not in PAGE_MESSAGES:
                 return self._drop("a %r message", kind)
             if kind == "comm_open":
@@ -253,6 +284,21 @@ def guarded(base):
                 self._comms[target] = self._comms.get(target, 0) + 1
             lessons.seen(self.kernel_id)
             return True
+
+        def _synced_once(self, lessons, kind, content) -> bool:
+            """Whether a message is the page loading its widgets, which passes outside the rate:
+            the first state request for each widget (up to ``state_requests`` a websocket) and
+            the first few ``comm_info_request``. A request repeated, or past the bound, is rated."""
+            comm_id = state_request(kind, content)
+            if comm_id is not None:
+                if comm_id in self._synced or len(self._synced) >= lessons.state_requests:
+                    return False
+                self._synced.add(comm_id)
+                return True
+            if kind == "comm_info_request" and self._infos < 4:
+                self._infos += 1
+                return True
+            return False
 
         def _drop(self, what, *args) -> bool:
             """Drop a page's message; the first few of each kind, then every 1000th, logged."""
@@ -348,6 +394,8 @@ def _load_jupyter_server_extension(serverapp) -> None:
         IOLoop.current().add_callback(lessons.start)
         serverapp.log.info("teachkit: lesson kernels bounded (%d in all, %d per learner)",
                            lessons.kernel_limit, lessons.kernels_per_learner)
+        serverapp.log.info("teachkit: Voila waits up to %s s for a cell's output",
+                           _lessonserver.executor_settings(serverapp.config))
 
 
 def lessons_voila():
@@ -366,6 +414,8 @@ def lessons_voila():
             IOLoop.current().add_callback(lessons.start)
             self.log.info("teachkit: lesson kernels bounded (%d in all, %d per learner)",
                           lessons.kernel_limit, lessons.kernels_per_learner)
+            self.log.info("teachkit: Voila waits up to %s s for a cell's output",
+                          _lessonserver.executor_settings(self.config))
             return settings
 
     return LessonsVoila

@@ -579,6 +579,124 @@ def test_a_message_flood_keeps_memory_flat_and_another_learner_served(kind, tmp_
 
 
 # ---------------------------------------------------------------------------
+# Issue 28: a class at once lost lesson 06's control (bench_class.py, 16 and 30 learners)
+# ---------------------------------------------------------------------------
+MANY_WIDGETS = textwrap.dedent("""
+    import ipywidgets as w
+    labels = [w.Label(str(i)) for i in range(150)]   # 3 models each (its layout, its style)
+    display(w.VBox(labels))
+""")
+
+
+def _state_requests(client, comm_ids):
+    """The page's fallback when the control comm does not answer in 4 s (ipywidgets 8's
+    ``_loadFromKernelModels``): one ``request_state`` per widget, all at once. Returns the
+    comm ids whose state came back."""
+    async def play():
+        sent = {}
+        for comm_id in comm_ids:
+            msg = wsg._msg("comm_msg", {"comm_id": comm_id, "data": {"method": "request_state"}})
+            sent[msg["header"]["msg_id"]] = comm_id
+            await client.send(msg)
+        got = set()
+
+        def answered(m):
+            if (m[1]["msg_type"] == "comm_msg" and m[2].get("data", {}).get("method") == "update"
+                    and m[4].get("msg_id") in sent):
+                got.add(sent[m[4]["msg_id"]])
+            return len(got) == len(sent)
+        await client.collect(answered, seconds=60)
+        return got
+    return play
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_page_loading_its_widgets_one_by_one_gets_every_widget(kind, tmp_path_factory):
+    """Under load the control comm's answer takes over 4 s and the page asks for each widget's
+    state, all at once: lesson 06 makes 190 widgets, a page sends them 191 messages, and the
+    rate's burst (200) dropped some (the page's main control among them). Here 450 widgets,
+    twice the burst: every one comes back; asking again for all of them is rated."""
+    import nbformat
+
+    folder = tmp_path_factory.mktemp("many")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(MANY_WIDGETS)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, folder / "lesson.ipynb")
+    (folder / "voila.json").write_text((ROOT / "lessons" / "voila.json").read_text())
+    s = Server(kind, folder, cull_closed_after=0, cull_idle_after=0)
+    try:
+        learner = Learner(s)
+        status, kernel, _, _ = learner.page()
+        assert status == 200 and kernel
+        outcome = {}
+
+        async def play():
+            client = await learner.connect(kernel)
+            info = wsg._msg("comm_info_request", {"target_name": "jupyter.widget"})
+            await client.send(info)
+            reply = await client.collect(lambda m: m[1]["msg_type"] == "comm_info_reply", seconds=60)
+            comms = sorted(reply[-1][2]["comms"])
+            outcome["comms"] = comms
+            outcome["first"] = await _state_requests(client, comms)()
+            outcome["again"] = await _state_requests(client, comms)()
+        wsg.run(play)
+        comms = outcome["comms"]
+        print(f"\n{kind}: {len(comms)} widgets; states back: {len(outcome['first'])} at first, "
+              f"{len(outcome['again'])} when asked again at once")
+        assert len(comms) > 2 * 200                    # past the burst, whatever it is
+        assert outcome["first"] == set(comms)           # the page gets every widget
+        assert len(outcome["again"]) < len(comms)       # a repeat is a flood, rated
+        assert "over 50 a second" in s.log()
+    finally:
+        s.stop()
+
+
+#: A cell whose last output reaches the server 6 s after the kernel answered it, as outputs
+#: did under a class's load (the kernel answers, then waits, then shows the output).
+LATE_OUTPUT = textwrap.dedent("""
+    import time
+    from IPython.display import HTML, display
+    _kernel = get_ipython().kernel
+    _send = _kernel.session.send
+    def _late(stream, msg_or_type, *args, **kwargs):
+        out = _send(stream, msg_or_type, *args, **kwargs)
+        if msg_or_type == "execute_reply":
+            _kernel.session.send = _send
+            time.sleep(6)
+            display(HTML("<p>the late output came</p>"))
+        return out
+    _kernel.session.send = _late
+    print("the cell ran")
+""")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_cell_output_that_comes_late_is_still_on_the_page(kind, tmp_path_factory):
+    """bench_class.py at 16 and 30 learners: lesson 06's monitor (its main control in it) was
+    missing from the page, and the server's log said "Timeout waiting for IOPub output":
+    Voila's executor waited 4 s for a cell's output after the kernel's answer, then went on
+    without it. The lessons server gives it teachkit._lessonserver.IOPUB_TIMEOUT."""
+    import nbformat
+
+    folder = tmp_path_factory.mktemp("late")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LATE_OUTPUT),
+                                         nbformat.v4.new_code_cell("print('and the next one')")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, folder / "lesson.ipynb")
+    (folder / "voila.json").write_text((ROOT / "lessons" / "voila.json").read_text())
+    s = Server(kind, folder, cull_closed_after=0, cull_idle_after=0)
+    try:
+        status, kernel, _, body = Learner(s).page()
+        assert status == 200 and kernel
+        assert "the cell ran" in body and "and the next one" in body
+        assert "the late output came" in body, "the output 6 s after the answer was left off the page"
+        assert "Timeout waiting for IOPub output" not in s.log()
+        assert f"Voila waits up to {_lessonserver.IOPUB_TIMEOUT} s for a cell's output" in s.log()
+    finally:
+        s.stop()
+
+
+# ---------------------------------------------------------------------------
 # Issue 28, item 3: pre-heating sized to a class, lesson 00 first, within the bound
 # ---------------------------------------------------------------------------
 def test_preheating_fills_lesson_00_first_within_the_bound(tmp_path_factory):
@@ -631,6 +749,11 @@ def test_settings_and_their_errors():
     assert cli.main(["lessons", "--kernel-memory", "lots"]) == 2
     lessons = _lessonserver.LessonServer()
     assert 2 <= lessons.kernel_limit <= 100 and lessons.kernels_per_learner == 6
+    from traitlets.config import Config
+
+    assert _lessonserver.executor_settings(Config()) == _lessonserver.IOPUB_TIMEOUT
+    own = Config({"VoilaExecutor": {"iopub_timeout": 30}})
+    assert _lessonserver.executor_settings(own) == 30      # an instructor's own setting stays
 
 
 def test_every_deployment_refuses_overrides_from_the_address():

@@ -346,8 +346,13 @@ n_aall = patients_needed(d_aall, hr_design, control_2y, accrual=4.5, follow_up=1
         "plateau": """
 def max_events(patients, cure_fraction, hr):
     return float(tk.design.maximum_events(patients, cure_fraction, hr))
-def plan_verdict(planned_events, patients, cure_fraction, hr):
-    return "reachable" if max_events(patients, cure_fraction, hr) >= planned_events else "out of reach"
+def events_by(time, patients, accrual, control_2y, cure_fraction, hr):
+    lam = tk.design.latency_hazard(control_2y, 2, cure_fraction)
+    return float(tk.design.expected_events(time, patients, accrual, lam, hr, cure_fraction=cure_fraction))
+def plan_verdict(planned_events, cutoff, patients, accrual, control_2y, cure_fraction, hr):
+    if max_events(patients, cure_fraction, hr) < planned_events:
+        return "never"
+    return "on time" if events_by(cutoff, patients, accrual, control_2y, cure_fraction, hr) >= planned_events else "later"
 dfs = tk.aall1331.fact("results.dfs_2y").value
 pi = dfs["chemotherapy"]
 hr_plateau = math.log(dfs["blinatumomab"]) / math.log(pi)

@@ -48,10 +48,7 @@ STUDENTS = ("ada", "grace")
 
 # Assignments still being reworked for issue 30 (strict: the mark fails as soon as one is clean,
 # so it must then be removed here).
-PENDING = {
-    "risk-groups": "issue 30, open: part `vignettes` (six patients described in words, classified by reading "
-                   "the rules) has the same answers for every student, so no hidden test on per-student data",
-}
+PENDING: dict = {}
 
 
 def nbg(cell) -> dict:

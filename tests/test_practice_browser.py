@@ -51,9 +51,9 @@ def practice_server(tmp_path_factory, voila_server_class, chromium):
 def open_practice(page, server, lesson):
     page.goto(f"{server.url}/voila/render/practice-{lesson}.ipynb", timeout=90_000)
     lb.wait_interactive(page)
-    page.wait_for_selector(".tk-practice .widget-html-content:has-text('Question 1 of')", timeout=60_000)
+    page.wait_for_selector(".tk-practice .widget-html-content:has-text('Question 1 of')", timeout=120_000)
     # the page script has filled in the stored progress
-    page.wait_for_function("() => !!document.querySelector('.tk-practice-saved [data-tk-text]')", timeout=30_000)
+    page.wait_for_function("() => !!document.querySelector('.tk-practice-saved [data-tk-text]')", timeout=120_000)
 
 
 def stored(page):
@@ -66,7 +66,7 @@ def saved_text(page):
 
 def feedback(page, pattern):
     live = page.locator(".tk-practice .tk-live")
-    live.filter(has_text=re.compile(pattern)).wait_for(timeout=30_000)
+    live.filter(has_text=re.compile(pattern)).wait_for(timeout=120_000)
     assert live.get_attribute("role") == "status" and live.get_attribute("aria-live") == "polite"
     return live.inner_text()
 
@@ -92,7 +92,7 @@ def test_number_question_by_keyboard_with_progress_kept_across_a_reload(practice
     box.press("Enter")
     feedback(page, "Right")
     page.wait_for_function("() => /1 of 4 questions answered right \\(question 1\\)/.test("
-                           "document.querySelector('.tk-practice-saved').innerText)", timeout=30_000)
+                           "document.querySelector('.tk-practice-saved').innerText)", timeout=120_000)
     data = stored(page)
     assert data["v"] == 1 and data["lessons"]["01"]["right"] == ["at-risk"]
     assert data["lessons"]["01"]["keys"] == [q.key for q in P.QUESTIONS["01"]]
@@ -102,7 +102,7 @@ def test_number_question_by_keyboard_with_progress_kept_across_a_reload(practice
     page.get_by_role("button", name="Try another").focus()
     page.keyboard.press("Enter")
     page.wait_for_function("(before) => document.querySelector('.tk-practice-prompt').innerText !== before",
-                           arg=prompt, timeout=30_000)
+                           arg=prompt, timeout=120_000)
     assert page.get_by_label(re.compile(r"^At risk at week")).input_value() == ""
 
     # a new visit (the widget starts afresh): the browser still has the progress
@@ -136,8 +136,9 @@ def test_choice_question_by_keyboard_and_the_worked_answer(practice_server, page
     for _ in range(2):
         page.get_by_role("button", name="Next question").focus()
         page.keyboard.press("Enter")
-    page.wait_for_selector(".tk-practice .widget-html-content:has-text('Question 3 of 4')", timeout=30_000)
+    page.wait_for_selector(".tk-practice .widget-html-content:has-text('Question 3 of 4')", timeout=120_000)
     group = page.get_by_role("radiogroup", name=re.compile("Is the boundary crossed"))
+    group.first.wait_for(timeout=120_000)   # the question's text can come before its choices
     assert group.count() == 1
     radios = group.get_by_role("radio")
     wrong = next(o for o in expected.options if o != expected.answer)
@@ -153,7 +154,7 @@ def test_choice_question_by_keyboard_and_the_worked_answer(practice_server, page
     page.get_by_role("button", name="Show a hint").click()
     # the page script marks the button expanded when its words change (a moment later)
     hide = page.get_by_role("button", name="Hide the hint")
-    hide.wait_for(timeout=30_000)
+    hide.wait_for(timeout=120_000)
     page.wait_for_function("(b) => b.getAttribute('aria-expanded') === 'true'", arg=hide.element_handle(),
                            timeout=10_000)
     assert page.watch.errors == [] and page.watch.outside == []

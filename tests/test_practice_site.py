@@ -153,18 +153,19 @@ def _errors_in(page, index):
 PRACTICE_LESSON = "00-the-trial"
 
 
-def lesson_practice(page, base, timeout_ms) -> dict:
+def lesson_practice(page, base, timeout_ms, out=None) -> dict:
     """Lesson 00's practice questions on the site, as a learner meets them: question 3 is a
     choice of two (was the boundary crossed?), so the second choice, if the first was wrong,
     is right and counts (the worked answer comes after two wrong tries). Then the progress is
     in localStorage, still shown after a reload, and on the course home (the site's front page)."""
-    out = {}
+    out = {} if out is None else out        # filled as it goes: what a failure had seen
+    page.set_default_timeout(timeout_ms)
     saved = "() => (document.querySelector('.tk-practice-saved') || {}).innerText || ''"
 
     def open_lesson():
         page.goto(f"{base}/voici/render/{PRACTICE_LESSON}.html", timeout=timeout_ms)
         page.locator(".tk-practice .widget-html-content:has-text('Question 1 of')").first.wait_for(timeout=timeout_ms)
-        page.wait_for_function("() => !!document.querySelector('.tk-practice-saved [data-tk-text]')", timeout=60_000)
+        page.wait_for_function("() => !!document.querySelector('.tk-practice-saved [data-tk-text]')", timeout=timeout_ms)
 
     open_lesson()
     out["before"] = page.evaluate(saved)
@@ -172,8 +173,9 @@ def lesson_practice(page, base, timeout_ms) -> dict:
     panel = page.locator(".tk-panel.tk-practice")        # the lesson's own check has a "Check" too
     for n in (2, 3):
         panel.get_by_role("button", name="Next question").click()
-        page.locator(f".tk-practice .widget-html-content:has-text('Question {n} of')").first.wait_for(timeout=30_000)
+        page.locator(f".tk-practice .widget-html-content:has-text('Question {n} of')").first.wait_for(timeout=timeout_ms)
     radios = panel.get_by_role("radiogroup", name=re.compile("Is the boundary crossed")).get_by_role("radio")
+    radios.first.wait_for()                 # the question's text can come before its choices
     out["options"] = radios.count()
     live = page.locator(".tk-practice .tk-live")
     out["feedback"] = []
@@ -183,19 +185,20 @@ def lesson_practice(page, base, timeout_ms) -> dict:
         panel.get_by_role("button", name="Check").click()
         page.wait_for_function("(before) => { const t = document.querySelector('.tk-practice .tk-live').innerText;"
                                " return t !== before && /^(Right|Not quite)/.test(t.trim()); }",
-                               arg=before, timeout=30_000)
+                               arg=before, timeout=timeout_ms)
         out["feedback"].append(live.inner_text().strip()[:80])
         if out["feedback"][-1].startswith("Right"):
             break
-    page.wait_for_function(f"() => /1 of 4 questions answered right/.test(({saved})())", timeout=30_000)
+    out["saved_after_check"] = page.evaluate(saved)
+    page.wait_for_function(f"() => /1 of 4 questions answered right/.test(({saved})())", timeout=timeout_ms)
     out["stored"] = page.evaluate("(k) => JSON.parse(localStorage.getItem(k) || 'null')", "teachkit:practice")
     open_lesson()                                   # a new visit: the widget starts afresh
     out["after_reload"] = page.evaluate(saved)
     page.goto(f"{base}/index.html", timeout=timeout_ms)
     home = page.locator("[data-tk-practice-lesson='00']").first
-    home.wait_for(timeout=60_000)
+    home.wait_for(timeout=timeout_ms)
     page.wait_for_function("() => /right/.test(document.querySelector(\"[data-tk-practice-lesson='00']\").textContent)",
-                           timeout=30_000)
+                           timeout=timeout_ms)
     out["home"] = home.inner_text()
     return out
 
@@ -231,6 +234,7 @@ def drive(args) -> dict:
 
             context.on("request", on_request)
             page = context.new_page()
+            page.set_default_timeout(timeout)     # a loaded CI machine: the driver's timeout, not 30 s
             page.on("console", lambda m: m.type == "error" and record["console_errors"].append(m.text[:300]))
             page.on("pageerror", lambda e: record["console_errors"].append(f"pageerror: {e}"[:300]))
 
@@ -279,7 +283,7 @@ def drive(args) -> dict:
             page.goto(f"{base}/practice/index.html", timeout=timeout)
             page.wait_for_function(
                 "(name) => /saved/.test(document.querySelector(`[data-saved-for=\"${name}\"]`).textContent)",
-                arg=args.assignment, timeout=30_000)
+                arg=args.assignment, timeout=timeout)
             page.get_by_label("Your student id").fill("not an id")
             page.get_by_role("button", name="Download for hand-in").click()
             record["invalid_id_refused"] = (page.get_by_label("Your student id").get_attribute("aria-invalid") == "true"
@@ -311,11 +315,16 @@ def drive(args) -> dict:
                 page = context.new_page()
                 page.on("console", lambda m: m.type == "error" and record["console_errors"].append(m.text[:300]))
                 page.on("pageerror", lambda e: record["console_errors"].append(f"pageerror: {e}"[:300]))
-                record["lesson_practice"] = lesson_practice(page, base, timeout)
+                record["lesson_practice"] = {}
+                lesson_practice(page, base, timeout, record["lesson_practice"])
                 context.close()
             browser.close()
-    except Exception as exc:  # recorded for the caller
-        record["exception"] = f"{type(exc).__name__}: {exc}"[:3000]
+    except Exception as exc:  # recorded for the caller, with the driver's line that waited
+        import traceback
+
+        here = [f"line {f.lineno} in {f.name}: {f.line}" for f in traceback.extract_tb(exc.__traceback__)
+                if f.filename == __file__]
+        record["exception"] = f"{type(exc).__name__}: {exc}"[:2500] + "\n" + "\n".join(here)[-1500:]
     finally:
         server.terminate()
         server.wait()
@@ -491,7 +500,7 @@ def handin(site, tmp_path_factory, axe_source):
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=2400)
     assert run.returncode == 0, f"driver failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
     record = json.loads(out.read_text())
-    assert "exception" not in record, record["exception"]
+    assert "exception" not in record, (record["exception"], record.get("lesson_practice"))
     return record, work / "downloads"
 
 

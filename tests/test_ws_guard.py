@@ -59,20 +59,21 @@ def v0_frame(msg, channel="shell", buffers=()):
 
 
 def read_frame(frame, v1):
-    """(channel, header, content, buffers) of a frame the server sent."""
+    """(channel, header, content, buffers, parent header) of a frame the server sent."""
     if isinstance(frame, str):
         m = json.loads(frame)
-        return m.get("channel"), m["header"], m["content"], []
+        return m.get("channel"), m["header"], m["content"], [], m.get("parent_header") or {}
     if v1:
         n = int.from_bytes(frame[:8], "little")
         offsets = [int.from_bytes(frame[8 * (i + 1): 8 * (i + 2)], "little") for i in range(n)]
         parts = [frame[a:b] for a, b in zip(offsets, offsets[1:])]
-        return parts[0].decode(), json.loads(parts[1]), json.loads(parts[4]), parts[5:]
+        return (parts[0].decode(), json.loads(parts[1]), json.loads(parts[4]), parts[5:],
+                json.loads(parts[2]) or {})
     n = struct.unpack("!i", frame[:4])[0]
     offsets = [*struct.unpack("!" + "I" * n, frame[4: 4 * (n + 1)]), None]
     parts = [frame[a:b] for a, b in zip(offsets, offsets[1:])]
     m = json.loads(parts[0])
-    return m.get("channel"), m["header"], m["content"], parts[1:]
+    return m.get("channel"), m["header"], m["content"], parts[1:], m.get("parent_header") or {}
 
 
 def slider_update(model_id, value):
