@@ -48,7 +48,7 @@ _spec.loader.exec_module(tc)
 ROOT = tc.ROOT
 COURSE = tc.COURSE
 ASSIGNMENT = "km-by-hand"
-HIDDEN = {"km-table-hidden", "greenwood-hidden", "median-hidden", "s20-hidden"}
+HIDDEN = {"km-table-hidden", "greenwood-hidden", "median-hidden", "s20-hidden", "which-mistake-hidden"}
 SANDBOX = tc.sandbox_available()
 needs_sandbox = pytest.mark.skipif(
     not SANDBOX, reason="the grading sandbox needs bubblewrap and root or user namespaces "
@@ -136,9 +136,12 @@ def edits_locked(nb):
 
 TAMPERED = {"tamper-numpy": tamper_numpy, "tamper-wrong-answers": tamper_wrong_answers,
             "tamper-builtins": tamper_builtins_math_teachkit, "tamper-ipython": tamper_ipython}
-HONEST = {"liar-values": (liar_values, {"km-table-visible", "km-table-hidden", "s20-test", "s20-hidden"}),
+# (which_mistake draws its candidate curves with km_table: a km_table that lies loses them too)
+HONEST = {"liar-values": (liar_values, {"km-table-visible", "km-table-hidden", "s20-test", "s20-hidden",
+                                        "which-mistake-visible", "which-mistake-hidden"}),
           "edits-locked": (edits_locked, set()),
-          "hardcoded": (tc.hardcoded, {"km-table-hidden", "s20-hidden"})}
+          "hardcoded": (tc.hardcoded, {"km-table-hidden", "s20-hidden", "which-mistake-visible",
+                                       "which-mistake-hidden"})}
 
 
 # --------------------------------------------------------------------------- issue 29
@@ -253,6 +256,10 @@ t, n, d, s = km_table(time, event)
 """)
 
 
+#: km-by-hand's last answer cell (its tests: "<id>-visible", "<id>-hidden")
+LAST_ANSWER = "which-mistake"
+
+
 def pipe_junk(payload: str):
     """Writes on every descriptor the runner might answer the grader on, before the last
     answer cell (so only the last test is affected)."""
@@ -266,7 +273,7 @@ if "runner.py" in open("/proc/self/cmdline").read():   # the sealed grader's run
         except OSError:
             pass
 """
-        i = next(i for i, c in enumerate(nb.cells) if tc.nbg(c).get("grade_id") == "s20")
+        i = next(i for i, c in enumerate(nb.cells) if tc.nbg(c).get("grade_id") == LAST_ANSWER)
         nb.cells.insert(i, nbformat.v4.new_code_cell(code))
         return nb
     return make
@@ -657,8 +664,9 @@ def test_hidden_checks_do_not_quote_the_expected_shapes(graded):
 @pytest.mark.parametrize("student", ["pipe-junk", "pipe-deep"])
 def test_nonsense_on_the_runners_pipe_is_a_grading_error_not_a_crash(graded, student):
     """Before: a bogus reply crashed nbgrader's preprocessor and dropped the submission."""
-    assert auto_scores(graded, student) == {g: (0.0 if g in ("s20-test", "s20-hidden") else p) for g, p in FULL.items()}
-    cell = next(c for c in autograded(graded, student).cells if tc.nbg(c).get("grade_id") == "s20-test")
+    last = {f"{LAST_ANSWER}-visible", f"{LAST_ANSWER}-hidden"}
+    assert auto_scores(graded, student) == {g: (0.0 if g in last else p) for g, p in FULL.items()}
+    cell = next(c for c in autograded(graded, student).cells if tc.nbg(c).get("grade_id") == f"{LAST_ANSWER}-visible")
     assert cell.outputs[-1].ename == "GradingError"
 
 
