@@ -74,18 +74,12 @@ STOPPED_IDLE = ("This lesson stopped after {minutes} minutes without use, to mak
                 "learners. Reload the page to continue.")
 
 
-#: Seconds Voila's executor waits, once the kernel has answered a cell, for the rest of that
-#: cell's output (nbclient's ``iopub_timeout``, 4 s by default). With a class on two cores the
-#: output came later than 4 s, and Voila left it off the page ("Timeout waiting for IOPub
-#: output"): lesson 06's monitor, its main control in it, was missing for 16 and for 30
-#: learners. The wait ends as soon as the output is complete, so a long bound costs nothing
-#: on a server at rest.
+#: Seconds Voila waits for a cell's late output (nbclient's 4 s lost lesson 06's monitor in a class).
 IOPUB_TIMEOUT = 120
 
 
 def executor_settings(config) -> int:
-    """Give Voila's executor (``config.VoilaExecutor``) :data:`IOPUB_TIMEOUT`, unless the
-    configuration names its own; returns the bound in force."""
+    """:data:`IOPUB_TIMEOUT` for Voila's executor unless configured; the bound in force."""
     executor = config.VoilaExecutor
     if "iopub_timeout" not in executor:
         executor.iopub_timeout = IOPUB_TIMEOUT
@@ -200,9 +194,8 @@ class LessonServer(LoggingConfigurable):
         "beyond, they are dropped.")).tag(config=True)
     message_burst = Int(200, help="Messages a page may send at once before the rate applies.").tag(config=True)
     state_requests = Int(2000, help=(
-        "Requests for a widget's state a page may send outside the rate, once per widget: a "
-        "page loads a lesson's widgets with one request per widget, all at once, when its "
-        "kernel is slow to answer (a class on few cores).")).tag(config=True)
+        "Requests for a widget's state a page may send outside the rate, once per widget (how "
+        "a page loads its widgets when its kernel is slow to answer).")).tag(config=True)
     max_message_bytes = Int(2**20, help="Largest message a page may send its lesson kernel.").tag(config=True)
     unsent_bytes = Int(16 * 2**20, help=(
         "Bytes of output waiting for a page that does not read them; beyond, its websocket "
