@@ -255,9 +255,11 @@ def check_exercises(repo, server, token, page):
         cell = active.element_handle()
         # the last cell runs without a new one added below it
         page.keyboard.press("Shift+Enter" if i < n_cells - 1 else "Control+Enter")
-        if code:   # one cell at a time: its number shows when it has run
-            page.wait_for_function("(el) => /^\\[\\d+\\]/.test((el.querySelector('.jp-InputPrompt') || {}).textContent"
-                                   " || '')", arg=cell, timeout=120_000)
+        if code:   # one cell at a time: its number shows when it has run (a cell scrolled out of
+            # view is detached from the page, its number never shown: then the kernel is idle;
+            # the saved notebook's execution counts are checked below)
+            page.wait_for_function("(el) => el.isConnected ? /^\\[\\d+\\]/.test((el.querySelector('.jp-InputPrompt')"
+                                   " || {}).textContent || '') : (" + idle + ")()", arg=cell, timeout=120_000)
     page.wait_for_function(idle, timeout=120_000)
     page.keyboard.press("Control+s")
     saved = None
