@@ -240,3 +240,43 @@ def test_the_replayer_prepares_the_track_after_a_key_press_too():
         assert ex.png == fresh.png and ex.describe() == fresh.describe()
 
     _in_own_thread(lambda: asyncio.run(keys()))
+
+
+@pytest.mark.parametrize("cls, name", [(explorers.LogRankExplorer, "hazard_ratio"), (explorers.InterimMonitor, "events")],
+                         ids=lambda x: getattr(x, "__name__", x))
+def test_a_lessons_main_slider_is_prepared_before_the_first_click(cls, name):
+    """Lessons 02 and 06 are about one slider (GRID_FIRST): built in a kernel (a running event
+    loop, as when Voila runs the lesson), the explorer prepares that slider's whole track while
+    the learner reads, with nothing on the page changing; then the very first click anywhere
+    shows a kept picture (nothing drawn), the one an explorer made at that value shows.  Built
+    outside a kernel (a script), nothing is scheduled; an explorer without GRID_FIRST prepares
+    nothing before a jump."""
+    assert cls.GRID_FIRST == name
+    assert explorers.RiskClassifier.GRID_FIRST is None
+
+    async def opened():
+        ex = cls()
+        ex.widget                                                 # Voila displays the lesson
+        values = ex._slider_values(name)
+        shown = (ex.png, ex.result, dict(ex.params))
+        drawn = []
+        render = ex._render
+        ex._render = lambda: drawn.append(1) or render()
+        await _until(lambda: all(_params_key({**ex.params, name: v}) in ex._pictures for v in values),
+                     "the main slider's track prepared before any click")
+        assert (ex.png, ex.result, dict(ex.params)) == shown      # nothing shown changed
+        assert len(drawn) == len(values) - 1                      # each other value drawn once
+        drawn.clear()
+        for i in (len(values) - 1, 0, len(values) // 3):          # first clicks: nothing drawn
+            ex._controls[name].value = ex._params_by_name[name].control_value(values[i])
+            assert drawn == [], i
+            _matches_a_fresh_explorer(ex, cls)
+        other = explorers.RiskClassifier()
+        other.widget
+        await asyncio.sleep(other.GRID_FIRST_PAUSE + 1.0)
+        assert len(other._pictures) <= 1                          # its own first picture at most
+
+    _in_own_thread(lambda: asyncio.run(opened()))
+    script = cls()
+    script.widget                                                 # no event loop: nothing later
+    assert len(script._pictures) <= 1

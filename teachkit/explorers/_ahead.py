@@ -5,7 +5,9 @@ the kernel is idle, the picture one step further is drawn, then one step back
 (:meth:`Ahead._draw_ahead`).  A click on a slider's track (a jump of more than one step) says
 nothing of where the next click lands: after it the kernel prepares the rest of the track,
 one value at a time between learners' messages (:meth:`Ahead._prepare_grid`; issue 28,
-item 4).  On a class server (:data:`SHARED_CORES`) this waits for a core to spare.
+item 4).  An explorer whose lesson is about one coarse slider (:attr:`Ahead.GRID_FIRST`)
+prepares that slider's track as soon as its page is built, before the first click.  On a
+class server (:data:`SHARED_CORES`) this waits for a core to spare.
 
 Mixed into :class:`teachkit.explorers._base.Explorer`, whose parameters, results, pictures
 (``_pictures``) and drawing it uses; what is shown never changes while it draws.
@@ -41,6 +43,15 @@ class Ahead:
     #: of that slider (see :meth:`_prepare_grid`): the next click anywhere on
     #: the track shows a kept picture.  A slider of more values than this is left alone.
     GRID_MAX = 160
+    #: The slider whose track is prepared from the moment the widget is built in a kernel,
+    #: before any click (the lesson's main slider, where clicks are likely: its first clicks
+    #: then show kept pictures too); None: only after a jump.  It costs a kernel about one
+    #: picture's drawing per value once (pre-heated kernels included), and the pictures'
+    #: memory (at most :attr:`GRID_BYTES`).
+    GRID_FIRST: str | None = None
+    #: Seconds after the widget is built before :attr:`GRID_FIRST`'s track is prepared (the
+    #: page's own messages first).
+    GRID_FIRST_PAUSE = 1.0
     #: Bytes of pictures an explorer keeps at most for its grid (a 1000 x 500 picture is
     #: 50-80 kB: a grid of 121 values fits).
     GRID_BYTES = 12 * 2**20
@@ -101,6 +112,18 @@ class Ahead:
             return [p.from_control(control.base ** (control.min + k * control.step))
                     for k in range(n + 1)]
         return [p.from_control(control.min + k * control.step) for k in range(n + 1)]
+
+    def _prepare_first_grid(self) -> None:
+        """Called when the widget is built: in a kernel (an event loop to come back to),
+        prepare :attr:`GRID_FIRST`'s track a moment later, while the learner reads (a move
+        before that prepares its own)."""
+        if self.GRID_FIRST is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # a script, a test: nothing runs later
+        loop.call_later(self.GRID_FIRST_PAUSE, self._prepare_grid, self.GRID_FIRST, self._generation, None)
 
     def _prepare_grid(self, name, generation, values):
         """Prepare, one value per call while the kernel is idle, a move of the slider

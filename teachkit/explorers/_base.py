@@ -604,6 +604,8 @@ class Explorer(Ahead):
             self._update_views(self.result)
             self._update_numbers(self.result)
         self._prepare_backgrounds()
+        if _progressive():
+            self._prepare_first_grid()
         _SHOWN.add(self)
         return box
 

@@ -145,6 +145,7 @@ class InterimMonitor(Explorer):
                   + _aall1331.PLAN_LABEL)
     NUMBERS_NOTES = (KEY, LOOKS_NOTE)
     FIGSIZE = (10.0, 4.6)
+    GRID_FIRST = "events"  # the lesson's slider: its track prepared before any click
     PARAMS = (
         Param("events", "Events observed", "int", int(_PLAN.interim_events), min=10, max=399),
         Param("events_planned", "Events planned", "int", int(_PLAN.events_planned), min=40, max=400),

@@ -58,6 +58,7 @@ class LogRankExplorer(Explorer):
     title = "Log-rank explorer: from observed minus expected to Z"
     FIGSIZE = (9.5, 5.4)
     CONTROL_MEDIAN = 12.0  # months
+    GRID_FIRST = "hazard_ratio"  # the lesson's slider: its track prepared before any click
     PARAMS = (
         Param("hazard_ratio", "True hazard ratio", "float", 0.58, min=0.3, max=1.5, step=0.02),
         Param("events", "Events at analysis", "int", 131, min=20, max=300, step=1),
