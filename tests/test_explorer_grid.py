@@ -280,3 +280,30 @@ def test_a_lessons_main_slider_is_prepared_before_the_first_click(cls, name):
     script = cls()
     script.widget                                                 # no event loop: nothing later
     assert len(script._pictures) <= 1
+
+
+def test_the_main_slider_waits_for_the_lessons_last_cell(monkeypatch):
+    """In a kernel running a lesson (Voila runs every cell before the page loads its widgets),
+    the main slider's track is prepared only once the cells have stopped running: each cell
+    run puts it off (IPython's post_run_cell), so the lesson's own cells are not slowed."""
+    import types
+
+    import IPython
+    from IPython.core.events import EventManager, available_events
+
+    shell = types.SimpleNamespace()
+    shell.events = EventManager(shell, available_events)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+
+    async def lesson():
+        ex = explorers.LogRankExplorer()
+        ex.widget
+        values = ex._slider_values("hazard_ratio")
+        for _ in range(10):                                         # the lesson's next cells
+            await asyncio.sleep(ex.GRID_FIRST_PAUSE / 2)
+            shell.events.trigger("post_run_cell", None)
+            assert len(ex._pictures) <= 1, "prepared while the lesson's cells still run"
+        await _until(lambda: len(ex._pictures) == len(values), "the track after the last cell")
+        assert not shell.events.callbacks["post_run_cell"]           # it unregistered itself
+
+    _in_own_thread(lambda: asyncio.run(lesson()))

@@ -49,9 +49,9 @@ class Ahead:
     #: picture's drawing per value once (pre-heated kernels included), and the pictures'
     #: memory (at most :attr:`GRID_BYTES`).
     GRID_FIRST: str | None = None
-    #: Seconds after the widget is built before :attr:`GRID_FIRST`'s track is prepared (the
-    #: page's own messages first).
-    GRID_FIRST_PAUSE = 1.0
+    #: Seconds after the last cell run (the lesson's) before :attr:`GRID_FIRST`'s track is
+    #: prepared.
+    GRID_FIRST_PAUSE = 0.3
     #: Bytes of pictures an explorer keeps at most for its grid (a 1000 x 500 picture is
     #: 50-80 kB: a grid of 121 values fits).
     GRID_BYTES = 12 * 2**20
@@ -115,15 +115,37 @@ class Ahead:
 
     def _prepare_first_grid(self) -> None:
         """Called when the widget is built: in a kernel (an event loop to come back to),
-        prepare :attr:`GRID_FIRST`'s track a moment later, while the learner reads (a move
-        before that prepares its own)."""
+        prepare :attr:`GRID_FIRST`'s track :attr:`GRID_FIRST_PAUSE` seconds after the last
+        cell the kernel runs (Voila runs the whole lesson first: the page's cells before the
+        guess), while the learner reads; a move before that prepares its own."""
         if self.GRID_FIRST is None:
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # a script, a test: nothing runs later
-        loop.call_later(self.GRID_FIRST_PAUSE, self._prepare_grid, self.GRID_FIRST, self._generation, None)
+        try:
+            from IPython import get_ipython
+
+            events = getattr(get_ipython(), "events", None)
+        except ImportError:
+            events = None
+        handle = None
+
+        def later(*_):
+            nonlocal handle
+            if handle is not None:
+                handle.cancel()
+            handle = loop.call_later(self.GRID_FIRST_PAUSE, start)
+
+        def start():
+            if events is not None:
+                events.unregister("post_run_cell", later)
+            self._prepare_grid(self.GRID_FIRST, self._generation, None)
+
+        if events is not None:
+            events.register("post_run_cell", later)  # each cell run puts it off again
+        later()
 
     def _prepare_grid(self, name, generation, values):
         """Prepare, one value per call while the kernel is idle, a move of the slider
