@@ -216,6 +216,23 @@ def obf_spent(t, alpha=0.025):
 ''')
 
 
+def naive_second_look(nb):
+    """The classic wrong answers of interim-decision's Parts 7 and 8: which_cp_mistake that mixes
+    up two mistakes (the interim Z for the B-value and no square root both push the conditional
+    power up at a positive Z), and second_look that uses first_boundary(t2), the boundary a first
+    look at t2 would have, ignoring the alpha the first look spent: the visible checks pass, both
+    hidden tests fail."""
+    cell = next(c for c in nb.cells if nbg(c).get("grade_id") == "cp-mistake")
+    a, b = '"Z for B": 1', '"no square root": 1'
+    assert a in cell.source and b in cell.source
+    cell.source = cell.source.replace(a, "@A@").replace(b, a).replace("@A@", b)
+    cell = next(c for c in nb.cells if nbg(c).get("grade_id") == "second-look")
+    right = "tk.sequential.group_sequential_design([t1, t2, 1.0]).z_efficacy[1]"
+    assert right in cell.source
+    cell.source = cell.source.replace(right, "first_boundary(t2)")
+    return nb
+
+
 def no_tie_correction(nb):
     """Log-rank variance without the (n - d)/(n - 1) factor: wrong wherever events are tied,
     so the visible test (whose data has ties) fails, and so do the hidden test and the Peto
@@ -419,6 +436,7 @@ SCENARIOS[("km-by-hand", "deleted")] = (deleted, set(), True)
 SCENARIOS[("logrank-and-hr", "no-tie-correction")] = (
     no_tie_correction, {"lr-table-visible", "lr-table-hidden", "hr-visible", "hr-hidden", "stratified-visible"}, True)
 SCENARIOS[("interim-decision", "ignores-alpha")] = (ignores_alpha, {"spending-hidden"}, True)
+SCENARIOS[("interim-decision", "naive-second-look")] = (naive_second_look, {"cp-mistake-hidden", "second-look-hidden"}, True)
 SCENARIOS[("looking-early", "tamper-numpy")] = (tampers_numpy("spent"), hidden_ids("looking-early"), True)
 # what wrapping teachkit still scores on the visible tests (checked by hand against the
 # same submissions graded before the by-hand runner existed: everything but these)
