@@ -216,6 +216,16 @@ def obf_spent(t, alpha=0.025):
 ''')
 
 
+def p_below_alpha(nb):
+    """decide_at_look that stops whenever the look's one-sided P is below alpha, the single-look
+    rule (reason D): the visible test (the format) passes, the hidden test fails wherever the P is
+    below alpha but Z1 is inside the first boundary."""
+    return replace_cell(nb, "decide", '''
+def decide_at_look(z1, t1, alpha=0.025):
+    return ("stop for efficacy", "D") if norm.sf(z1) < alpha else ("go on", "C")
+''')
+
+
 def no_tie_correction(nb):
     """Log-rank variance without the (n - d)/(n - 1) factor: wrong wherever events are tied,
     so the visible test (whose data has ties) fails, and so do the hidden test and the Peto
@@ -419,6 +429,7 @@ SCENARIOS[("km-by-hand", "deleted")] = (deleted, set(), True)
 SCENARIOS[("logrank-and-hr", "no-tie-correction")] = (
     no_tie_correction, {"lr-table-visible", "lr-table-hidden", "hr-visible", "hr-hidden", "stratified-visible"}, True)
 SCENARIOS[("interim-decision", "ignores-alpha")] = (ignores_alpha, {"spending-hidden"}, True)
+SCENARIOS[("looking-early", "p-below-alpha")] = (p_below_alpha, {"decide-hidden"}, True)
 SCENARIOS[("looking-early", "tamper-numpy")] = (tampers_numpy("spent"), hidden_ids("looking-early"), True)
 # what wrapping teachkit still scores on the visible tests (checked by hand against the
 # same submissions graded before the by-hand runner existed: everything but these)
