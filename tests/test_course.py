@@ -313,7 +313,9 @@ def spent(t, alpha=0.025):
 """,
         "boundaries": """
 def two_look_boundaries(t1, t2=1.0, alpha=0.025):
-    design = tk.sequential.group_sequential_design([t1 / t2, 1.0], alpha=alpha)
+    # alpha(t1) and alpha(t2) spent by the looks, also when the second look comes before t = 1
+    a1, a2 = (float(tk.sequential.obrien_fleming_spending(t, alpha)) for t in (t1, t2))
+    design = tk.sequential.group_sequential_design([t1 / t2, 1.0], alpha=a2, spending="user", parameter=[a1, a2])
     return float(design.z_efficacy[0]), float(design.z_efficacy[1])
 c1_aall, c2_aall = two_look_boundaries(80 / 131)
 """,
