@@ -233,6 +233,16 @@ def naive_second_look(nb):
     return nb
 
 
+def p_below_alpha(nb):
+    """decide_at_look that stops whenever the look's one-sided P is below alpha, the single-look
+    rule (reason D): the visible test (the format) passes, the hidden test fails wherever the P is
+    below alpha but Z1 is inside the first boundary."""
+    return replace_cell(nb, "decide", '''
+def decide_at_look(z1, t1, alpha=0.025):
+    return ("stop for efficacy", "D") if norm.sf(z1) < alpha else ("go on", "C")
+''')
+
+
 def no_tie_correction(nb):
     """Log-rank variance without the (n - d)/(n - 1) factor: wrong wherever events are tied,
     so the visible test (whose data has ties) fails, and so do the hidden test and the Peto
@@ -320,7 +330,9 @@ def spent(t, alpha=0.025):
 """,
         "boundaries": """
 def two_look_boundaries(t1, t2=1.0, alpha=0.025):
-    design = tk.sequential.group_sequential_design([t1 / t2, 1.0], alpha=alpha)
+    # alpha(t1) and alpha(t2) spent by the looks, also when the second look comes before t = 1
+    a1, a2 = (float(tk.sequential.obrien_fleming_spending(t, alpha)) for t in (t1, t2))
+    design = tk.sequential.group_sequential_design([t1 / t2, 1.0], alpha=a2, spending="user", parameter=[a1, a2])
     return float(design.z_efficacy[0]), float(design.z_efficacy[1])
 c1_aall, c2_aall = two_look_boundaries(80 / 131)
 """,
@@ -437,6 +449,7 @@ SCENARIOS[("logrank-and-hr", "no-tie-correction")] = (
     no_tie_correction, {"lr-table-visible", "lr-table-hidden", "hr-visible", "hr-hidden", "stratified-visible"}, True)
 SCENARIOS[("interim-decision", "ignores-alpha")] = (ignores_alpha, {"spending-hidden"}, True)
 SCENARIOS[("interim-decision", "naive-second-look")] = (naive_second_look, {"cp-mistake-hidden", "second-look-hidden"}, True)
+SCENARIOS[("looking-early", "p-below-alpha")] = (p_below_alpha, {"decide-hidden"}, True)
 SCENARIOS[("looking-early", "tamper-numpy")] = (tampers_numpy("spent"), hidden_ids("looking-early"), True)
 # what wrapping teachkit still scores on the visible tests (checked by hand against the
 # same submissions graded before the by-hand runner existed: everything but these)
