@@ -440,9 +440,11 @@ for _a in ASSIGNMENTS:
     SCENARIOS[(_a, "solution")] = (None, set(), True)
     SCENARIOS[(_a, "untouched")] = ("untouched", "all", False)
 SCENARIOS[("km-by-hand", "hardcoded")] = (hardcoded, {"km-table-hidden", "s20-hidden", "which-mistake-visible",
-                                                    "which-mistake-hidden"}, True)
+                                                    "which-mistake-hidden", "interpret-curve-hidden"}, True)
 SCENARIOS[("km-by-hand", "swaps-mistakes")] = (swaps_mistakes, {"which-mistake-hidden"}, True)
-SCENARIOS[("km-by-hand", "raises")] = (raises, {"median-visible", "median-hidden"}, True)
+# (true_statements reads the median with median_survival: it is lost with it)
+SCENARIOS[("km-by-hand", "raises")] = (raises, {"median-visible", "median-hidden", "interpret-curve-visible",
+                                              "interpret-curve-hidden"}, True)
 SCENARIOS[("km-by-hand", "loops")] = (loops, {"greenwood-visible", "greenwood-hidden"}, True)
 SCENARIOS[("km-by-hand", "deleted")] = (deleted, set(), True)
 SCENARIOS[("logrank-and-hr", "no-tie-correction")] = (
