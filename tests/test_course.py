@@ -779,3 +779,44 @@ def test_the_proportional_hazards_reference_agrees_with_lifelines():
         assert stat == pytest.approx(float(np.ravel(ref.test_statistic)[0]), rel=2e-3)
         ps.append(p)
     assert ps[0] > 0.05 > ps[1], ps
+
+
+#: What a graded code part tests (issue 30, item 1), in each test cell's metadata
+#: ``teachkit: {"tests": kind}``: transcription (a formula the notebook prints or the lesson
+#: gives, computed) or one of the kinds of understanding.
+UNDERSTANDING = ("predict", "interpret", "decide", "find the error")
+
+
+def understanding_points(assignment):
+    """(automatic points, points that test understanding, {kind: points})."""
+    auto = understood = 0
+    kinds = {}
+    for path in source_notebooks(assignment):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = nbg(cell)
+            if not meta.get("grade") or cell.cell_type != "code":
+                continue
+            kind = cell.metadata.get("teachkit", {}).get("tests")
+            assert kind in ("transcription",) + UNDERSTANDING, (
+                f"{assignment}: {meta['grade_id']} says what it tests (metadata teachkit.tests): {kind!r}")
+            auto += meta["points"]
+            kinds[kind] = kinds.get(kind, 0) + meta["points"]
+            understood += meta["points"] if kind in UNDERSTANDING else 0
+    return auto, understood, kinds
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_at_least_half_of_the_automatic_points_test_understanding(assignment):
+    """Every graded code cell says what it tests; in every assignment at least half the
+    automatic points are for predicting, interpreting, deciding or finding an error, not for
+    computing a printed formula; a part's visible and hidden tests are of one kind."""
+    auto, understood, kinds = understanding_points(assignment)
+    assert 2 * understood >= auto, (assignment, kinds)
+    by_part = {}
+    for path in source_notebooks(assignment):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = nbg(cell)
+            if meta.get("grade") and cell.cell_type == "code":
+                part = re.sub(r"-(visible|hidden|test)$", "", meta["grade_id"])
+                by_part.setdefault(part, set()).add(cell.metadata["teachkit"]["tests"])
+    assert all(len(k) == 1 for k in by_part.values()), by_part
