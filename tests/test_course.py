@@ -254,6 +254,18 @@ def no_tie_correction(nb):
     return nb
 
 
+def always_away(nb):
+    """true_statements that says G ("on average less benefit than the truth") for every trial that
+    went on with the futility rule followed, whatever the truth: the classic "trials that reach the
+    end are always biased towards no effect". Right on the lesson's plan at HR 0.58 (the visible
+    test passes), wrong where the truth is near no effect (the hidden test fails)."""
+    cell = next(c for c in nb.cells if nbg(c).get("grade_id") == "interpret")
+    old = 'true.add("F" if direction(hr_assumed, events, t1, c1, f1) == "towards benefit" else "G")'
+    assert old in cell.source
+    cell.source = cell.source.replace(old, 'true.add("G")')
+    return nb
+
+
 def tampers_numpy(grade_id):
     """Correct answers, and numpy's comparisons patched to always agree (the course-integrity
     attack): the visible tests pass in the student's kernel, every hidden test scores 0 in the
@@ -403,8 +415,10 @@ def stagewise_p(z, t1, c1):
 """,
         "went-on": """
 def went_on(hr, events, t1, c1, f1, n_trials=200_000, seed=1):
+    # a design with exactly these boundaries: alpha spent so that Z1 >= c1, a futility rule with Z1 < f1
     design = tk.sequential.group_sequential_design(
-        [t1, 1.0], futility_alpha=0.024, futility_drift=tk.sequential.drift_from_hazard_ratio(0.58, events))
+        [t1, 1.0], spending="user", parameter=[float(norm.sf(c1)), 0.025],
+        futility_alpha=0.024, futility_drift=(f1 - float(norm.ppf(0.024))) / math.sqrt(t1))
     exact = tk.sequential.bias_by_stopping(design, hr, events, futility=True)
     return float(exact.p_reached_final), math.log(exact.hr_reached_final)
 def direction(hr, events, t1, c1, f1):
@@ -452,6 +466,7 @@ SCENARIOS[("logrank-and-hr", "no-tie-correction")] = (
 SCENARIOS[("interim-decision", "ignores-alpha")] = (ignores_alpha, {"spending-hidden"}, True)
 SCENARIOS[("interim-decision", "naive-second-look")] = (naive_second_look, {"cp-mistake-hidden", "second-look-hidden"}, True)
 SCENARIOS[("looking-early", "p-below-alpha")] = (p_below_alpha, {"decide-hidden"}, True)
+SCENARIOS[("after-the-stop", "always-away")] = (always_away, {"interpret-hidden"}, True)
 SCENARIOS[("looking-early", "tamper-numpy")] = (tampers_numpy("spent"), hidden_ids("looking-early"), True)
 # what wrapping teachkit still scores on the visible tests (checked by hand against the
 # same submissions graded before the by-hand runner existed: everything but these)
