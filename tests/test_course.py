@@ -216,6 +216,33 @@ def obf_spent(t, alpha=0.025):
 ''')
 
 
+def naive_second_look(nb):
+    """The classic wrong answers of interim-decision's Parts 7 and 8: which_cp_mistake that mixes
+    up two mistakes (the interim Z for the B-value and no square root both push the conditional
+    power up at a positive Z), and second_look that uses first_boundary(t2), the boundary a first
+    look at t2 would have, ignoring the alpha the first look spent: the visible checks pass, both
+    hidden tests fail."""
+    cell = next(c for c in nb.cells if nbg(c).get("grade_id") == "cp-mistake")
+    a, b = '"Z for B": 1', '"no square root": 1'
+    assert a in cell.source and b in cell.source
+    cell.source = cell.source.replace(a, "@A@").replace(b, a).replace("@A@", b)
+    cell = next(c for c in nb.cells if nbg(c).get("grade_id") == "second-look")
+    right = "tk.sequential.group_sequential_design([t1, t2, 1.0]).z_efficacy[1]"
+    assert right in cell.source
+    cell.source = cell.source.replace(right, "first_boundary(t2)")
+    return nb
+
+
+def p_below_alpha(nb):
+    """decide_at_look that stops whenever the look's one-sided P is below alpha, the single-look
+    rule (reason D): the visible test (the format) passes, the hidden test fails wherever the P is
+    below alpha but Z1 is inside the first boundary."""
+    return replace_cell(nb, "decide", '''
+def decide_at_look(z1, t1, alpha=0.025):
+    return ("stop for efficacy", "D") if norm.sf(z1) < alpha else ("go on", "C")
+''')
+
+
 def no_tie_correction(nb):
     """Log-rank variance without the (n - d)/(n - 1) factor: wrong wherever events are tied,
     so the visible test (whose data has ties) fails, and so do the hidden test and the Peto
@@ -224,6 +251,18 @@ def no_tie_correction(nb):
     cell = next(c for c in nb.cells if nbg(c).get("grade_id") == "lr-table")
     assert "* (n - d) / np.maximum(n - 1, 1)" in cell.source
     cell.source = cell.source.replace("* (n - d) / np.maximum(n - 1, 1)", "")
+    return nb
+
+
+def always_away(nb):
+    """true_statements that says G ("on average less benefit than the truth") for every trial that
+    went on with the futility rule followed, whatever the truth: the classic "trials that reach the
+    end are always biased towards no effect". Right on the lesson's plan at HR 0.58 (the visible
+    test passes), wrong where the truth is near no effect (the hidden test fails)."""
+    cell = next(c for c in nb.cells if nbg(c).get("grade_id") == "interpret")
+    old = 'true.add("F" if direction(hr_assumed, events, t1, c1, f1) == "towards benefit" else "G")'
+    assert old in cell.source
+    cell.source = cell.source.replace(old, 'true.add("G")')
     return nb
 
 
@@ -303,7 +342,9 @@ def spent(t, alpha=0.025):
 """,
         "boundaries": """
 def two_look_boundaries(t1, t2=1.0, alpha=0.025):
-    design = tk.sequential.group_sequential_design([t1 / t2, 1.0], alpha=alpha)
+    # alpha(t1) and alpha(t2) spent by the looks, also when the second look comes before t = 1
+    a1, a2 = (float(tk.sequential.obrien_fleming_spending(t, alpha)) for t in (t1, t2))
+    design = tk.sequential.group_sequential_design([t1 / t2, 1.0], alpha=a2, spending="user", parameter=[a1, a2])
     return float(design.z_efficacy[0]), float(design.z_efficacy[1])
 c1_aall, c2_aall = two_look_boundaries(80 / 131)
 """,
@@ -374,8 +415,10 @@ def stagewise_p(z, t1, c1):
 """,
         "went-on": """
 def went_on(hr, events, t1, c1, f1, n_trials=200_000, seed=1):
+    # a design with exactly these boundaries: alpha spent so that Z1 >= c1, a futility rule with Z1 < f1
     design = tk.sequential.group_sequential_design(
-        [t1, 1.0], futility_alpha=0.024, futility_drift=tk.sequential.drift_from_hazard_ratio(0.58, events))
+        [t1, 1.0], spending="user", parameter=[float(norm.sf(c1)), 0.025],
+        futility_alpha=0.024, futility_drift=(f1 - float(norm.ppf(0.024))) / math.sqrt(t1))
     exact = tk.sequential.bias_by_stopping(design, hr, events, futility=True)
     return float(exact.p_reached_final), math.log(exact.hr_reached_final)
 def direction(hr, events, t1, c1, f1):
@@ -411,14 +454,19 @@ for _a in ASSIGNMENTS:
     SCENARIOS[(_a, "solution")] = (None, set(), True)
     SCENARIOS[(_a, "untouched")] = ("untouched", "all", False)
 SCENARIOS[("km-by-hand", "hardcoded")] = (hardcoded, {"km-table-hidden", "s20-hidden", "which-mistake-visible",
-                                                    "which-mistake-hidden"}, True)
+                                                    "which-mistake-hidden", "interpret-curve-hidden"}, True)
 SCENARIOS[("km-by-hand", "swaps-mistakes")] = (swaps_mistakes, {"which-mistake-hidden"}, True)
-SCENARIOS[("km-by-hand", "raises")] = (raises, {"median-visible", "median-hidden"}, True)
+# (true_statements reads the median with median_survival: it is lost with it)
+SCENARIOS[("km-by-hand", "raises")] = (raises, {"median-visible", "median-hidden", "interpret-curve-visible",
+                                              "interpret-curve-hidden"}, True)
 SCENARIOS[("km-by-hand", "loops")] = (loops, {"greenwood-visible", "greenwood-hidden"}, True)
 SCENARIOS[("km-by-hand", "deleted")] = (deleted, set(), True)
 SCENARIOS[("logrank-and-hr", "no-tie-correction")] = (
     no_tie_correction, {"lr-table-visible", "lr-table-hidden", "hr-visible", "hr-hidden", "stratified-visible"}, True)
 SCENARIOS[("interim-decision", "ignores-alpha")] = (ignores_alpha, {"spending-hidden"}, True)
+SCENARIOS[("interim-decision", "naive-second-look")] = (naive_second_look, {"cp-mistake-hidden", "second-look-hidden"}, True)
+SCENARIOS[("looking-early", "p-below-alpha")] = (p_below_alpha, {"decide-hidden"}, True)
+SCENARIOS[("after-the-stop", "always-away")] = (always_away, {"interpret-hidden"}, True)
 SCENARIOS[("looking-early", "tamper-numpy")] = (tampers_numpy("spent"), hidden_ids("looking-early"), True)
 # what wrapping teachkit still scores on the visible tests (checked by hand against the
 # same submissions graded before the by-hand runner existed: everything but these)
@@ -746,3 +794,44 @@ def test_the_proportional_hazards_reference_agrees_with_lifelines():
         assert stat == pytest.approx(float(np.ravel(ref.test_statistic)[0]), rel=2e-3)
         ps.append(p)
     assert ps[0] > 0.05 > ps[1], ps
+
+
+#: What a graded code part tests (issue 30, item 1), in each test cell's metadata
+#: ``teachkit: {"tests": kind}``: transcription (a formula the notebook prints or the lesson
+#: gives, computed) or one of the kinds of understanding.
+UNDERSTANDING = ("predict", "interpret", "decide", "find the error")
+
+
+def understanding_points(assignment):
+    """(automatic points, points that test understanding, {kind: points})."""
+    auto = understood = 0
+    kinds = {}
+    for path in source_notebooks(assignment):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = nbg(cell)
+            if not meta.get("grade") or cell.cell_type != "code":
+                continue
+            kind = cell.metadata.get("teachkit", {}).get("tests")
+            assert kind in ("transcription",) + UNDERSTANDING, (
+                f"{assignment}: {meta['grade_id']} says what it tests (metadata teachkit.tests): {kind!r}")
+            auto += meta["points"]
+            kinds[kind] = kinds.get(kind, 0) + meta["points"]
+            understood += meta["points"] if kind in UNDERSTANDING else 0
+    return auto, understood, kinds
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_at_least_half_of_the_automatic_points_test_understanding(assignment):
+    """Every graded code cell says what it tests; in every assignment at least half the
+    automatic points are for predicting, interpreting, deciding or finding an error, not for
+    computing a printed formula; a part's visible and hidden tests are of one kind."""
+    auto, understood, kinds = understanding_points(assignment)
+    assert 2 * understood >= auto, (assignment, kinds)
+    by_part = {}
+    for path in source_notebooks(assignment):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = nbg(cell)
+            if meta.get("grade") and cell.cell_type == "code":
+                part = re.sub(r"-(visible|hidden|test)$", "", meta["grade_id"])
+                by_part.setdefault(part, set()).add(cell.metadata["teachkit"]["tests"])
+    assert all(len(k) == 1 for k in by_part.values()), by_part

@@ -48,7 +48,8 @@ _spec.loader.exec_module(tc)
 ROOT = tc.ROOT
 COURSE = tc.COURSE
 ASSIGNMENT = "km-by-hand"
-HIDDEN = {"km-table-hidden", "greenwood-hidden", "median-hidden", "s20-hidden", "which-mistake-hidden"}
+HIDDEN = {"km-table-hidden", "greenwood-hidden", "median-hidden", "s20-hidden", "which-mistake-hidden",
+          "interpret-curve-hidden"}
 SANDBOX = tc.sandbox_available()
 needs_sandbox = pytest.mark.skipif(
     not SANDBOX, reason="the grading sandbox needs bubblewrap and root or user namespaces "
@@ -136,12 +137,14 @@ def edits_locked(nb):
 
 TAMPERED = {"tamper-numpy": tamper_numpy, "tamper-wrong-answers": tamper_wrong_answers,
             "tamper-builtins": tamper_builtins_math_teachkit, "tamper-ipython": tamper_ipython}
-# (which_mistake draws its candidate curves with km_table: a km_table that lies loses them too)
+# (which_mistake draws its candidate curves with km_table, true_statements reads its curve: a
+# km_table that lies loses them too)
 HONEST = {"liar-values": (liar_values, {"km-table-visible", "km-table-hidden", "s20-test", "s20-hidden",
-                                        "which-mistake-visible", "which-mistake-hidden"}),
+                                        "which-mistake-visible", "which-mistake-hidden",
+                                        "interpret-curve-hidden"}),
           "edits-locked": (edits_locked, set()),
           "hardcoded": (tc.hardcoded, {"km-table-hidden", "s20-hidden", "which-mistake-visible",
-                                       "which-mistake-hidden"})}
+                                       "which-mistake-hidden", "interpret-curve-hidden"})}
 
 
 # --------------------------------------------------------------------------- issue 29
@@ -257,7 +260,7 @@ t, n, d, s = km_table(time, event)
 
 
 #: km-by-hand's last answer cell (its tests: "<id>-visible", "<id>-hidden")
-LAST_ANSWER = "which-mistake"
+LAST_ANSWER = "interpret-curve"
 
 
 def pipe_junk(payload: str):
@@ -707,8 +710,8 @@ def test_the_run_goes_on_and_memory_stays_bounded(graded):
 
 
 def test_a_time_budget_per_notebook(graded):
-    """Seven answer cells sleeping just under the cell limit (6 s here): without a budget
-    about 2 x 7 x 5.5 = 77 s; with 20 s for the kernel and 20 s for the sealed tests, less."""
+    """Six answer cells sleeping just under the cell limit (6 s here): without a budget
+    about 2 x 6 x 5.5 = 66 s; with 20 s for the kernel and 20 s for the sealed tests, less."""
     assert graded.sleepy_proc.returncode == 0, graded.sleepy_proc.stderr[-3000:]
     assert graded.sleepy_seconds < 65, graded.sleepy_seconds
     cells = {tc.nbg(c).get("grade_id"): c for c in autograded(graded, "sleepy").cells}

@@ -112,9 +112,10 @@ def test_km_by_hand_has_a_collapsed_numpy_hint_in_each_coded_part():
     nb = nbformat.read(COURSE / "source" / "km-by-hand" / "km-by-hand.ipynb", as_version=4)
     parts = [c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## Part")]
     coded = [p for p in parts if "manually graded" not in p]
-    assert len(coded) == 5
+    assert len(coded) == 6
     for text in coded:
         assert "<details>" in text and "<summary>" in text and "</details>" in text, text[:60]
     assert "np.unique" in coded[0] and "np.cumprod" in coded[0] and "mask" in coded[0]
     assert "np.cumsum" in coded[1] and "IndexError" in coded[2] and "np.allclose" in coded[4]
+    assert "np.isnan" in coded[5] and "np.isclose" in coded[5]
     assert "Lesson 01" in parts[-1]

@@ -565,7 +565,7 @@ def test_the_instructor_grades_the_hand_in(handin, tmp_path):
     auto = sum(c.get("metadata", {}).get("nbgrader", {}).get("points", 0) for c in json.loads(
         (ROOT / "course" / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())["cells"]
         if c["cell_type"] == "code" and c.get("metadata", {}).get("nbgrader", {}).get("grade"))
-    assert auto == 12
+    assert auto == 16
     scores = auto_scores(course)
     assert scores[STUDENT] == auto, scores
     assert scores[UNTOUCHED] == 0, scores
